@@ -1,0 +1,360 @@
+"""The write path of a step: one writer per process that commits concurrent saves together.
+
+A plain async transaction per request spends most of a step's time in the database layer
+(shared/design.md, "Measured"). Here each request hands its save to one writer task and waits;
+the writer takes everything that queued up while the previous commit ran, applies it in a single
+transaction, commits, and only then acknowledges each request (issue #2: no acknowledged save
+is lost, at SQLite's documented durability). A save that fails on its own (a revoked link, a
+step not reached) fails alone; a batch the database refuses is retried one save at a time.
+
+The writer also keeps the state it just committed, so the GET that follows a save's redirect
+renders without reading the database. A cached draft is used only when the revision in the
+page's credential matches it, so several processes on PostgreSQL never serve a stale draft.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import logging
+from collections import OrderedDict
+from typing import Any
+
+import msgspec
+
+from resume.db import Database
+from resume.errors import NotFound, ResumeError, Revoked, StepNotReached
+from resume.fields import Cleaned
+from resume.queries import drafts as drafts_q
+from resume.queries import outbox as outbox_q
+from resume.queries.drafts import DraftState, Stored
+
+log = logging.getLogger("resume.autosave")
+
+MAX_BATCH = 256
+
+
+class Save(msgspec.Struct, kw_only=True):
+    """One POST's worth of change to one draft."""
+
+    draft_id: str
+    dealer_id: int
+    widget: str
+    version: int
+    new: bool
+    step: str
+    step_index: int
+    values: dict[str, Cleaned]
+    now: dt.datetime
+    move_step: str | None = None
+    move_index: int = 0
+    completes: bool = False
+    resumed: bool = False
+    wants_showroom: bool = False
+    link_requested: bool = False
+    # False for changes the shopper did not make on a step (a fresh link asked for by email).
+    records_step: bool = True
+    consent: dict[str, Any] | None = None
+    mail: dict[str, Any] | None = None
+
+
+class View(msgspec.Struct, frozen=True):
+    dealer_id: int
+    widget: str
+    draft_id: str | None
+    step: str
+    at: dt.datetime
+
+
+class _Batch:
+    """The rows one transaction writes, gathered from the saves that planned cleanly."""
+
+    def __init__(self) -> None:
+        self.new: list[dict[str, Any]] = []
+        self.values: list[dict[str, Any]] = []
+        self.updates: dict[str, dict[str, Any]] = {}
+        self.events: list[dict[str, Any]] = []
+        self.consents: list[dict[str, Any]] = []
+        self.mail: list[dict[str, Any]] = []
+
+    def event(self, save: Save, kind: str, field: str | None = None) -> None:
+        self.events.append(
+            {
+                "dealer_id": save.dealer_id,
+                "draft_id": save.draft_id,
+                "widget": save.widget,
+                "kind": kind,
+                "step": save.step,
+                "field": field,
+                "at": save.now,
+            }
+        )
+
+
+class Autosave:
+    """Group-committing writer of step saves, with a cache of what it committed."""
+
+    def __init__(self, db: Database, *, cache_size: int = 20_000) -> None:
+        self.db = db
+        self._pending: list[tuple[Save, asyncio.Future[DraftState]]] = []
+        self._views: list[View] = []
+        self._wake = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+        self._stopping = False
+        self._cache: OrderedDict[str, DraftState] = OrderedDict()
+        self._cache_size = cache_size
+
+    async def start(self) -> None:
+        self._task = asyncio.create_task(self._run(), name="resume-autosave")
+
+    async def stop(self) -> None:
+        """Commit what is queued, then end the writer."""
+        self._stopping = True
+        self._wake.set()
+        if self._task:
+            await self._task
+
+    async def save(self, save: Save) -> DraftState:
+        """Queue a save and return the draft's state once it is committed."""
+        if self._task is None or self._task.done():
+            raise RuntimeError("the autosave writer is not running")
+        future: asyncio.Future[DraftState] = asyncio.get_running_loop().create_future()
+        self._pending.append((save, future))
+        self._wake.set()
+        return await future
+
+    def record_view(self, view: View) -> None:
+        """Note a step view for the funnel; written with the next batch, not waited for."""
+        self._views.append(view)
+        self._wake.set()
+
+    async def state(self, draft_id: str, revision: int | None = None) -> DraftState | None:
+        """Return the draft, from the cache when `revision` says it is current."""
+        cached = self._cache.get(draft_id)
+        if cached is not None and revision is not None and cached.revision == revision:
+            self._cache.move_to_end(draft_id)
+            return cached
+        async with self.db.read() as conn:
+            found = await drafts_q.load(conn, draft_id)
+        if found is not None:
+            self._remember(found)
+        return found
+
+    def _remember(self, state: DraftState) -> None:
+        self._cache[state.id] = state
+        self._cache.move_to_end(state.id)
+        while len(self._cache) > self._cache_size:
+            self._cache.popitem(last=False)
+
+    async def _run(self) -> None:
+        while True:
+            await self._wake.wait()
+            self._wake.clear()
+            while self._pending or self._views:
+                batch, self._pending = self._pending[:MAX_BATCH], self._pending[MAX_BATCH:]
+                views, self._views = self._views, []
+                await self._flush(batch, views)
+            if self._stopping:
+                return
+
+    async def _flush(
+        self, batch: list[tuple[Save, asyncio.Future[DraftState]]], views: list[View]
+    ) -> None:
+        try:
+            results = await self._commit([save for save, _ in batch], views)
+        except Exception:
+            if len(batch) <= 1 and not views:
+                log.exception("save failed")
+                results = None
+            else:
+                # One bad save must not sink the others: try each alone.
+                log.exception("batch of %d saves failed; retrying one at a time", len(batch))
+                for item in batch:
+                    await self._flush([item], [])
+                if views:
+                    await self._flush([], views)
+                return
+        for index, (_, future) in enumerate(batch):
+            if future.done():
+                continue
+            outcome = results[index] if results is not None else None
+            if isinstance(outcome, DraftState):
+                self._remember(outcome)
+                future.set_result(outcome)
+            elif isinstance(outcome, ResumeError):
+                future.set_exception(outcome)
+            else:
+                future.set_exception(RuntimeError("the save could not be stored"))
+
+    async def _commit(self, saves: list[Save], views: list[View]) -> list[DraftState | ResumeError]:
+        rows = _Batch()
+        outcomes: list[DraftState | ResumeError] = []
+        async with self.db.write() as conn:
+            existing = [s.draft_id for s in saves if not s.new]
+            states = await drafts_q.lock(conn, existing)
+            values = await drafts_q.load_values(conn, list(states))
+            for draft_id, state in states.items():
+                states[draft_id] = msgspec.structs.replace(state, values=values.get(draft_id, {}))
+            for save in saves:
+                try:
+                    state = _plan(states.get(save.draft_id), save, rows)
+                except ResumeError as exc:
+                    outcomes.append(exc)
+                    continue
+                states[save.draft_id] = state
+                outcomes.append(state)
+            for view in views:
+                rows.events.append(
+                    {
+                        "dealer_id": view.dealer_id,
+                        "draft_id": view.draft_id,
+                        "widget": view.widget,
+                        "kind": "step_viewed",
+                        "step": view.step,
+                        "field": None,
+                        "at": view.at,
+                    }
+                )
+            await drafts_q.insert_drafts(conn, rows.new)
+            await drafts_q.update_drafts(conn, list(rows.updates.values()))
+            await drafts_q.upsert_values(conn, rows.values)
+            await drafts_q.insert_events(conn, rows.events)
+            await drafts_q.insert_consents(conn, rows.consents)
+            await outbox_q.enqueue(conn, rows.mail)
+        return outcomes
+
+
+def _plan(current: DraftState | None, save: Save, rows: _Batch) -> DraftState:
+    """Check one save against the stored draft and add its rows to the batch."""
+    if save.new:
+        if save.step_index != 0:
+            raise StepNotReached("Start from the first step.")
+        current = DraftState(
+            id=save.draft_id,
+            dealer_id=save.dealer_id,
+            widget=save.widget,
+            version=1,
+            revision=0,
+            step=save.step,
+            reached=0,
+            status="open",
+            email=None,
+            phone=None,
+            wants_showroom=False,
+            values={},
+        )
+        rows.event(save, "draft_started")
+    elif current is None or current.dealer_id != save.dealer_id or current.widget != save.widget:
+        raise NotFound("We couldn't find these saved answers. They may have been deleted.")
+    elif current.version != save.version:
+        raise Revoked("This page was replaced by a newer link. Open the latest email from us.")
+    elif save.step_index > current.reached:
+        raise StepNotReached("Finish the steps before this one first.")
+
+    values = dict(current.values)
+    email, phone = current.email, current.phone
+    for name, cleaned in save.values.items():
+        old = values.get(name)
+        if old is None and not cleaned.raw.strip():
+            changed = False
+        else:
+            changed = old is None or old.value != cleaned.raw
+        if changed:
+            rows.event(save, "field_changed", name)
+        values[name] = Stored(cleaned.raw, cleaned.valid, cleaned.error, save.step)
+        rows.values.append(
+            {
+                "draft_id": save.draft_id,
+                "name": name,
+                "step": save.step,
+                "value": cleaned.raw,
+                "valid": cleaned.valid,
+                "error": cleaned.error,
+                "changed_at": save.now,
+            }
+        )
+        if cleaned.valid and cleaned.value and name == "email":
+            email = str(cleaned.value)
+        if cleaned.valid and cleaned.value and name == "phone":
+            phone = str(cleaned.value)
+    if save.records_step:
+        rows.event(save, "step_saved")
+    if email and not current.email:
+        rows.event(save, "partial_lead")
+    if save.resumed:
+        rows.event(save, "resumed")
+    completes = save.completes and current.status != "completed"
+    if completes:
+        rows.event(save, "completed")
+    if save.wants_showroom and not current.wants_showroom:
+        rows.event(save, "showroom_requested")
+    if save.link_requested:
+        rows.event(save, "link_requested")
+    if save.consent:
+        rows.consents.append({"draft_id": save.draft_id, "at": save.now, **save.consent})
+        rows.event(save, "consent_" + save.consent["kind"])
+    if save.mail:
+        rows.mail.append(
+            {
+                "dealer_id": save.dealer_id,
+                "draft_id": save.draft_id,
+                "created_at": save.now,
+                "due_at": save.now,
+                **save.mail,
+            }
+        )
+
+    state = msgspec.structs.replace(
+        current,
+        revision=current.revision + 1,
+        step=save.move_step or current.step,
+        reached=max(current.reached, save.move_index),
+        status="completed" if completes else current.status,
+        email=email,
+        phone=phone,
+        wants_showroom=current.wants_showroom or save.wants_showroom,
+        link_sent_at=save.now if save.link_requested else current.link_sent_at,
+        values=values,
+    )
+    _row(state, save, rows)
+    return state
+
+
+def _row(state: DraftState, save: Save, rows: _Batch) -> None:
+    if save.new and not any(r["id"] == state.id for r in rows.new):
+        rows.new.append(
+            {
+                "id": state.id,
+                "dealer_id": state.dealer_id,
+                "widget": state.widget,
+                "version": state.version,
+                "revision": state.revision,
+                "step": state.step,
+                "reached": state.reached,
+                "status": state.status,
+                "email": state.email,
+                "phone": state.phone,
+                "wants_showroom": state.wants_showroom,
+                "created_at": save.now,
+                "updated_at": save.now,
+                "completed_at": save.now if state.status == "completed" else None,
+                "link_sent_at": state.link_sent_at,
+                "resumed_at": None,
+            }
+        )
+        return
+    previous = rows.updates.get(state.id, {})
+    rows.updates[state.id] = {
+        "b_id": state.id,
+        "b_revision": state.revision,
+        "b_step": state.step,
+        "b_reached": state.reached,
+        "b_status": state.status,
+        "b_email": state.email,
+        "b_phone": state.phone,
+        "b_wants_showroom": state.wants_showroom,
+        "b_updated_at": save.now,
+        "b_resumed_at": save.now if save.resumed else previous.get("b_resumed_at"),
+        "b_completed_at": save.now if save.completes else previous.get("b_completed_at"),
+        "b_link_sent_at": state.link_sent_at,
+    }

@@ -1,0 +1,1 @@
+"""Payment math for finance and lease quotes."""

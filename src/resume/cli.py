@@ -1,0 +1,254 @@
+"""The `resume` command: serve, worker, migrate, dealer add, staff add, demo."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import logging
+import sys
+from collections.abc import Sequence
+from decimal import Decimal
+
+import msgspec
+
+from resume.dealers import DealerConfig, Finance, check_config, check_origin, check_slug
+from resume.errors import ConfigError
+from resume.settings import SPECS, Settings
+
+log = logging.getLogger("resume")
+
+ROLES = ("admin", "manager", "sales", "bdc")
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = _parser()
+    args = parser.parse_args(argv)
+    try:
+        settings = Settings.from_env()
+        logging.basicConfig(
+            level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s %(message)s"
+        )
+        return int(args.run(settings, args) or 0)
+    except ConfigError as exc:
+        print(f"resume: {exc.message}", file=sys.stderr)
+        return 2
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="resume",
+        description="Embeddable dealership widgets that keep every answer.",
+        epilog="Settings come from the environment: "
+        + ", ".join(spec.env for spec in SPECS)
+        + ". See README.md.",
+    )
+    sub = parser.add_subparsers(required=True, metavar="COMMAND")
+
+    serve = sub.add_parser("serve", help="run the web server (and an outbox worker)")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8000)
+    serve.add_argument("--no-worker", action="store_true", help="do not send mail from here")
+    serve.set_defaults(run=_serve)
+
+    sub.add_parser("worker", help="run an outbox worker alone").set_defaults(run=_worker)
+    sub.add_parser("migrate", help="apply database migrations").set_defaults(run=_migrate)
+
+    dealer = sub.add_parser("dealer", help="manage dealerships").add_subparsers(
+        required=True, metavar="ACTION"
+    )
+    add = dealer.add_parser("add", help="add a dealership")
+    add.add_argument("slug")
+    add.add_argument("--name", required=True)
+    add.add_argument("--email", required=True, help="lead inbox")
+    add.add_argument("--address", required=True, help="postal address, shown in every email")
+    add.add_argument(
+        "--origin",
+        action="append",
+        required=True,
+        help="a site allowed to embed the widgets, e.g. https://www.example.com",
+    )
+    add.add_argument("--phone", default="")
+    add.add_argument("--timezone", default="America/New_York")
+    add.add_argument("--tax-rate", type=Decimal, help="sales tax percent, e.g. 6.25")
+    add.add_argument("--doc-fee", type=Decimal, help="documentation fee in dollars")
+    add.add_argument("--finance-json", help="the whole finance table as JSON (see README)")
+    add.add_argument(
+        "--contact-before-result",
+        action="store_true",
+        help="ask for contact before showing the payment",
+    )
+    add.add_argument("--resume-link-days", type=int, default=30)
+    add.set_defaults(run=_dealer_add)
+
+    staff = sub.add_parser("staff", help="manage staff accounts").add_subparsers(
+        required=True, metavar="ACTION"
+    )
+    staff_add = staff.add_parser("add", help="add a staff member to a dealership")
+    staff_add.add_argument("email")
+    staff_add.add_argument("--dealer", required=True)
+    staff_add.add_argument("--role", required=True, choices=ROLES)
+    staff_add.set_defaults(run=_staff_add)
+
+    demo = sub.add_parser("demo", help="seed the demo dealership and print where to look")
+    demo.set_defaults(run=_demo)
+    return parser
+
+
+def _serve(settings: Settings, args: argparse.Namespace) -> int:
+    import uvicorn
+
+    from resume.web.app import create_app
+
+    if settings.is_sqlite:
+        from resume.migrations import migrate
+
+        migrate(settings)
+    app = create_app(settings, run_worker=not args.no_worker)
+    print(
+        f"resume: serving on http://{args.host}:{args.port} (public URL {settings.base_url})",
+        flush=True,
+    )
+    uvicorn.run(app, host=args.host, port=args.port, log_level="warning", access_log=False)
+    return 0
+
+
+def _worker(settings: Settings, args: argparse.Namespace) -> int:
+    from resume.worker import run_worker
+
+    asyncio.run(run_worker(settings, install_signals=True))
+    return 0
+
+
+def _migrate(settings: Settings, args: argparse.Namespace) -> int:
+    from resume.migrations import migrate
+
+    migrate(settings)
+    print("resume: database is up to date")
+    return 0
+
+
+def _dealer_add(settings: Settings, args: argparse.Namespace) -> int:
+    finance = Finance()
+    if args.finance_json:
+        try:
+            finance = msgspec.convert(json.loads(args.finance_json), Finance, strict=False)
+        except (ValueError, msgspec.ValidationError) as exc:
+            raise ConfigError(f"--finance-json is not valid: {exc}") from None
+    if args.tax_rate is not None:
+        finance = msgspec.structs.replace(finance, tax_rate=args.tax_rate)
+    if args.doc_fee is not None:
+        finance = msgspec.structs.replace(finance, doc_fee=args.doc_fee)
+    config = check_config(
+        DealerConfig(
+            finance=finance,
+            contact_before_result=args.contact_before_result,
+            resume_link_days=args.resume_link_days,
+        )
+    )
+    dealer = asyncio.run(
+        _add_dealer(
+            settings,
+            check_slug(args.slug),
+            args.name,
+            args.email,
+            args.address,
+            args.phone,
+            args.timezone,
+            tuple(check_origin(o) for o in args.origin),
+            config,
+        )
+    )
+    print(f"resume: added {dealer.name} ({dealer.slug})")
+    print(f"  embed: {settings.base_url}/embed/{dealer.slug}/payment")
+    return 0
+
+
+async def _add_dealer(
+    settings: Settings,
+    slug: str,
+    name: str,
+    email: str,
+    address: str,
+    phone: str,
+    timezone: str,
+    origins: tuple[str, ...],
+    config: DealerConfig,
+) -> object:
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    from resume.db import Database
+    from resume.fields import Field, clean
+    from resume.queries import dealers as dealers_q
+
+    try:
+        ZoneInfo(timezone)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ConfigError(
+            f"unknown timezone {timezone!r}; use a name like America/Chicago"
+        ) from None
+    checked = clean(Field(name="email", type="email", label="Email", max_length=320), email)
+    if not checked.valid:
+        raise ConfigError(f"{email!r} is not an email address")
+    db = Database(settings)
+    try:
+        async with db.write() as conn:
+            if await dealers_q.get_by_slug(conn, slug):
+                raise ConfigError(f"a dealer {slug!r} already exists")
+            return await dealers_q.add(
+                conn,
+                slug=slug,
+                name=name,
+                lead_email=str(checked.value),
+                address=address,
+                phone=phone,
+                timezone=timezone,
+                origins=origins,
+                config=config,
+            )
+    finally:
+        await db.dispose()
+
+
+def _staff_add(settings: Settings, args: argparse.Namespace) -> int:
+    asyncio.run(_add_staff(settings, args.email, args.dealer, args.role))
+    print(f"resume: added {args.email} to {args.dealer} as {args.role}")
+    return 0
+
+
+async def _add_staff(settings: Settings, email: str, slug: str, role: str) -> None:
+    from resume.db import Database
+    from resume.queries import dealers as dealers_q
+
+    db = Database(settings)
+    try:
+        async with db.write() as conn:
+            dealer = await dealers_q.get_by_slug(conn, slug)
+            if dealer is None:
+                raise ConfigError(f"no dealer {slug!r}; add it with `resume dealer add`")
+            await dealers_q.add_staff(conn, dealer.id, email.strip().lower(), role)
+    finally:
+        await db.dispose()
+
+
+def _demo(settings: Settings, args: argparse.Namespace) -> int:
+    from resume.demo import demo_origin, seed
+    from resume.migrations import migrate
+
+    migrate(settings)
+    created = asyncio.run(seed(settings))
+    origin = demo_origin(settings.base_url)
+    print("resume: demo dealership 'Demo Motors' " + ("created" if created else "is ready"))
+    print(f"  dealer page (another origin): {origin}/demo")
+    print(f"  the widget itself:            {settings.base_url}/embed/demo-motors/payment")
+    print(
+        f"  mail kept on disk:            {settings.base_url}/mail"
+        if not settings.smtp_url
+        else "  mail goes to RESUME_SMTP_URL"
+    )
+    print("  staff login (dashboard comes later): sales@demo-motors.example")
+    return 0
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,140 @@
+"""A dealer (one rooftop, the tenant) and the settings it chooses for its widgets."""
+
+from __future__ import annotations
+
+import re
+from decimal import Decimal
+
+import msgspec
+
+from resume.errors import ConfigError
+
+BANDS = ("excellent", "good", "fair", "rebuilding")
+_COLOUR = re.compile(r"^#[0-9a-fA-F]{6}$")
+_ORIGIN = re.compile(r"^https?://[A-Za-z0-9.-]+(:\d{1,5})?$")
+_SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}$")
+
+
+def _d(value: str) -> Decimal:
+    return Decimal(value)
+
+
+class Finance(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    """Finance defaults the payment widget computes with."""
+
+    tax_rate: Decimal = _d("6.25")
+    doc_fee: Decimal = _d("499")
+    # Most US states tax the price less the trade-in; a few do not (e.g. California).
+    trade_reduces_tax: bool = True
+    apr_new: dict[str, Decimal] = msgspec.field(
+        default_factory=lambda: {
+            "excellent": _d("5.49"),
+            "good": _d("6.99"),
+            "fair": _d("10.49"),
+            "rebuilding": _d("15.99"),
+        }
+    )
+    apr_used: dict[str, Decimal] = msgspec.field(
+        default_factory=lambda: {
+            "excellent": _d("6.99"),
+            "good": _d("8.99"),
+            "fair": _d("12.99"),
+            "rebuilding": _d("18.99"),
+        }
+    )
+    terms: tuple[int, ...] = (36, 48, 60, 72, 84)
+    # Residual percent of the price by lease term, and money factor by credit band.
+    residuals: dict[int, Decimal] = msgspec.field(
+        default_factory=lambda: {24: _d("64"), 36: _d("58"), 39: _d("56"), 48: _d("50")}
+    )
+    money_factors: dict[str, Decimal] = msgspec.field(
+        default_factory=lambda: {
+            "excellent": _d("0.00210"),
+            "good": _d("0.00260"),
+            "fair": _d("0.00340"),
+            "rebuilding": _d("0.00450"),
+        }
+    )
+
+    def apr(self, band: str, condition: str) -> Decimal:
+        table = self.apr_used if condition == "used" else self.apr_new
+        return table[band]
+
+    def residual(self, term: int) -> Decimal:
+        """Return the residual percent for `term`, interpolated between the dealer's terms."""
+        known = sorted(self.residuals)
+        if term <= known[0]:
+            return self.residuals[known[0]]
+        if term >= known[-1]:
+            return self.residuals[known[-1]]
+        lower = max(t for t in known if t <= term)
+        upper = min(t for t in known if t >= term)
+        if lower == upper:
+            return self.residuals[lower]
+        share = Decimal(term - lower) / Decimal(upper - lower)
+        low, high = self.residuals[lower], self.residuals[upper]
+        return (low + (high - low) * share).quantize(Decimal("0.01"))
+
+
+class Theme(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    accent: str = "#0b5cad"
+    accent_text: str = "#ffffff"
+    text: str = "#1d2329"
+    background: str = "#ffffff"
+
+
+class DealerConfig(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    finance: Finance = msgspec.field(default_factory=Finance)
+    theme: Theme = msgspec.field(default_factory=Theme)
+    # Ask for contact before showing the payment; the default shows the result first.
+    contact_before_result: bool = False
+    resume_link_days: int = 30
+    hours: str = "Mon-Sat 9am-8pm, Sun 11am-5pm"
+
+    def flags(self) -> frozenset[str]:
+        return frozenset({"contact_before_result"} if self.contact_before_result else ())
+
+
+class Dealer(msgspec.Struct, frozen=True):
+    id: int
+    slug: str
+    name: str
+    lead_email: str
+    address: str
+    phone: str
+    timezone: str
+    origins: tuple[str, ...]
+    config: DealerConfig
+
+
+def check_config(config: DealerConfig) -> DealerConfig:
+    """Refuse finance tables or colours that would break a page or a calculation."""
+    finance = config.finance
+    for table in (finance.apr_new, finance.apr_used, finance.money_factors):
+        missing = set(BANDS) - set(table)
+        if missing:
+            raise ConfigError(f"finance table lacks credit bands: {', '.join(sorted(missing))}")
+    if not finance.residuals or not finance.terms:
+        raise ConfigError("finance needs at least one term and one lease residual")
+    if not Decimal(0) <= finance.tax_rate <= Decimal(25):
+        raise ConfigError(f"tax rate {finance.tax_rate} must be between 0 and 25")
+    for name in ("accent", "accent_text", "text", "background"):
+        if not _COLOUR.match(getattr(config.theme, name)):
+            raise ConfigError(f"theme {name} must be a colour like #0b5cad")
+    if not 1 <= config.resume_link_days <= 365:
+        raise ConfigError("resume links must last between 1 and 365 days")
+    return config
+
+
+def check_origin(origin: str) -> str:
+    """Return an embed origin as CSP needs it: scheme://host[:port], no path, never '*'."""
+    origin = origin.strip().rstrip("/")
+    if not _ORIGIN.match(origin):
+        raise ConfigError(f"{origin!r} is not an origin like https://www.example-motors.com")
+    return origin.lower()
+
+
+def check_slug(slug: str) -> str:
+    if not _SLUG.match(slug):
+        raise ConfigError(f"{slug!r}: use lower-case letters, digits and dashes")
+    return slug

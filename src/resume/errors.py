@@ -1,0 +1,81 @@
+"""The project's exceptions. Each carries the HTTP status the web layer answers with.
+
+They live at the bottom so that no lower layer imports from web/ (shared/style.md, rule 3).
+"""
+
+
+class ResumeError(Exception):
+    """Base of every error we show a person; `status` is the HTTP status of its page."""
+
+    status = 500
+    title = "Something went wrong"
+
+    def __init__(self, message: str = "", *, title: str | None = None) -> None:
+        super().__init__(message or self.title)
+        self.message = message or self.title
+        if title:
+            self.title = title
+
+
+class ConfigError(ResumeError):
+    """A setting or a widget definition is wrong; start-up stops with this message."""
+
+
+class BadRequest(ResumeError):
+    status = 400
+    title = "We couldn't read that form"
+
+
+class NotFound(ResumeError):
+    status = 404
+    title = "Page not found"
+
+
+class Forbidden(ResumeError):
+    status = 403
+    title = "Not allowed"
+
+
+class TokenInvalid(ResumeError):
+    """A signed token that is tampered with, for another purpose, or for another dealer."""
+
+    status = 400
+    title = "This link or form is not valid"
+
+
+class TokenExpired(TokenInvalid):
+    """A well-signed token past its max_age; `payload` lets us offer a fresh link."""
+
+    status = 410
+    title = "This link has expired"
+
+    def __init__(self, message: str = "", *, payload: object = None) -> None:
+        super().__init__(message)
+        self.payload = payload
+
+
+class StepNotReached(ResumeError):
+    status = 409
+    title = "That step isn't open yet"
+
+
+class PayloadTooLarge(ResumeError):
+    status = 413
+    title = "That form was too large"
+
+
+class TooManyRequests(ResumeError):
+    status = 429
+    title = "Too many requests"
+
+
+class Unavailable(ResumeError):
+    status = 503
+    title = "Busy right now"
+
+
+class Revoked(TokenInvalid):
+    """The draft's version moved on: every older link and page credential is void."""
+
+    status = 410
+    title = "This link is no longer valid"

@@ -1,0 +1,93 @@
+"""A payment estimate from a draft's saved answers and the dealer's finance defaults."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from decimal import Decimal
+
+import msgspec
+
+from resume.calc.payment import FinanceQuote, LeaseQuote, finance, lease
+from resume.dealers import Dealer
+from resume.fields import clean
+from resume.queries.drafts import Stored
+from resume.widgets import Widget
+
+NEEDED = ("condition", "year", "make", "model", "price", "plan", "credit", "term")
+
+
+class Missing(msgspec.Struct, frozen=True):
+    step: str
+    field: str
+    label: str
+
+
+class Estimate(msgspec.Struct, frozen=True):
+    vehicle: str
+    plan: str | None = None
+    finance: FinanceQuote | None = None
+    lease: LeaseQuote | None = None
+    missing: tuple[Missing, ...] = ()
+
+    @property
+    def monthly_payment(self) -> Decimal | None:
+        quote = self.finance or self.lease
+        return quote.monthly_payment if quote else None
+
+
+def vehicle_label(values: Mapping[str, Stored]) -> str:
+    """Return "2024 Toyota RAV4 XLE" from whatever vehicle answers are there."""
+    parts = [
+        values[name].value.strip()
+        for name in ("year", "make", "model", "trim")
+        if name in values and values[name].valid and values[name].value.strip()
+    ]
+    return " ".join(parts) or "your vehicle"
+
+
+def estimate(widget: Widget, dealer: Dealer, values: Mapping[str, Stored]) -> Estimate:
+    """Compute the payment, or list the answers it still needs and where they are asked."""
+    fields = widget.all_fields()
+    steps = {f.name: s.name for s in widget.steps for f in s.fields}
+    meaning: dict[str, object] = {}
+    missing = []
+    for name, field in fields.items():
+        stored = values.get(name)
+        cleaned = clean(field, stored.value if stored else "")
+        if cleaned.valid:
+            meaning[name] = cleaned.value
+        if name in NEEDED and (not cleaned.valid or cleaned.value is None):
+            missing.append(Missing(steps.get(name, ""), name, field.label))
+    label = vehicle_label(values)
+    if missing:
+        return Estimate(label, missing=tuple(missing))
+    terms = dealer.config.finance
+    zero = Decimal(0)
+    money = {
+        name: meaning.get(name) or zero for name in ("down_payment", "trade_value", "trade_payoff")
+    }
+    plan = str(meaning["plan"])
+    term = int(meaning["term"])  # type: ignore[call-overload]
+    band = str(meaning["credit"])
+    price = meaning["price"]
+    if plan == "lease":
+        quote = lease(
+            price=price,
+            term_months=term,
+            residual_percent=terms.residual(term),
+            money_factor=terms.money_factors[band],
+            tax_rate=terms.tax_rate,
+            doc_fee=terms.doc_fee,
+            **money,
+        )
+        return Estimate(label, plan, lease=quote)
+    quote_f = finance(
+        price=price,
+        term_months=term,
+        apr=terms.apr(band, str(meaning["condition"])),
+        tax_rate=terms.tax_rate,
+        doc_fee=terms.doc_fee,
+        trade_reduces_tax=terms.trade_reduces_tax,
+        **money,
+    )
+    return Estimate(label, plan, finance=quote_f)

@@ -1,0 +1,172 @@
+"""Field types: turn what a shopper typed into a value, or into a message they understand.
+
+Nothing here raises on bad input: a wrong value is data to store and show again (design
+rule 3). Money and percentages are Decimal, never float (rule 10).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from decimal import Decimal
+from typing import Literal
+
+import msgspec
+import phonenumbers
+from email_validator import EmailNotValidError, validate_email
+
+FieldType = Literal[
+    "money", "percent", "integer", "year", "text", "email", "phone", "choice", "checkbox"
+]
+
+# Amounts as people type them: "25000", "25,000", "$25,000.50", "25000.5". No exponents, no
+# signs, no NaN: "1e309" or "-0" get a message, not a float.
+_AMOUNT = re.compile(r"^\$?\s*(\d{1,3}(,\d{3})+|\d+)(\.\d{1,2})?$")
+_PERCENT = re.compile(r"^(\d{1,3})(\.\d{1,3})?\s*%?$")
+_INTEGER = re.compile(r"^(\d{1,3}(,\d{3})+|\d+)$")
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+CHECKED = frozenset({"on", "yes", "1", "true"})
+
+
+class Choice(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    value: str
+    label: str
+    hint: str = ""
+
+
+class Field(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    name: str
+    type: FieldType
+    label: str
+    hint: str = ""
+    required: bool = False
+    choices: tuple[Choice, ...] = ()
+    autocomplete: str = "off"
+    inputmode: str = ""
+    sensitive: bool = False
+    min: Decimal | None = None
+    max: Decimal | None = None
+    max_length: int = 120
+
+
+class Cleaned(msgspec.Struct, frozen=True):
+    """A field's typed text, its meaning when valid, and its message when not."""
+
+    raw: str
+    value: object = None
+    error: str | None = None
+
+    @property
+    def valid(self) -> bool:
+        return self.error is None
+
+
+def clean(field: Field, raw: str) -> Cleaned:
+    """Check one typed value against its field; never raises for the shopper's input."""
+    text = raw.strip()
+    if _CONTROL.search(text):
+        return Cleaned(raw, error="Remove the special characters from this answer.")
+    if len(text) > field.max_length:
+        return Cleaned(raw, error=f"Use {field.max_length} characters or fewer.")
+    if field.type == "checkbox":
+        checked = text.lower() in CHECKED
+        if field.required and not checked:
+            return Cleaned(raw, False, "Tick this box to go on.")
+        return Cleaned(raw, checked)
+    if not text:
+        if field.required:
+            return Cleaned(raw, error=_missing(field))
+        return Cleaned(raw, None)
+    return _CLEANERS[field.type](field, raw, text)
+
+
+def _missing(field: Field) -> str:
+    if field.type == "choice":
+        return f"Choose {field.label.lower()}."
+    return f"Enter {field.label.lower()}."
+
+
+def _in_range(field: Field, raw: str, number: Decimal, shown: str) -> Cleaned:
+    if field.min is not None and number < field.min:
+        return Cleaned(raw, error=f"{field.label} must be at least {shown.format(field.min)}.")
+    if field.max is not None and number > field.max:
+        return Cleaned(raw, error=f"{field.label} must be {shown.format(field.max)} or less.")
+    return Cleaned(raw, number)
+
+
+def _money(field: Field, raw: str, text: str) -> Cleaned:
+    if text.startswith("-"):
+        return Cleaned(raw, error=f"{field.label} can't be negative.")
+    if not _AMOUNT.match(text):
+        return Cleaned(raw, error="Enter an amount in dollars, like 25,000 or 25000.50.")
+    number = Decimal(text.lstrip("$").strip().replace(",", ""))
+    return _in_range(field, raw, number, "${:,}")
+
+
+def _percent(field: Field, raw: str, text: str) -> Cleaned:
+    if text.startswith("-"):
+        return Cleaned(raw, error=f"{field.label} can't be negative.")
+    if not _PERCENT.match(text):
+        return Cleaned(raw, error="Enter a percentage, like 6.9.")
+    number = Decimal(text.rstrip("%").strip())
+    return _in_range(field, raw, number, "{}%")
+
+
+def _integer(field: Field, raw: str, text: str) -> Cleaned:
+    if text.startswith("-"):
+        return Cleaned(raw, error=f"{field.label} can't be negative.")
+    if not _INTEGER.match(text):
+        return Cleaned(raw, error="Enter a whole number, like 36000.")
+    number = Decimal(text.replace(",", ""))
+    return _in_range(field, raw, number, "{:,}")
+
+
+def _year(field: Field, raw: str, text: str) -> Cleaned:
+    if not re.fullmatch(r"\d{4}", text):
+        return Cleaned(raw, error="Enter a four-digit year, like 2021.")
+    year = int(text)
+    latest = dt.date.today().year + 2
+    if not 1950 <= year <= latest:
+        return Cleaned(raw, error=f"Enter a year between 1950 and {latest}.")
+    return Cleaned(raw, year)
+
+
+def _text(field: Field, raw: str, text: str) -> Cleaned:
+    return Cleaned(raw, " ".join(text.split()))
+
+
+def _email(field: Field, raw: str, text: str) -> Cleaned:
+    try:
+        # No DNS: a save must not wait on the network, and tests must not need one.
+        result = validate_email(text, check_deliverability=False)
+    except EmailNotValidError:
+        return Cleaned(raw, error="Enter an email address like name@example.com.")
+    return Cleaned(raw, result.normalized)
+
+
+def _phone(field: Field, raw: str, text: str) -> Cleaned:
+    try:
+        number = phonenumbers.parse(text, "US")
+    except phonenumbers.NumberParseException:
+        number = None
+    if number is None or not phonenumbers.is_valid_number(number):
+        return Cleaned(raw, error="Enter a phone number with its area code, like 555-201-0123.")
+    return Cleaned(raw, phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164))
+
+
+def _choice(field: Field, raw: str, text: str) -> Cleaned:
+    if text not in {choice.value for choice in field.choices}:
+        return Cleaned(raw, error=f"Choose one of the options for {field.label.lower()}.")
+    return Cleaned(raw, text)
+
+
+_CLEANERS = {
+    "money": _money,
+    "percent": _percent,
+    "integer": _integer,
+    "year": _year,
+    "text": _text,
+    "email": _email,
+    "phone": _phone,
+    "choice": _choice,
+}

@@ -1,0 +1,149 @@
+"""Build outbox messages into emails, and deliver them by SMTP or into a folder on disk."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import re
+import uuid
+from email.message import EmailMessage
+from email.utils import format_datetime, formataddr
+from pathlib import Path
+from typing import Any, Protocol
+from urllib.parse import unquote, urlsplit
+
+import aiosmtplib
+
+from resume.dealers import Dealer
+from resume.errors import NotFound
+from resume.estimates import estimate
+from resume.queries.drafts import DraftState
+from resume.queries.outbox import Message
+from resume.settings import Settings
+from resume.templating import environment
+from resume.tokens import ResumeLink, Signer
+from resume.widgets import Widget
+
+# Emails are written for the step the shopper left on; each kind has a .txt and an .html.
+KINDS = {"resume_link": "email/resume_link"}
+
+
+def new_message_id(settings: Settings) -> str:
+    """Return a Message-ID, fixed when the message is queued (rule 9)."""
+    domain = urlsplit(settings.base_url).hostname or "localhost"
+    return f"<{uuid.uuid4().hex}@{domain}>"
+
+
+class Composer:
+    """Renders an outbox message for its dealer and draft into a two-part email."""
+
+    def __init__(self, settings: Settings, signer: Signer, widgets: dict[str, Widget]) -> None:
+        self.settings = settings
+        self.signer = signer
+        self.widgets = widgets
+        self.env = environment()
+
+    def resume_url(self, dealer: Dealer, draft: DraftState) -> str:
+        token = self.signer.sign_resume(ResumeLink(dealer.id, draft.id, draft.version))
+        return f"{self.settings.base_url}/r/{token}"
+
+    def build(self, message: Message, dealer: Dealer, draft: DraftState | None) -> EmailMessage:
+        if message.kind not in KINDS or draft is None:
+            raise NotFound(f"cannot build a {message.kind!r} message without its draft")
+        widget = self.widgets[draft.widget]
+        context: dict[str, Any] = {
+            "dealer": dealer,
+            "draft": draft,
+            "widget": widget,
+            "step": next((s for s in widget.steps if s.name == draft.step), widget.steps[0]),
+            "estimate": estimate(widget, dealer, draft.values)
+            if draft.widget == "payment"
+            else None,
+            "resume_url": self.resume_url(dealer, draft),
+            "link_days": dealer.config.resume_link_days,
+            **message.context,
+        }
+        base = KINDS[message.kind]
+        text = self.env.get_template(base + ".txt").render(context)
+        html = self.env.get_template(base + ".html").render(context)
+        subject = self.env.get_template(base + ".subject.txt").render(context).strip()
+        email = EmailMessage()
+        email["From"] = formataddr((dealer.name, self.settings.mail_from))
+        email["To"] = message.to_addr
+        email["Reply-To"] = dealer.lead_email
+        email["Subject"] = subject
+        email["Message-ID"] = message.message_id
+        email["Date"] = format_datetime(dt.datetime.now(dt.UTC))
+        email.set_content(text)
+        email.add_alternative(html, subtype="html")
+        return email
+
+
+class Transport(Protocol):
+    async def send(self, email: EmailMessage) -> str: ...
+    async def close(self) -> None: ...
+
+
+class SMTPTransport:
+    """One reused SMTP connection, opened on first use and again after a failure."""
+
+    def __init__(self, url: str) -> None:
+        parts = urlsplit(url)
+        if parts.scheme not in {"smtp", "smtps"} or not parts.hostname:
+            raise ValueError("RESUME_SMTP_URL must look like smtp://user:pass@host:port")
+        self._options: dict[str, Any] = {
+            "hostname": parts.hostname,
+            "port": parts.port or (465 if parts.scheme == "smtps" else 25),
+            "use_tls": parts.scheme == "smtps",
+            "username": unquote(parts.username) if parts.username else None,
+            "password": unquote(parts.password) if parts.password else None,
+            "timeout": 30,
+        }
+        self._client: aiosmtplib.SMTP | None = None
+
+    async def send(self, email: EmailMessage) -> str:
+        if self._client is None or not self._client.is_connected:
+            self._client = aiosmtplib.SMTP(**self._options)
+            await self._client.connect()
+        try:
+            errors, reply = await self._client.send_message(email)
+        except (aiosmtplib.SMTPServerDisconnected, aiosmtplib.SMTPConnectError):
+            self._client = None
+            raise
+        if errors:
+            raise aiosmtplib.SMTPRecipientsRefused(list(errors.values()))  # type: ignore[arg-type]
+        return reply
+
+    async def close(self) -> None:
+        if self._client is not None and self._client.is_connected:
+            try:
+                await self._client.quit()
+            except aiosmtplib.SMTPException:
+                self._client.close()
+        self._client = None
+
+
+class FolderTransport:
+    """Keeps mail as .eml files for the local mail page, when no SMTP server is set."""
+
+    def __init__(self, folder: str) -> None:
+        self.folder = Path(folder)
+
+    async def send(self, email: EmailMessage) -> str:
+        self.folder.mkdir(parents=True, exist_ok=True)
+        stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%d-%H%M%S-%f")
+        token = re.sub(r"[^A-Za-z0-9]", "", str(email["Message-ID"]))[:16]
+        path = self.folder / f"{stamp}-{token}.eml"
+        temporary = path.with_suffix(".tmp")
+        temporary.write_bytes(bytes(email))
+        os.replace(temporary, path)
+        return f"250 kept in {path.name}"
+
+    async def close(self) -> None:
+        return None
+
+
+def transport_for(settings: Settings) -> Transport:
+    if settings.smtp_url:
+        return SMTPTransport(settings.smtp_url)
+    return FolderTransport(settings.mail_dir)

@@ -1,0 +1,76 @@
+"""Dealers and their staff."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import msgspec
+from sqlalchemy import insert, select
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from resume.dealers import Dealer, DealerConfig
+from resume.tables import dealers, staff
+
+
+def _dealer(row: object) -> Dealer:
+    m = row._mapping  # type: ignore[attr-defined]
+    return Dealer(
+        id=m["id"],
+        slug=m["slug"],
+        name=m["name"],
+        lead_email=m["lead_email"],
+        address=m["address"],
+        phone=m["phone"],
+        timezone=m["timezone"],
+        origins=tuple(m["origins"]),
+        config=msgspec.convert(m["config"], DealerConfig, strict=False),
+    )
+
+
+async def get_by_slug(conn: AsyncConnection, slug: str) -> Dealer | None:
+    row = (await conn.execute(select(dealers).where(dealers.c.slug == slug))).first()
+    return _dealer(row) if row else None
+
+
+async def get(conn: AsyncConnection, dealer_id: int) -> Dealer | None:
+    row = (await conn.execute(select(dealers).where(dealers.c.id == dealer_id))).first()
+    return _dealer(row) if row else None
+
+
+async def add(
+    conn: AsyncConnection,
+    *,
+    slug: str,
+    name: str,
+    lead_email: str,
+    address: str,
+    phone: str,
+    timezone: str,
+    origins: tuple[str, ...],
+    config: DealerConfig,
+) -> Dealer:
+    result = await conn.execute(
+        insert(dealers).values(
+            slug=slug,
+            name=name,
+            lead_email=lead_email,
+            address=address,
+            phone=phone,
+            timezone=timezone,
+            origins=list(origins),
+            config=msgspec.to_builtins(config),
+            created_at=dt.datetime.now(dt.UTC),
+        )
+    )
+    dealer = await get(conn, result.inserted_primary_key[0])
+    assert dealer is not None
+    return dealer
+
+
+async def add_staff(conn: AsyncConnection, dealer_id: int, email: str, role: str) -> int:
+    result = await conn.execute(
+        insert(staff).values(
+            dealer_id=dealer_id, email=email, role=role, created_at=dt.datetime.now(dt.UTC)
+        )
+    )
+    return int(result.inserted_primary_key[0])

@@ -1,0 +1,201 @@
+"""Drafts, their field values and their funnel events."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+import msgspec
+from sqlalchemy import bindparam, case, func, insert, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from resume.tables import consents, drafts, events, field_values
+
+
+class Stored(msgspec.Struct, frozen=True):
+    """One field as the shopper last typed it."""
+
+    value: str
+    valid: bool
+    error: str | None
+    step: str
+
+
+class DraftState(msgspec.Struct, frozen=True):
+    id: str
+    dealer_id: int
+    widget: str
+    version: int
+    revision: int
+    step: str
+    reached: int
+    status: str
+    email: str | None
+    phone: str | None
+    wants_showroom: bool
+    values: dict[str, Stored]
+    link_sent_at: dt.datetime | None = None
+
+    @property
+    def is_partial_lead(self) -> bool:
+        return bool(self.email or self.phone)
+
+
+_DRAFT_COLUMNS = (
+    drafts.c.id,
+    drafts.c.dealer_id,
+    drafts.c.widget,
+    drafts.c.version,
+    drafts.c.revision,
+    drafts.c.step,
+    drafts.c.reached,
+    drafts.c.status,
+    drafts.c.email,
+    drafts.c.phone,
+    drafts.c.wants_showroom,
+    drafts.c.link_sent_at,
+)
+
+
+async def load(conn: AsyncConnection, draft_id: str) -> DraftState | None:
+    """Read a draft and all its values."""
+    rows = await lock(conn, [draft_id], for_update=False)
+    if draft_id not in rows:
+        return None
+    values = await load_values(conn, [draft_id])
+    return msgspec.structs.replace(rows[draft_id], values=values.get(draft_id, {}))
+
+
+async def lock(
+    conn: AsyncConnection, ids: Iterable[str], *, for_update: bool = True
+) -> dict[str, DraftState]:
+    """Read draft rows (without values), locking them in id order on PostgreSQL."""
+    wanted = sorted(set(ids))
+    if not wanted:
+        return {}
+    query = select(*_DRAFT_COLUMNS).where(drafts.c.id.in_(wanted)).order_by(drafts.c.id)
+    if for_update and conn.dialect.name == "postgresql":
+        # Id order: two processes saving overlapping batches never deadlock.
+        query = query.with_for_update()
+    result = await conn.execute(query)
+    return {
+        row.id: DraftState(
+            id=row.id,
+            dealer_id=row.dealer_id,
+            widget=row.widget,
+            version=row.version,
+            revision=row.revision,
+            step=row.step,
+            reached=row.reached,
+            status=row.status,
+            email=row.email,
+            phone=row.phone,
+            wants_showroom=bool(row.wants_showroom),
+            link_sent_at=row.link_sent_at,
+            values={},
+        )
+        for row in result
+    }
+
+
+async def load_values(conn: AsyncConnection, ids: Sequence[str]) -> dict[str, dict[str, Stored]]:
+    if not ids:
+        return {}
+    result = await conn.execute(
+        select(
+            field_values.c.draft_id,
+            field_values.c.name,
+            field_values.c.value,
+            field_values.c.valid,
+            field_values.c.error,
+            field_values.c.step,
+        ).where(field_values.c.draft_id.in_(list(ids)))
+    )
+    found: dict[str, dict[str, Stored]] = {}
+    for row in result:
+        found.setdefault(row.draft_id, {})[row.name] = Stored(
+            row.value, bool(row.valid), row.error, row.step
+        )
+    return found
+
+
+async def insert_drafts(conn: AsyncConnection, rows: list[dict[str, Any]]) -> None:
+    if rows:
+        await conn.execute(insert(drafts), rows)
+
+
+async def upsert_values(conn: AsyncConnection, rows: list[dict[str, Any]]) -> None:
+    """Store values as typed; changed_at moves only when the text changed."""
+    if not rows:
+        return
+    dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
+    stmt = dialect.insert(field_values)
+    stmt = stmt.on_conflict_do_update(
+        index_elements=[field_values.c.draft_id, field_values.c.name],
+        set_={
+            "value": stmt.excluded.value,
+            "valid": stmt.excluded.valid,
+            "error": stmt.excluded.error,
+            "step": stmt.excluded.step,
+            "changed_at": case(
+                (field_values.c.value == stmt.excluded.value, field_values.c.changed_at),
+                else_=stmt.excluded.changed_at,
+            ),
+        },
+    )
+    await conn.execute(stmt, rows)
+
+
+_UPDATE_DRAFT = (
+    update(drafts)
+    .where(drafts.c.id == bindparam("b_id"))
+    .values(
+        revision=bindparam("b_revision"),
+        step=bindparam("b_step"),
+        reached=bindparam("b_reached"),
+        status=bindparam("b_status"),
+        email=bindparam("b_email"),
+        phone=bindparam("b_phone"),
+        wants_showroom=bindparam("b_wants_showroom"),
+        updated_at=bindparam("b_updated_at"),
+        # A save that is not a resume or a completion keeps the earlier moment.
+        resumed_at=func.coalesce(bindparam("b_resumed_at"), drafts.c.resumed_at),
+        completed_at=func.coalesce(bindparam("b_completed_at"), drafts.c.completed_at),
+        link_sent_at=bindparam("b_link_sent_at"),
+    )
+)
+
+
+async def update_drafts(conn: AsyncConnection, rows: list[dict[str, Any]]) -> None:
+    """Write each draft's new state (rows keyed b_id, b_revision, ...)."""
+    if rows:
+        await conn.execute(_UPDATE_DRAFT, rows)
+
+
+async def insert_events(conn: AsyncConnection, rows: list[dict[str, Any]]) -> None:
+    if rows:
+        await conn.execute(insert(events), rows)
+
+
+async def insert_consents(conn: AsyncConnection, rows: list[dict[str, Any]]) -> None:
+    if rows:
+        await conn.execute(insert(consents), rows)
+
+
+async def revoke(conn: AsyncConnection, draft_id: str) -> bool:
+    """Bump the version so every link and form credential issued so far stops working."""
+    result = await conn.execute(
+        update(drafts).where(drafts.c.id == draft_id).values(version=drafts.c.version + 1)
+    )
+    return result.rowcount == 1
+
+
+async def event_kinds(conn: AsyncConnection, draft_id: str) -> list[tuple[str, str | None]]:
+    result = await conn.execute(
+        select(events.c.kind, events.c.field)
+        .where(events.c.draft_id == draft_id)
+        .order_by(events.c.id)
+    )
+    return [(row.kind, row.field) for row in result]

@@ -1,0 +1,109 @@
+"""The transactional outbox: messages written with the change that causes them (rule 9)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import msgspec
+from sqlalchemy import and_, or_, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from resume.tables import outbox
+
+
+class Message(msgspec.Struct, frozen=True):
+    id: int
+    dealer_id: int
+    draft_id: str | None
+    kind: str
+    context: dict[str, Any]
+    to_addr: str
+    message_id: str
+    status: str
+    attempts: int
+    due_at: dt.datetime
+    sent_at: dt.datetime | None = None
+    reply: str | None = None
+    last_error: str | None = None
+
+
+def _message(row: Any) -> Message:
+    return Message(
+        id=row.id,
+        dealer_id=row.dealer_id,
+        draft_id=row.draft_id,
+        kind=row.kind,
+        context=dict(row.context),
+        to_addr=row.to_addr,
+        message_id=row.message_id,
+        status=row.status,
+        attempts=row.attempts,
+        due_at=row.due_at,
+        sent_at=row.sent_at,
+        reply=row.reply,
+        last_error=row.last_error,
+    )
+
+
+async def enqueue(conn: AsyncConnection, rows: list[dict[str, Any]]) -> None:
+    """Insert messages; one whose dedupe_key is already queued is skipped, not an error."""
+    if not rows:
+        return
+    dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
+    stmt = dialect.insert(outbox).on_conflict_do_nothing(index_elements=[outbox.c.dedupe_key])
+    await conn.execute(stmt, rows)
+
+
+async def claim(
+    conn: AsyncConnection, *, owner: str, now: dt.datetime, lease: dt.timedelta, limit: int
+) -> list[Message]:
+    """Lease up to `limit` due messages to `owner`; call inside a short write transaction."""
+    due = and_(
+        outbox.c.status == "pending",
+        outbox.c.due_at <= now,
+        or_(outbox.c.leased_until.is_(None), outbox.c.leased_until < now),
+    )
+    query = select(outbox.c.id).where(due).order_by(outbox.c.due_at, outbox.c.id).limit(limit)
+    if conn.dialect.name == "postgresql":
+        query = query.with_for_update(skip_locked=True)
+    ids = [row.id for row in await conn.execute(query)]
+    if not ids:
+        return []
+    await conn.execute(
+        update(outbox)
+        .where(outbox.c.id.in_(ids))
+        .values(leased_until=now + lease, lease_owner=owner, attempts=outbox.c.attempts + 1)
+    )
+    result = await conn.execute(select(outbox).where(outbox.c.id.in_(ids)).order_by(outbox.c.id))
+    return [_message(row) for row in result]
+
+
+async def mark_sent(
+    conn: AsyncConnection, message_id: int, *, now: dt.datetime, reply: str
+) -> None:
+    await conn.execute(
+        update(outbox)
+        .where(outbox.c.id == message_id)
+        .values(status="sent", sent_at=now, reply=reply, leased_until=None, last_error=None)
+    )
+
+
+async def mark_failed(
+    conn: AsyncConnection, message_id: int, *, error: str, retry_at: dt.datetime | None
+) -> None:
+    """Keep the error; retry at `retry_at`, or park the message as dead when it is None."""
+    values: dict[str, Any] = {"last_error": error[:2000], "leased_until": None}
+    if retry_at is None:
+        values["status"] = "dead"
+    else:
+        values["due_at"] = retry_at
+    await conn.execute(update(outbox).where(outbox.c.id == message_id).values(**values))
+
+
+async def for_draft(conn: AsyncConnection, draft_id: str) -> list[Message]:
+    result = await conn.execute(
+        select(outbox).where(outbox.c.draft_id == draft_id).order_by(outbox.c.id)
+    )
+    return [_message(row) for row in result]

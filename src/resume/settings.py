@@ -1,0 +1,233 @@
+"""One frozen Settings object, read once from RESUME_* environment variables.
+
+Every setting has a cast, a default and help text; tests/test_settings.py checks that each one
+is documented in the README.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import secrets
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import Any
+
+import msgspec
+
+from resume.errors import ConfigError
+
+log = logging.getLogger("resume.settings")
+
+SECRET_FILE = ".resume-secret-key"
+
+
+def _keys(value: str) -> tuple[str, ...]:
+    keys = tuple(k.strip() for k in value.split(",") if k.strip())
+    if not keys:
+        raise ValueError("needs at least one key")
+    if any(len(k) < 16 for k in keys):
+        raise ValueError("every key must be at least 16 characters")
+    return keys
+
+
+def _positive_float(value: str) -> float:
+    number = float(value)
+    if not number >= 0:
+        raise ValueError("must be a number >= 0")
+    return number
+
+
+def _positive_int(value: str) -> int:
+    number = int(value)
+    if number <= 0:
+        raise ValueError("must be a whole number > 0")
+    return number
+
+
+def _synchronous(value: str) -> str:
+    value = value.upper()
+    if value not in {"OFF", "NORMAL", "FULL", "EXTRA"}:
+        raise ValueError("must be OFF, NORMAL, FULL or EXTRA")
+    return value
+
+
+def _url(value: str) -> str:
+    value = value.rstrip("/")
+    if not value.startswith(("http://", "https://")):
+        raise ValueError("must start with http:// or https://")
+    return value
+
+
+class Spec(msgspec.Struct, frozen=True):
+    env: str
+    field: str
+    cast: Callable[[str], Any]
+    default: str | None
+    help: str
+
+
+SPECS: tuple[Spec, ...] = (
+    Spec(
+        "RESUME_DATABASE_URL",
+        "database_url",
+        str,
+        "sqlite+aiosqlite:///resume.db",
+        "SQLAlchemy URL. SQLite (sqlite+aiosqlite:///path) is the embedded default; "
+        "postgresql+asyncpg://user@host/db for several processes or machines.",
+    ),
+    Spec(
+        "RESUME_SECRET_KEYS",
+        "secret_keys",
+        _keys,
+        None,
+        "Comma-separated signing keys, newest last; older keys still verify. Unset: a "
+        f"development key is generated once into ./{SECRET_FILE} and a warning is logged.",
+    ),
+    Spec(
+        "RESUME_BASE_URL",
+        "base_url",
+        _url,
+        "http://127.0.0.1:8000",
+        "Public URL of this server, used in emailed links and in the embed snippet.",
+    ),
+    Spec(
+        "RESUME_SMTP_URL",
+        "smtp_url",
+        str,
+        "",
+        "smtp://user:pass@host:port (STARTTLS when offered) or smtps://... Unset: mail is "
+        "written to RESUME_MAIL_DIR and listed at /mail.",
+    ),
+    Spec(
+        "RESUME_MAIL_FROM",
+        "mail_from",
+        str,
+        "resume@localhost",
+        "Envelope and From address of outgoing mail; the display name is the dealer's.",
+    ),
+    Spec(
+        "RESUME_MAIL_DIR",
+        "mail_dir",
+        str,
+        "mail",
+        "Folder where mail is kept when RESUME_SMTP_URL is unset.",
+    ),
+    Spec(
+        "RESUME_SQLITE_SYNCHRONOUS",
+        "sqlite_synchronous",
+        _synchronous,
+        "NORMAL",
+        "SQLite durability. NORMAL (with WAL): an acknowledged save survives a crash of the "
+        "process; a power cut may lose the last moments. FULL: survives power loss too, "
+        "at a cost in writes per second.",
+    ),
+    Spec(
+        "RESUME_MAX_BODY_BYTES",
+        "max_body_bytes",
+        _positive_int,
+        "16384",
+        "Largest form body accepted; larger gets a 413 page.",
+    ),
+    Spec(
+        "RESUME_MIN_FORM_SECONDS",
+        "min_form_seconds",
+        _positive_float,
+        "1.5",
+        "Least time between showing a step and its Continue; quicker posts are treated as a "
+        "bot's and shown back unsaved for a second press.",
+    ),
+    Spec(
+        "RESUME_RATE_LIMIT_IP",
+        "rate_limit_ip",
+        _positive_int,
+        "120",
+        "Form posts per minute allowed from one client address.",
+    ),
+    Spec(
+        "RESUME_RATE_LIMIT_DRAFT",
+        "rate_limit_draft",
+        _positive_int,
+        "60",
+        "Form posts per minute allowed for one draft.",
+    ),
+    Spec(
+        "RESUME_FORM_TOKEN_HOURS",
+        "form_token_hours",
+        _positive_int,
+        "72",
+        "How long a page's form credential stays valid; older pages offer a fresh link.",
+    ),
+    Spec(
+        "RESUME_WORKER_POLL_SECONDS",
+        "worker_poll_seconds",
+        _positive_float,
+        "1.0",
+        "How often the outbox worker looks for due messages when idle.",
+    ),
+    Spec("RESUME_LOG_LEVEL", "log_level", str.upper, "INFO", "Python logging level."),
+)
+
+
+class Settings(msgspec.Struct, frozen=True, kw_only=True):
+    database_url: str = "sqlite+aiosqlite:///resume.db"
+    secret_keys: tuple[str, ...] = ()
+    base_url: str = "http://127.0.0.1:8000"
+    smtp_url: str = ""
+    mail_from: str = "resume@localhost"
+    mail_dir: str = "mail"
+    sqlite_synchronous: str = "NORMAL"
+    max_body_bytes: int = 16384
+    min_form_seconds: float = 1.5
+    rate_limit_ip: int = 120
+    rate_limit_draft: int = 60
+    form_token_hours: int = 72
+    worker_poll_seconds: float = 1.0
+    log_level: str = "INFO"
+
+    def __repr__(self) -> str:
+        # Secrets and passwords in URLs never reach a log line or a traceback.
+        return f"Settings(database_url={_hide_password(self.database_url)!r}, keys=***)"
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
+        """Read every RESUME_* variable once; a bad value names its key and the value."""
+        environ = os.environ if environ is None else environ
+        values: dict[str, Any] = {}
+        for spec in SPECS:
+            raw = environ.get(spec.env, spec.default)
+            if raw is None:
+                continue
+            try:
+                values[spec.field] = spec.cast(raw)
+            except ValueError as exc:
+                shown = "***" if "KEY" in spec.env else repr(raw)
+                raise ConfigError(f"{spec.env}={shown} is not valid: {exc}") from None
+        if "secret_keys" not in values:
+            values["secret_keys"] = (_development_key(),)
+        return cls(**values)
+
+
+def _development_key() -> str:
+    path = Path(SECRET_FILE)
+    if path.exists():
+        key = path.read_text().strip()
+    else:
+        key = secrets.token_urlsafe(32)
+        path.write_text(key + "\n")
+        path.chmod(0o600)
+    log.warning("RESUME_SECRET_KEYS is unset: using the development key in %s", path.resolve())
+    return key
+
+
+def _hide_password(url: str) -> str:
+    if "@" not in url or "://" not in url:
+        return url
+    scheme, rest = url.split("://", 1)
+    creds, host = rest.rsplit("@", 1)
+    user = creds.split(":", 1)[0]
+    return f"{scheme}://{user}:***@{host}"

@@ -1,0 +1,1 @@
+"""The HTTP layer: Litestar app factory and thin controllers. Only this package imports Litestar."""

@@ -1,0 +1,112 @@
+"""Resume links: `GET /r/{token}` reopens the draft where the shopper stopped.
+
+Mail scanners open every link in a message, so the GET changes nothing but a log line; the
+page swaps the link for a fresh form credential marked "resumed", and the shopper's next save
+is what counts as a resume (issue #2, item 8).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from typing import Any
+
+from litestar import Request, Response, get, post
+from litestar.response import Redirect
+
+from resume.autosave import Save
+from resume.errors import NotFound, Revoked, TokenExpired, TokenInvalid
+from resume.mail import new_message_id
+from resume.queries import dealers as dealers_q
+from resume.queries.drafts import DraftState
+from resume.tokens import ResumeLink
+from resume.web.security import page_headers
+from resume.web.services import Services, services
+from resume.web.widget import Page
+
+log = logging.getLogger("resume.web")
+
+LONGEST_LINK = 365 * 86400  # no dealer may set more; each dealer's own limit is checked after
+RENEW_SECONDS = 600
+
+
+@get("/r/{token:str}")
+async def open_link(request: Request[Any, Any, Any], token: str) -> Response[str]:
+    """Reopen the exact step with every saved value in place."""
+    svc = services(request)
+    link, signed_at = svc.signer.verify_resume(token, max_age=LONGEST_LINK)
+    page, state = await _draft(svc, request, link)
+    age = dt.datetime.now(dt.UTC) - signed_at
+    if age > dt.timedelta(days=page.dealer.config.resume_link_days):
+        raise TokenExpired(
+            "This link has expired.", payload=[link.dealer_id, link.draft_id, link.version]
+        )
+    index = next((i for i, s in enumerate(page.steps) if s.name == state.step), 0)
+    index = min(index, state.reached)
+    log.info("resume link opened draft=%s step=%s", state.id, page.steps[index].name)
+    return page.render_step(index, state, page.credential(state, resumed=True))
+
+
+@post("/r/{token:str}/renew", status_code=303)
+async def renew_link(request: Request[Any, Any, Any], token: str) -> Response[Any]:
+    """Email a fresh link to the address on file, without saying what or whether it is."""
+    svc = services(request)
+    svc.limit_ip.hit(request.client.host if request.client else "unknown")
+    try:
+        link, _ = svc.signer.verify_resume(token, max_age=10 * LONGEST_LINK)
+    except TokenExpired as exc:
+        link = svc.signer.expired_resume(exc)  # type: ignore[assignment]
+        if link is None:
+            raise TokenInvalid() from None
+    try:
+        page, state = await _draft(svc, request, link, check_version=False)
+    except NotFound:
+        state = None
+    if state is not None and state.email:
+        now = dt.datetime.now(dt.UTC)
+        recent = state.link_sent_at and (now - state.link_sent_at).total_seconds() < RENEW_SECONDS
+        if not recent:
+            await svc.autosave.save(
+                Save(
+                    draft_id=state.id,
+                    dealer_id=state.dealer_id,
+                    widget=state.widget,
+                    version=state.version,
+                    new=False,
+                    step=state.step,
+                    step_index=0,
+                    values={},
+                    now=now,
+                    link_requested=True,
+                    records_step=False,
+                    mail={
+                        "kind": "resume_link",
+                        "context": {"from_step": state.step},
+                        "to_addr": state.email,
+                        "message_id": new_message_id(svc.settings),
+                        "dedupe_key": f"renew:{state.id}:{int(now.timestamp()) // RENEW_SECONDS}",
+                    },
+                )
+            )
+            svc.wake_worker()
+    return Redirect("/r/sent", status_code=303, headers=page_headers())
+
+
+@get("/r/sent")
+async def renew_sent(request: Request[Any, Any, Any]) -> Response[str]:
+    html = services(request).env.get_template("link_sent.html").render(style_url="/style/-")
+    return Response(html, media_type="text/html", headers=page_headers())
+
+
+async def _draft(
+    svc: Services, request: Request[Any, Any, Any], link: ResumeLink, *, check_version: bool = True
+) -> tuple[Page, DraftState]:
+    async with svc.db.read() as conn:
+        dealer = await dealers_q.get(conn, link.dealer_id)
+    state = await svc.autosave.state(link.draft_id)
+    if dealer is None or state is None or state.dealer_id != dealer.id:
+        raise NotFound("We couldn't find these saved answers. They may have been deleted.")
+    request.state.dealer_origins = dealer.origins
+    if check_version and state.version != link.version:
+        raise Revoked("This link was replaced by a newer one.")
+    return Page(svc, dealer, svc.widget(state.widget)), state

@@ -1,0 +1,69 @@
+"""Response headers that keep pages script-free and frameable only where allowed, and a
+per-client rate limit.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import OrderedDict
+
+from resume.errors import TooManyRequests
+
+BASE_CSP = (
+    "default-src 'none'; script-src 'none'; style-src 'self'; img-src 'self' data:; "
+    "form-action 'self'; base-uri 'none'"
+)
+
+
+def widget_headers(origins: tuple[str, ...]) -> dict[str, str]:
+    """Headers for pages a dealer frames: exactly its origins, never '*' (issue #2, item 10)."""
+    ancestors = " ".join(origins) if origins else "'none'"
+    return {
+        "Content-Security-Policy": f"{BASE_CSP}; frame-ancestors {ancestors}",
+        # Credentials ride in URLs on these pages; they must not leak to other sites.
+        "Referrer-Policy": "no-referrer",
+        "X-Content-Type-Options": "nosniff",
+        "Cache-Control": "no-store",
+    }
+
+
+def page_headers(*, frame_src: str = "", no_store: bool = True) -> dict[str, str]:
+    """Headers for every other page: never framed."""
+    csp = f"{BASE_CSP}; frame-ancestors 'none'"
+    if frame_src:
+        csp += f"; frame-src {frame_src}"
+    headers = {
+        "Content-Security-Policy": csp,
+        "X-Frame-Options": "DENY",
+        "Referrer-Policy": "no-referrer",
+        "X-Content-Type-Options": "nosniff",
+    }
+    if no_store:
+        headers["Cache-Control"] = "no-store"
+    return headers
+
+
+class RateLimiter:
+    """Fixed one-minute windows per key, in this process; old keys are forgotten."""
+
+    def __init__(self, per_minute: int, *, max_keys: int = 100_000) -> None:
+        self.per_minute = per_minute
+        self.max_keys = max_keys
+        self._windows: OrderedDict[str, tuple[int, int]] = OrderedDict()
+
+    def hit(self, key: str, now: float | None = None) -> None:
+        """Count one request for `key`; raise TooManyRequests past the limit."""
+        minute = int((time.monotonic() if now is None else now) // 60)
+        window, count = self._windows.get(key, (minute, 0))
+        if window != minute:
+            count = 0
+        count += 1
+        self._windows[key] = (minute, count)
+        self._windows.move_to_end(key)
+        if len(self._windows) > self.max_keys:
+            self._windows.popitem(last=False)
+        if count > self.per_minute:
+            raise TooManyRequests(
+                "You've sent a lot of answers in a short time. "
+                "Please wait a minute and try again; nothing was lost."
+            )

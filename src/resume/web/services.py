@@ -1,0 +1,72 @@
+"""What the controllers share: settings, database, signer, widgets, writer, caches."""
+
+from __future__ import annotations
+
+import time
+from typing import TYPE_CHECKING, Any
+
+from resume.autosave import Autosave
+from resume.db import Database
+from resume.dealers import Dealer
+from resume.errors import NotFound
+from resume.mail import Composer
+from resume.queries import dealers as dealers_q
+from resume.resources import data_dir
+from resume.settings import Settings
+from resume.templating import environment
+from resume.tokens import Signer
+from resume.web.security import RateLimiter
+from resume.widgets import Widget, load_widgets
+
+if TYPE_CHECKING:
+    from litestar import Request
+
+DEALER_TTL = 15.0  # seconds a dealer's settings are reused before being read again
+
+
+class Services:
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.widgets: dict[str, Widget] = load_widgets(data_dir() / "widgets")
+        self.env = environment()
+        self.db = Database(settings)
+        self.signer = Signer(settings.secret_keys)
+        self.autosave = Autosave(self.db)
+        self.composer = Composer(settings, self.signer, self.widgets)
+        self.limit_ip = RateLimiter(settings.rate_limit_ip)
+        self.limit_draft = RateLimiter(settings.rate_limit_draft)
+        self._dealers: dict[str, tuple[float, Dealer]] = {}
+        self.worker_wake: Any = None
+
+    async def dealer(self, slug: str) -> Dealer:
+        """Return the dealer for `slug`, from a short-lived cache; unknown is a 404."""
+        cached = self._dealers.get(slug)
+        now = time.monotonic()
+        if cached and now - cached[0] < DEALER_TTL:
+            return cached[1]
+        if len(slug) > 64:
+            raise NotFound("We don't know that dealership.")
+        async with self.db.read() as conn:
+            dealer = await dealers_q.get_by_slug(conn, slug)
+        if dealer is None:
+            raise NotFound("We don't know that dealership. Check the address of this page.")
+        self._dealers[slug] = (now, dealer)
+        return dealer
+
+    def widget(self, slug: str) -> Widget:
+        try:
+            return self.widgets[slug]
+        except KeyError:
+            raise NotFound("This dealership has no such form.") from None
+
+    def wake_worker(self) -> None:
+        if self.worker_wake is not None:
+            self.worker_wake.set()
+
+
+def services(request: Request[Any, Any, Any]) -> Services:
+    return request.app.state.services  # type: ignore[no-any-return]
+
+
+def client_ip(request: Request[Any, Any, Any]) -> str:
+    return request.client.host if request.client else "unknown"

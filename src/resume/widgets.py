@@ -1,0 +1,166 @@
+"""Widget definitions (widgets/*.toml) and the step engine: next, back, jump, validate.
+
+The engine knows nothing of HTTP: it takes what was posted as a mapping of strings and says
+what to store and where the shopper goes next.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Literal
+
+import msgspec
+
+from resume.errors import BadRequest, ConfigError, NotFound, StepNotReached
+from resume.fields import Cleaned, Field, clean
+
+# Names the engine itself uses in every form; a widget may not define fields with them.
+RESERVED = frozenset({"d", "action", "comment_hp"})
+
+
+class Step(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    name: str
+    title: str
+    intro: str = ""
+    fields: tuple[Field, ...] = ()
+    # "result" steps compute and show; "form" steps ask.
+    kind: Literal["form", "result"] = "form"
+    # A dealer flag that must be on for the step to appear, e.g. contact_before_result.
+    when: str = ""
+
+    def field(self, name: str) -> Field | None:
+        return next((f for f in self.fields if f.name == name), None)
+
+
+class Widget(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    slug: str
+    title: str
+    steps: tuple[Step, ...]
+    intro: str = ""
+    # Fields asked by "Save and finish later"; they may also appear in a step.
+    save_fields: tuple[Field, ...] = ()
+
+    def steps_for(self, flags: frozenset[str]) -> tuple[Step, ...]:
+        """Return the steps this dealer shows, in order."""
+        return tuple(s for s in self.steps if not s.when or s.when in flags)
+
+    def all_fields(self) -> dict[str, Field]:
+        found = {f.name: f for step in self.steps for f in step.fields}
+        for field in self.save_fields:
+            found.setdefault(field.name, field)
+        return found
+
+
+class Move(msgspec.Struct, frozen=True):
+    """Where a POST sends the shopper: a step name, or a page ("save", "showroom")."""
+
+    target: str
+    check: bool = False
+    completes: bool = False
+
+
+def load_widgets(folder: Path) -> dict[str, Widget]:
+    """Read and check every definition; a broken one names its file, step and field."""
+    widgets = {}
+    for path in sorted(folder.glob("*.toml")):
+        widget = _load(path)
+        widgets[widget.slug] = widget
+    if not widgets:
+        raise ConfigError(f"no widget definitions in {folder}")
+    return widgets
+
+
+def _load(path: Path) -> Widget:
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{path.name}: not valid TOML: {exc}") from None
+    for index, step in enumerate(data.get("steps") or []):
+        where = f"{path.name}: step {step.get('name', index + 1)!r}"
+        for number, field in enumerate(step.get("fields") or []):
+            try:
+                msgspec.convert(field, Field)
+            except msgspec.ValidationError as exc:
+                name = field.get("name", number + 1) if isinstance(field, dict) else number + 1
+                raise ConfigError(f"{where}, field {name!r}: {exc}") from None
+    try:
+        widget = msgspec.convert(data, Widget)
+    except msgspec.ValidationError as exc:
+        raise ConfigError(f"{path.name}: {exc}") from None
+    _check(path.name, widget)
+    return widget
+
+
+def _check(filename: str, widget: Widget) -> None:
+    if widget.slug != Path(filename).stem:
+        raise ConfigError(f"{filename}: slug {widget.slug!r} must match the file name")
+    seen_steps: set[str] = set()
+    seen_fields: set[str] = set()
+    for step in widget.steps:
+        where = f"{filename}: step {step.name!r}"
+        if step.name in seen_steps or step.name in {"save", "saved", "showroom"}:
+            raise ConfigError(f"{where}: the step name is used twice or reserved")
+        seen_steps.add(step.name)
+        if step.kind == "result" and step.fields:
+            raise ConfigError(f"{where}: a result step has no fields")
+        for field in step.fields:
+            _check_field(f"{where}, field {field.name!r}", field)
+            if field.name in seen_fields:
+                raise ConfigError(f"{where}, field {field.name!r}: the name is used twice")
+            seen_fields.add(field.name)
+    for field in widget.save_fields:
+        _check_field(f"{filename}: save_fields, field {field.name!r}", field)
+    if not widget.steps or widget.steps[0].kind != "form":
+        raise ConfigError(f"{filename}: the first step must be a form")
+
+
+def _check_field(where: str, field: Field) -> None:
+    if field.name in RESERVED or not field.name.isidentifier():
+        raise ConfigError(f"{where}: the name must be a plain identifier and not reserved")
+    if field.type == "choice" and not field.choices:
+        raise ConfigError(f"{where}: a choice field needs choices")
+    if field.type != "choice" and field.choices:
+        raise ConfigError(f"{where}: only choice fields have choices")
+
+
+def find_step(steps: tuple[Step, ...], name: str) -> tuple[int, Step]:
+    """Return the index and step named `name`, or NotFound."""
+    for index, step in enumerate(steps):
+        if step.name == name:
+            return index, step
+    raise NotFound("This form has no such step.")
+
+
+def validate(fields: tuple[Field, ...], posted: Mapping[str, str]) -> dict[str, Cleaned]:
+    """Clean every field of a step; a field not posted counts as empty (unticked box)."""
+    return {field.name: clean(field, posted.get(field.name, "")) for field in fields}
+
+
+def decide(
+    steps: tuple[Step, ...],
+    index: int,
+    reached: int,
+    action: str,
+    results: Mapping[str, Cleaned],
+) -> Move:
+    """Say where an action on step `index` leads; only Continue looks at validity."""
+    if action == "back":
+        return Move(steps[max(index - 1, 0)].name)
+    if action in {"save", "showroom"}:
+        return Move(action)
+    if action.startswith("goto:"):
+        name = action.removeprefix("goto:")
+        target, _ = find_step(steps, name)
+        if target > max(reached, index):
+            raise StepNotReached("Finish the steps before this one first.")
+        return Move(name)
+    if action == "continue":
+        if any(not r.valid for r in results.values()):
+            return Move(steps[index].name, check=True)
+        if index + 1 >= len(steps):
+            return Move(steps[index].name, completes=True)
+        following = steps[index + 1]
+        return Move(following.name, completes=following.kind == "result")
+    raise BadRequest("The form was sent with a button we don't know.")

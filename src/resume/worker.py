@@ -1,0 +1,155 @@
+"""The outbox loop: claim due messages, send them outside any transaction, record the outcome.
+
+This is the first part (issue #2). Claims use a lease so a worker that dies leaves its messages
+to be picked up again once the lease runs out; the cadence, suppression and multi-worker
+guarantees of issue #4 extend this loop rather than replace it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import logging
+import os
+import random
+import signal
+import socket
+import time
+
+import aiosmtplib
+
+from resume.db import Database
+from resume.mail import Composer, Transport, transport_for
+from resume.queries import dealers as dealers_q
+from resume.queries import drafts as drafts_q
+from resume.queries import outbox as outbox_q
+from resume.queries.outbox import Message
+from resume.resources import data_dir
+from resume.settings import Settings
+from resume.tokens import Signer
+from resume.widgets import load_widgets
+
+log = logging.getLogger("resume.worker")
+
+LEASE = dt.timedelta(minutes=2)
+BATCH = 20
+MAX_ATTEMPTS = 8
+BACKOFF_BASE = 30.0  # seconds; doubles per attempt
+BACKOFF_CAP = 3600.0
+
+
+def backoff(attempt: int) -> dt.timedelta:
+    """Return the wait before retry `attempt`: capped exponential, with full jitter."""
+    ceiling = min(BACKOFF_CAP, BACKOFF_BASE * 2 ** max(attempt - 1, 0))
+    return dt.timedelta(seconds=random.uniform(ceiling / 2, ceiling))
+
+
+class Worker:
+    def __init__(
+        self, db: Database, composer: Composer, transport: Transport, *, poll_seconds: float = 1.0
+    ) -> None:
+        self.db = db
+        self.composer = composer
+        self.transport = transport
+        self.poll_seconds = poll_seconds
+        self.owner = f"{socket.gethostname()}:{os.getpid()}:{id(self):x}"
+        self.wake = asyncio.Event()
+
+    async def run(self, stop: asyncio.Event) -> None:
+        """Send until `stop` is set; the message in flight is finished first."""
+        log.info("worker %s started", self.owner)
+        try:
+            while not stop.is_set():
+                try:
+                    sent = await self.run_once()
+                except Exception:
+                    log.exception("worker pass failed")
+                    sent = 0
+                if sent:
+                    continue
+                self.wake.clear()
+                waits = [
+                    asyncio.ensure_future(stop.wait()),
+                    asyncio.ensure_future(self.wake.wait()),
+                ]
+                await asyncio.wait(
+                    waits, timeout=self.poll_seconds, return_when=asyncio.FIRST_COMPLETED
+                )
+                for waiter in waits:
+                    waiter.cancel()
+        finally:
+            await self.transport.close()
+            log.info("worker %s stopped", self.owner)
+
+    async def run_once(self) -> int:
+        """Claim one batch and deliver it; return how many messages were handled."""
+        now = dt.datetime.now(dt.UTC)
+        async with self.db.write() as conn:
+            messages = await outbox_q.claim(
+                conn, owner=self.owner, now=now, lease=LEASE, limit=BATCH
+            )
+        for message in messages:
+            await self._deliver(message)
+        return len(messages)
+
+    async def _deliver(self, message: Message) -> None:
+        started = time.perf_counter()
+        try:
+            async with self.db.read() as conn:
+                dealer = await dealers_q.get(conn, message.dealer_id)
+                draft = await drafts_q.load(conn, message.draft_id) if message.draft_id else None
+            if dealer is None:
+                raise LookupError(f"dealer {message.dealer_id} is gone")
+            email = self.composer.build(message, dealer, draft)
+            reply = await self.transport.send(email)
+        except Exception as exc:
+            await self._failed(message, exc, started)
+            return
+        async with self.db.write() as conn:
+            await outbox_q.mark_sent(
+                conn, message.id, now=dt.datetime.now(dt.UTC), reply=str(reply)[:500]
+            )
+        _log(message, "sent", started)
+
+    async def _failed(self, message: Message, exc: Exception, started: float) -> None:
+        permanent = isinstance(exc, aiosmtplib.SMTPResponseException) and exc.code >= 500
+        last = permanent or message.attempts >= MAX_ATTEMPTS
+        retry_at = None if last else dt.datetime.now(dt.UTC) + backoff(message.attempts)
+        error = f"{type(exc).__name__}: {exc}"
+        async with self.db.write() as conn:
+            await outbox_q.mark_failed(conn, message.id, error=error, retry_at=retry_at)
+        _log(message, "dead" if last else "retry", started, error)
+
+
+def _log(message: Message, outcome: str, started: float, error: str = "") -> None:
+    # Every line has the same fields (style rule 12); never the address or the body.
+    log.info(
+        "message=%s attempt=%d outcome=%s duration_ms=%.1f%s",
+        message.id,
+        message.attempts,
+        outcome,
+        (time.perf_counter() - started) * 1000,
+        f" error={error!r}" if error else "",
+    )
+
+
+async def run_worker(
+    settings: Settings, *, stop: asyncio.Event | None = None, install_signals: bool = False
+) -> None:
+    """Run one worker until `stop` is set (or SIGTERM/SIGINT with `install_signals`)."""
+    db = Database(settings)
+    composer = Composer(
+        settings, Signer(settings.secret_keys), load_widgets(data_dir() / "widgets")
+    )
+    worker = Worker(
+        db, composer, transport_for(settings), poll_seconds=settings.worker_poll_seconds
+    )
+    stop = stop or asyncio.Event()
+    if install_signals:
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(sig, stop.set)
+    try:
+        await worker.run(stop)
+    finally:
+        await db.dispose()
