@@ -5,6 +5,7 @@ tests on both), a real SMTP server, and small helpers that act as a shopper woul
 from __future__ import annotations
 
 import asyncio
+import html
 import os
 import re
 import secrets
@@ -189,8 +190,9 @@ class Shopper:
     """Acts as a shopper in the widget: reads the page's credential, fills steps, follows
     the redirect of each save like a browser would."""
 
-    def __init__(self, client: TestClient[Any], dealer: str = "demo-motors",
-                 widget: str = "payment") -> None:
+    def __init__(
+        self, client: TestClient[Any], dealer: str = "demo-motors", widget: str = "payment"
+    ) -> None:
         self.client = client
         self.base = f"/embed/{dealer}/{widget}"
         self.page: Any = None
@@ -218,7 +220,7 @@ class Shopper:
         if follow and response.status_code == 303:
             self.page = self.client.get(response.headers["location"])
             return self.page
-        if response.status_code == 200:
+        if response.status_code in (200, 422):
             self.page = response
         return response
 
@@ -232,8 +234,10 @@ class Shopper:
         return self.page
 
     def errors(self) -> list[str]:
-        return [re.sub(r"<[^>]+>", "", m).replace("Error:", "").strip()
-                for m in re.findall(r'<p class="error"[^>]*>(.*?)</p>', self.page.text, re.S)]
+        return [
+            html.unescape(re.sub(r"<[^>]+>", "", m)).replace("Error:", "").strip()
+            for m in re.findall(r'<p class="error"[^>]*>(.*?)</p>', self.page.text, re.S)
+        ]
 
     def value(self, name: str) -> str | None:
         found = re.search(rf'name="{name}" value="([^"]*)"', self.page.text)
@@ -243,10 +247,23 @@ class Shopper:
         return checked.group(1) if checked else None
 
 
-VEHICLE = {"condition": "new", "year": "2024", "make": "Toyota", "model": "RAV4", "trim": "XLE",
-           "stock_number": "DM2451", "price": "32,000"}
-NUMBERS = {"plan": "finance", "down_payment": "3000", "trade_value": "8000",
-           "trade_payoff": "5000", "credit": "good", "term": "60"}
+VEHICLE = {
+    "condition": "new",
+    "year": "2024",
+    "make": "Toyota",
+    "model": "RAV4",
+    "trim": "XLE",
+    "stock_number": "DM2451",
+    "price": "32,000",
+}
+NUMBERS = {
+    "plan": "finance",
+    "down_payment": "3000",
+    "trade_value": "8000",
+    "trade_payoff": "5000",
+    "credit": "good",
+    "term": "60",
+}
 
 
 @pytest.fixture
@@ -270,8 +287,9 @@ class Mailbox:
         with self._lock:
             self.envelopes.append((envelope.mail_from, list(envelope.rcpt_tos)))
             self.messages.append(
-                message_from_bytes(envelope.original_content or envelope.content,
-                                   policy=default_policy)  # type: ignore[arg-type]
+                message_from_bytes(
+                    envelope.original_content or envelope.content, policy=default_policy
+                )  # type: ignore[arg-type]
             )
         return "250 Message accepted for delivery"
 

@@ -63,17 +63,20 @@ def test_a_short_key_is_refused_without_echoing_it() -> None:
 
 
 def test_secrets_never_show_in_the_repr() -> None:
-    settings = Settings.from_env({
-        "RESUME_SECRET_KEYS": "very-secret-key-0123456789",
-        "RESUME_DATABASE_URL": "postgresql+asyncpg://app:hunter2@db.internal/resume",
-    })
+    settings = Settings.from_env(
+        {
+            "RESUME_SECRET_KEYS": "very-secret-key-0123456789",
+            "RESUME_DATABASE_URL": "postgresql+asyncpg://app:hunter2@db.internal/resume",
+        }
+    )
     shown = repr(settings)
     assert "very-secret" not in shown and "hunter2" not in shown
     assert "db.internal" in shown
 
 
-def test_a_development_key_is_generated_once_and_kept(tmp_path: Path,
-                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_development_key_is_generated_once_and_kept(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.chdir(tmp_path)
     first = Settings.from_env({}).secret_keys
     second = Settings.from_env({}).secret_keys

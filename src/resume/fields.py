@@ -21,9 +21,10 @@ FieldType = Literal[
 
 # Amounts as people type them: "25000", "25,000", "$25,000.50", "25000.5". No exponents, no
 # signs, no NaN: "1e309" or "-0" get a message, not a float.
-_AMOUNT = re.compile(r"^\$?\s*(\d{1,3}(,\d{3})+|\d+)(\.\d{1,2})?$")
-_PERCENT = re.compile(r"^(\d{1,3})(\.\d{1,3})?\s*%?$")
-_INTEGER = re.compile(r"^(\d{1,3}(,\d{3})+|\d+)$")
+# [0-9], not \d: \d matches other scripts' digits, which Decimal would quietly accept.
+_AMOUNT = re.compile(r"^\$?\s*([0-9]{1,3}(,[0-9]{3})+|[0-9]+)(\.[0-9]{1,2})?$")
+_PERCENT = re.compile(r"^([0-9]{1,3})(\.[0-9]{1,3})?\s*%?$")
+_INTEGER = re.compile(r"^([0-9]{1,3}(,[0-9]{3})+|[0-9]+)$")
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 CHECKED = frozenset({"on", "yes", "1", "true"})
 
@@ -122,7 +123,7 @@ def _integer(field: Field, raw: str, text: str) -> Cleaned:
 
 
 def _year(field: Field, raw: str, text: str) -> Cleaned:
-    if not re.fullmatch(r"\d{4}", text):
+    if not re.fullmatch(r"[0-9]{4}", text):
         return Cleaned(raw, error="Enter a four-digit year, like 2021.")
     year = int(text)
     latest = dt.date.today().year + 2

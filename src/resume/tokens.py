@@ -76,7 +76,11 @@ class Signer:
         try:
             return self._serializers[purpose].loads(token, max_age=max_age, return_timestamp=True)
         except SignatureExpired as exc:
-            raise TokenExpired("This link has expired.", payload=exc.payload) from None
+            try:
+                payload = self._serializers[purpose].load_payload(exc.payload)  # type: ignore[arg-type]
+            except BadSignature:
+                payload = None
+            raise TokenExpired("This link has expired.", payload=payload) from None
         except BadSignature:
             raise TokenInvalid("This link or form has been changed or is not ours.") from None
 

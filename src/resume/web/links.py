@@ -12,6 +12,7 @@ import logging
 from typing import Any
 
 from litestar import Request, Response, get, post
+from litestar.params import FromPath
 from litestar.response import Redirect
 
 from resume.autosave import Save
@@ -31,7 +32,7 @@ RENEW_SECONDS = 600
 
 
 @get("/r/{token:str}")
-async def open_link(request: Request[Any, Any, Any], token: str) -> Response[str]:
+async def open_link(request: Request[Any, Any, Any], token: FromPath[str]) -> Response[str]:
     """Reopen the exact step with every saved value in place."""
     svc = services(request)
     link, signed_at = svc.signer.verify_resume(token, max_age=LONGEST_LINK)
@@ -48,7 +49,7 @@ async def open_link(request: Request[Any, Any, Any], token: str) -> Response[str
 
 
 @post("/r/{token:str}/renew", status_code=303)
-async def renew_link(request: Request[Any, Any, Any], token: str) -> Response[Any]:
+async def renew_link(request: Request[Any, Any, Any], token: FromPath[str]) -> Response[Any]:
     """Email a fresh link to the address on file, without saying what or whether it is."""
     svc = services(request)
     svc.limit_ip.hit(request.client.host if request.client else "unknown")

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from litestar import Request, Response, get
+from litestar.params import FromPath
 from litestar.response import Redirect
 from sqlalchemy import text
 
@@ -23,7 +24,7 @@ CSS_HEADERS = {"Cache-Control": "public, max-age=300", "X-Content-Type-Options":
 
 
 @get("/style/{name:str}")
-async def stylesheet(request: Request[Any, Any, Any], name: str) -> Response[str]:
+async def stylesheet(request: Request[Any, Any, Any], name: FromPath[str]) -> Response[str]:
     """Serve the widget stylesheet, in the dealer's colours when `name` is a dealer."""
     svc = services(request)
     theme = None
@@ -104,7 +105,7 @@ async def mail_list(request: Request[Any, Any, Any]) -> Response[str]:
 
 
 @get("/mail/{name:str}")
-async def mail_show(request: Request[Any, Any, Any], name: str) -> Response[str]:
+async def mail_show(request: Request[Any, Any, Any], name: FromPath[str]) -> Response[str]:
     message = _read(_mail_folder(request), name)
     text_part = message.get_body(preferencelist=("plain",))
     html = (
@@ -121,7 +122,7 @@ async def mail_show(request: Request[Any, Any, Any], name: str) -> Response[str]
 
 
 @get("/mail/{name:str}/html")
-async def mail_html(request: Request[Any, Any, Any], name: str) -> Response[str]:
+async def mail_html(request: Request[Any, Any, Any], name: FromPath[str]) -> Response[str]:
     """The HTML part on its own, sandboxed: it is shown in a frame of the mail page."""
     message = _read(_mail_folder(request), name)
     part = message.get_body(preferencelist=("html",))

@@ -14,6 +14,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 from litestar import Request, Response, get, post
+from litestar.params import FromPath
 from litestar.response import Redirect
 
 from resume.autosave import Save, View
@@ -151,7 +152,9 @@ async def _page(request: Request[Any, Any, Any], dealer: str, widget: str) -> Pa
 
 
 @get("/embed/{dealer:str}/{widget:str}")
-async def first_step(request: Request[Any, Any, Any], dealer: str, widget: str) -> Response[str]:
+async def first_step(
+    request: Request[Any, Any, Any], dealer: FromPath[str], widget: FromPath[str]
+) -> Response[str]:
     """Show the first step: the page a dealer puts in its iframe. Nothing is stored yet."""
     page = await _page(request, dealer, widget)
     page.svc.autosave.record_view(
@@ -162,7 +165,10 @@ async def first_step(request: Request[Any, Any, Any], dealer: str, widget: str) 
 
 @get("/embed/{dealer:str}/{widget:str}/{step:str}")
 async def show_step(
-    request: Request[Any, Any, Any], dealer: str, widget: str, step: str
+    request: Request[Any, Any, Any],
+    dealer: FromPath[str],
+    widget: FromPath[str],
+    step: FromPath[str],
 ) -> Response[str]:
     """Show a step the draft has reached, with everything saved in place."""
     page = await _page(request, dealer, widget)
@@ -194,7 +200,10 @@ async def show_step(
 
 @post("/embed/{dealer:str}/{widget:str}/{step:str}", status_code=303)
 async def save_step(
-    request: Request[Any, Any, Any], dealer: str, widget: str, step: str
+    request: Request[Any, Any, Any],
+    dealer: FromPath[str],
+    widget: FromPath[str],
+    step: FromPath[str],
 ) -> Response[Any]:
     """Store every field of the step as typed, then send the shopper where they asked to go."""
     page = await _page(request, dealer, widget)

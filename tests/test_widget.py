@@ -1,0 +1,459 @@
+"""The shopper's pages over HTTP, against a real database: what the page shows and what
+was stored, for good answers, wrong ones, and the requests a hostile or clumsy client sends.
+"""
+
+from __future__ import annotations
+
+from html import unescape
+from typing import Any
+
+import pytest
+from conftest import NUMBERS, SECRET_KEYS, VEHICLE, Shopper, Store
+
+from resume.tokens import FormCredential, Signer
+
+
+def test_the_first_page_stores_nothing_and_is_framable_by_the_dealer_only(
+    shopper: Shopper, store: Store
+) -> None:
+    before = store.rows("SELECT count(*) AS n FROM drafts")[0]["n"]
+    page = shopper.start()
+    csp = page.headers["content-security-policy"]
+    assert "script-src 'none'" in csp
+    assert "frame-ancestors http://localhost:8000" in csp and "*" not in csp
+    assert page.headers["referrer-policy"] == "no-referrer"
+    assert "set-cookie" not in page.headers
+    assert "<script" not in unescape(page.text).lower()
+    assert "Your answers are saved" in unescape(page.text)
+    assert store.rows("SELECT count(*) AS n FROM drafts")[0]["n"] == before
+
+
+def test_a_step_saves_every_field_as_typed_then_redirects(shopper: Shopper, store: Store) -> None:
+    shopper.start()
+    response = shopper.post(
+        "vehicle",
+        {"d": shopper.token, "comment_hp": "", "action": "continue", **VEHICLE},
+        follow=False,
+    )
+    assert response.status_code == 303
+    assert "set-cookie" not in response.headers
+    assert response.headers["location"].startswith("/embed/demo-motors/payment/numbers?d=")
+    page = shopper.open(response.headers["location"])
+    assert "Your numbers" in unescape(page.text)
+    stored = store.values(shopper.draft_id)
+    assert stored["price"]["value"] == "32,000" and stored["price"]["valid"]
+    assert stored["make"]["step"] == "vehicle"
+    assert set(VEHICLE) <= set(stored)
+    kinds = [kind for kind, _, _ in store.events(shopper.draft_id)]
+    assert kinds.count("step_saved") == 1 and "draft_started" in kinds
+    assert kinds.count("field_changed") == len(VEHICLE)
+    draft = store.one("SELECT * FROM drafts WHERE id = :d", d=shopper.draft_id)
+    assert draft["step"] == "numbers" and draft["reached"] == 1 and draft["email"] is None
+
+
+def test_an_invalid_value_is_kept_shown_with_its_message_and_survives_back(
+    shopper: Shopper, store: Store
+) -> None:
+    shopper.start()
+    shopper.fill("vehicle", **VEHICLE)
+    page = shopper.fill("numbers", **{**NUMBERS, "term": "6o"})
+    assert "Your numbers" in unescape(page.text)
+    assert shopper.value("term") == "6o"
+    assert "Term in months: Enter a whole number" in unescape(page.text)  # the summary links to it
+    assert 'href="#f-term"' in unescape(page.text)
+    stored = store.values(shopper.draft_id)["term"]
+    assert stored["value"] == "6o" and not stored["valid"] and "whole number" in stored["error"]
+    shopper.fill("numbers", action="back", **{**NUMBERS, "term": "6o"})
+    assert "The vehicle" in unescape(shopper.page.text)
+    shopper.fill("vehicle", **VEHICLE)
+    assert shopper.value("term") == "6o"
+    assert shopper.errors() == ["Enter a whole number, like 36000."]
+
+
+def test_back_saves_without_validating(shopper: Shopper, store: Store) -> None:
+    shopper.start()
+    shopper.fill("vehicle", **VEHICLE)
+    shopper.fill("numbers", action="back", plan="lease", term="", credit="")
+    assert "The vehicle" in unescape(shopper.page.text)
+    assert shopper.errors() == []
+    stored = store.values(shopper.draft_id)
+    assert stored["plan"]["value"] == "lease" and stored["term"]["value"] == ""
+    assert not stored["term"]["valid"]
+
+
+def test_continue_with_missing_answers_shows_the_messages(shopper: Shopper) -> None:
+    shopper.start()
+    shopper.fill(
+        "vehicle", condition="new", year="", make="", model="", trim="", stock_number="", price=""
+    )
+    assert "The vehicle" in unescape(shopper.page.text)
+    assert "Enter price." in shopper.errors()
+    assert "Please check these answers" in unescape(shopper.page.text)
+
+
+def test_the_result_shows_the_whole_calculation(shopper: Shopper, store: Store) -> None:
+    shopper.start()
+    shopper.fill("vehicle", **VEHICLE)
+    page = shopper.fill("numbers", **NUMBERS)
+    assert 'id="monthly-payment">$554.90<' in unescape(page.text)
+    for label in (
+        "Vehicle price",
+        "Sales tax",
+        "Trade-in equity",
+        "Amount financed",
+        "APR",
+        "Total of payments",
+        "Total interest",
+    ):
+        assert label in unescape(page.text)
+    assert "not an offer of credit" in unescape(page.text)
+    draft = store.one("SELECT * FROM drafts WHERE id = :d", d=shopper.draft_id)
+    assert draft["status"] == "completed" and draft["step"] == "result"
+
+
+def test_a_lease_shows_cap_cost_residual_and_money_factor(shopper: Shopper) -> None:
+    shopper.start()
+    shopper.fill("vehicle", **VEHICLE)
+    page = shopper.fill("numbers", **{**NUMBERS, "plan": "lease", "term": "36"})
+    for label in (
+        "Adjusted capitalized cost",
+        "Residual value (58",
+        "Money factor",
+        "Depreciation a month",
+        "Rent charge a month",
+        "Tax a month",
+    ):
+        assert label in unescape(page.text)
+
+
+def test_jumping_back_to_an_earlier_step_saves_this_one(shopper: Shopper, store: Store) -> None:
+    shopper.start()
+    shopper.fill("vehicle", **VEHICLE)
+    shopper.fill("numbers", action="goto:vehicle", **{**NUMBERS, "down_payment": "4,500"})
+    assert "The vehicle" in unescape(shopper.page.text)
+    assert store.values(shopper.draft_id)["down_payment"]["value"] == "4,500"
+
+
+def test_a_step_not_reached_is_refused(shopper: Shopper, store: Store) -> None:
+    shopper.start()
+    shopper.fill("vehicle", **VEHICLE)
+    response = shopper.client.get(f"/embed/demo-motors/payment/result?d={shopper.token}")
+    assert response.status_code == 409
+    assert "isn't open yet" in unescape(response.text)
+    before = store.snapshot()
+    response = shopper.post("result", {"d": shopper.token, "action": "save"})
+    assert response.status_code == 409
+    response = shopper.post("numbers", {"d": shopper.token, "action": "goto:result"})
+    assert response.status_code == 409
+    assert store.snapshot() == before
+
+
+def test_refresh_after_a_save_does_not_resubmit(shopper: Shopper, store: Store) -> None:
+    shopper.start()
+    shopper.fill("vehicle", **VEHICLE)
+    url = str(shopper.page.url)
+    before = store.rows("SELECT count(*) AS n FROM field_values")[0]["n"]
+    again = shopper.client.get(url)
+    assert again.status_code == 200 and "Your numbers" in unescape(again.text)
+    assert store.rows("SELECT count(*) AS n FROM field_values")[0]["n"] == before
+
+
+def test_showroom_wish_is_recorded(shopper: Shopper, store: Store) -> None:
+    shopper.start()
+    shopper.fill("vehicle", **VEHICLE)
+    shopper.fill("numbers", **NUMBERS)
+    draft_id = shopper.draft_id
+    page = shopper.fill("result", action="showroom")
+    assert "We'll have it ready for you" in unescape(page.text)
+    assert "1200 Example Avenue" in unescape(page.text)
+    assert "leave your email" in unescape(page.text)
+    draft = store.one("SELECT * FROM drafts WHERE id = :d", d=draft_id)
+    assert draft["wants_showroom"]
+    assert ("showroom_requested", "result", None) in store.events(draft_id)
+
+
+# --- bad input: a 4xx page a person understands, and nothing stored is damaged -------------
+
+
+@pytest.fixture
+def started(shopper: Shopper, store: Store) -> tuple[Shopper, dict[str, Any]]:
+    """A shopper one step in, and a snapshot of the database to compare after a bad request."""
+    shopper.start()
+    shopper.fill("vehicle", **VEHICLE)
+    return shopper, store.snapshot()
+
+
+def _intact(store: Store, before: dict[str, Any]) -> None:
+    after = store.snapshot()
+    for table in ("drafts", "field_values", "consents", "outbox"):
+        assert after[table] == before[table], table
+
+
+@pytest.mark.parametrize(
+    ("path", "status"),
+    [
+        ("/embed/no-such-dealer/payment", 404),
+        ("/embed/demo-motors/no-such-widget", 404),
+        ("/embed/demo-motors/payment/no-such-step?d=x", 400),
+        ("/nowhere", 404),
+        ("/embed/" + "x" * 300 + "/payment", 404),
+    ],
+)
+def test_unknown_addresses_get_a_page(client: Any, path: str, status: int) -> None:
+    response = client.get(path)
+    assert response.status_code == status
+    assert "text/html" in response.headers["content-type"]
+    assert "<h1>" in unescape(response.text) and "Traceback" not in unescape(response.text)
+
+
+def test_unknown_step_with_a_valid_credential(started: Any, store: Store) -> None:
+    shopper, before = started
+    response = shopper.post("no-such-step", {"d": shopper.token, "action": "continue"})
+    assert response.status_code == 404 and "no such step" in unescape(response.text)
+    _intact(store, before)
+
+
+@pytest.mark.parametrize(
+    ("mangle", "status", "message"),
+    [
+        (lambda t: t[:-3] + "abc", 400, "changed or is not ours"),
+        (lambda t: "", 400, "incomplete"),
+        (lambda t: "not-a-token", 400, "changed or is not ours"),
+    ],
+)
+def test_a_tampered_credential_is_refused(
+    started: Any, store: Store, mangle: Any, status: int, message: str
+) -> None:
+    shopper, before = started
+    data = {"d": mangle(shopper.token), "action": "continue", **NUMBERS}
+    response = shopper.post("numbers", data)
+    assert response.status_code == status and message in unescape(response.text)
+    _intact(store, before)
+
+
+def test_another_dealers_credential_is_refused(started: Any, store: Store) -> None:
+    shopper, before = started
+    forged = Signer(SECRET_KEYS).sign_form(FormCredential(999, "payment", shopper.draft_id, 1, 1))
+    response = shopper.post("numbers", {"d": forged, "action": "continue", **NUMBERS})
+    assert response.status_code == 400 and "another page" in unescape(response.text)
+    _intact(store, before)
+
+
+def test_a_credential_signed_with_an_unknown_key_is_refused(started: Any, store: Store) -> None:
+    shopper, before = started
+    forged = Signer(("attacker-key-0123456789",)).sign_form(
+        FormCredential(1, "payment", shopper.draft_id, 1, 1)
+    )
+    response = shopper.post("numbers", {"d": forged, "action": "continue", **NUMBERS})
+    assert response.status_code == 400
+    _intact(store, before)
+
+
+def test_an_expired_page_credential_says_so(
+    started: Any, store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    shopper, before = started
+    token = shopper.token
+    import time as time_module
+
+    real = time_module.time
+    monkeypatch.setattr(time_module, "time", lambda: real() + 73 * 3600)
+    response = shopper.post("numbers", {"d": token, "action": "continue", **NUMBERS})
+    monkeypatch.undo()
+    assert response.status_code == 410 and "expired" in unescape(response.text)
+    _intact(store, before)
+
+
+@pytest.mark.parametrize(
+    ("body", "message"),
+    [
+        (b"d=x&d=y", "twice"),
+        (b"price=%FF%FE", "characters we can't read"),
+        ("make=Škoda".encode(), "characters we can't read"),
+        (b"make=a%00b", "can't store"),
+        (b"&".join(b"f%d=1" % i for i in range(200)), "more fields"),
+    ],
+)
+def test_malformed_bodies_get_a_400(started: Any, store: Store, body: bytes, message: str) -> None:
+    shopper, before = started
+    response = shopper.client.post(
+        "/embed/demo-motors/payment/numbers",
+        content=body,
+        headers={"content-type": "application/x-www-form-urlencoded"},
+    )
+    assert response.status_code == 400 and message in unescape(response.text)
+    _intact(store, before)
+
+
+def test_unknown_and_duplicate_fields_are_refused(started: Any, store: Store) -> None:
+    shopper, before = started
+    response = shopper.post(
+        "numbers", {"d": shopper.token, "action": "continue", "is_admin": "1", **NUMBERS}
+    )
+    assert response.status_code == 400 and "is_admin" in unescape(response.text)
+    body = f"d={shopper.token}&action=continue&term=60&term=72".encode()
+    response = shopper.client.post(
+        "/embed/demo-motors/payment/numbers",
+        content=body,
+        headers={"content-type": "application/x-www-form-urlencoded"},
+    )
+    assert response.status_code == 400 and "'term' twice" in unescape(response.text)
+    _intact(store, before)
+
+
+def test_an_unknown_button_is_refused(started: Any, store: Store) -> None:
+    shopper, before = started
+    response = shopper.post("numbers", {"d": shopper.token, "action": "delete", **NUMBERS})
+    assert response.status_code == 400 and "button" in unescape(response.text)
+    _intact(store, before)
+
+
+def test_oversized_bodies_and_fields(started: Any, store: Store) -> None:
+    shopper, before = started
+    response = shopper.client.post(
+        "/embed/demo-motors/payment/numbers",
+        content=b"d=" + b"x" * 20_000,
+        headers={"content-type": "application/x-www-form-urlencoded"},
+    )
+    assert response.status_code == 413 and "too large" in unescape(response.text)
+    response = shopper.post(
+        "numbers", {"d": shopper.token, "action": "continue", **{**NUMBERS, "term": "9" * 2500}}
+    )
+    assert response.status_code == 413
+    _intact(store, before)
+
+
+def test_a_json_or_multipart_post_is_refused(started: Any, store: Store) -> None:
+    shopper, before = started
+    response = shopper.client.post("/embed/demo-motors/payment/numbers", json={"d": "x"})
+    assert response.status_code == 400 and "submitted form" in unescape(response.text)
+    _intact(store, before)
+
+
+@pytest.mark.parametrize(
+    ("typed", "message"),
+    [
+        ("1e309", "Enter an amount in dollars"),
+        ("NaN", "Enter an amount in dollars"),
+        ("-0", "can't be negative"),
+        ("Infinity", "Enter an amount in dollars"),
+    ],
+)
+def test_odd_numbers_get_a_field_message_and_are_stored_as_typed(
+    started: Any, store: Store, typed: str, message: str
+) -> None:
+    shopper, _ = started
+    page = shopper.fill("numbers", **{**NUMBERS, "down_payment": typed})
+    assert page.status_code == 200
+    assert any(message in error for error in shopper.errors())
+    stored = store.values(shopper.draft_id)["down_payment"]
+    assert stored["value"] == typed and not stored["valid"]
+
+
+def test_a_money_value_with_dollar_sign_and_commas_is_valid(started: Any, store: Store) -> None:
+    shopper, _ = started
+    page = shopper.fill("numbers", **{**NUMBERS, "down_payment": "$1,234.50"})
+    assert "monthly-payment" in unescape(page.text)
+    assert store.values(shopper.draft_id)["down_payment"]["valid"]
+
+
+def test_a_get_with_an_unknown_draft_is_a_404(client: Any) -> None:
+    forged = Signer(SECRET_KEYS).sign_form(FormCredential(1, "payment", "nonexistent", 1, 1))
+    response = client.get(f"/embed/demo-motors/payment/numbers?d={forged}")
+    assert response.status_code == 404 and "couldn't find" in unescape(response.text)
+
+
+# --- bots, without JavaScript --------------------------------------------------------------
+
+
+def test_a_filled_honeypot_is_dropped_without_touching_the_draft(
+    started: Any, store: Store
+) -> None:
+    shopper, before = started
+    response = shopper.post(
+        "numbers",
+        {"d": shopper.token, "comment_hp": "http://spam.example", "action": "continue", **NUMBERS},
+    )
+    assert response.status_code == 400 and "automatically" in unescape(response.text)
+    _intact(store, before)
+
+
+def test_a_submission_quicker_than_a_person_is_shown_back_unsaved(
+    settings: Any, store: Store
+) -> None:
+    import msgspec
+    from litestar.testing import TestClient
+
+    from resume.web.app import create_app
+
+    slow = msgspec.structs.replace(settings, min_form_seconds=30.0)
+    with TestClient(create_app(slow), base_url="http://127.0.0.1:8000") as client:
+        shopper = Shopper(client)
+        shopper.start()
+        before = store.snapshot()
+        page = shopper.fill("vehicle", **VEHICLE)
+        assert page.status_code == 422
+        assert "press the button again" in unescape(page.text)
+        assert shopper.value("make") == "Toyota"  # what was typed is shown back
+        _intact(store, before)
+
+
+def test_rate_limits_per_address_and_per_draft(settings: Any, store: Store) -> None:
+    import msgspec
+    from litestar.testing import TestClient
+
+    from resume.web.app import create_app
+
+    tight = msgspec.structs.replace(settings, rate_limit_ip=1000, rate_limit_draft=3)
+    with TestClient(create_app(tight), base_url="http://127.0.0.1:8000") as client:
+        shopper = Shopper(client)
+        shopper.start()
+        shopper.fill("vehicle", **VEHICLE)
+        statuses = [
+            shopper.fill("numbers", action="back", **NUMBERS).status_code
+            if i % 2 == 0
+            else shopper.fill("vehicle", **VEHICLE).status_code
+            for i in range(4)
+        ]
+        assert statuses[:3] == [200, 200, 200] and statuses[3] == 429
+        assert "wait a minute" in unescape(
+            shopper.client.post(
+                "/embed/demo-motors/payment/vehicle",
+                data={"d": shopper.token, "action": "continue", **VEHICLE},
+            ).text
+        )
+    tight = msgspec.structs.replace(settings, rate_limit_ip=2)
+    with TestClient(create_app(tight), base_url="http://127.0.0.1:8000") as client:
+        shopper = Shopper(client)
+        shopper.start()
+        assert shopper.fill("vehicle", **VEHICLE).status_code == 200
+        assert shopper.fill("numbers", action="back", **NUMBERS).status_code == 200
+        response = shopper.fill("vehicle", **VEHICLE)
+        assert response.status_code == 429
+
+
+# --- the pages around the widget ---------------------------------------------------------
+
+
+def test_other_pages_cannot_be_framed(client: Any) -> None:
+    for path in ("/healthz", "/mail", "/nowhere"):
+        response = client.get(path)
+        if "text/html" in response.headers.get("content-type", ""):
+            assert "frame-ancestors 'none'" in response.headers["content-security-policy"]
+            assert response.headers["x-frame-options"] == "DENY"
+
+
+def test_the_dealer_theme_reaches_the_stylesheet(client: Any) -> None:
+    response = client.get("/style/demo-motors")
+    assert response.status_code == 200 and "text/css" in response.headers["content-type"]
+    assert "--accent: #0b5cad" in unescape(response.text)
+
+
+def test_the_demo_page_embeds_the_widget_from_another_origin(client: Any) -> None:
+    response = client.get("/demo", follow_redirects=False)
+    assert response.status_code == 302
+    assert response.headers["location"] == "http://localhost:8000/demo"
+    page = client.get("http://localhost:8000/demo")
+    assert page.status_code == 200
+    assert 'src="http://127.0.0.1:8000/embed/demo-motors/payment"' in unescape(page.text)
+    assert "frame-src http://127.0.0.1:8000" in page.headers["content-security-policy"]

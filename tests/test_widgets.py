@@ -1,0 +1,113 @@
+"""Widget definitions as data, and the step engine that knows nothing of HTTP."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from resume.errors import BadRequest, ConfigError, StepNotReached
+from resume.fields import clean
+from resume.resources import data_dir
+from resume.widgets import decide, load_widgets, validate
+
+
+@pytest.fixture
+def payment():  # type: ignore[no-untyped-def]
+    """The shipped payment widget, loaded as the server loads it."""
+    return load_widgets(data_dir() / "widgets")["payment"]
+
+
+def test_the_payment_widget_has_its_steps(payment) -> None:  # type: ignore[no-untyped-def]
+    assert [s.name for s in payment.steps_for(frozenset())] == ["vehicle", "numbers", "result"]
+    names = [s.name for s in payment.steps_for(frozenset({"contact_before_result"}))]
+    assert names == ["vehicle", "numbers", "contact", "result"]
+    fields = payment.all_fields()
+    assert fields["price"].type == "money" and fields["email"].autocomplete == "email"
+    assert fields["term"].inputmode == "numeric"
+
+
+def test_continue_moves_on_only_when_valid(payment) -> None:  # type: ignore[no-untyped-def]
+    steps = payment.steps_for(frozenset())
+    fields = steps[1].fields
+    bad = validate(fields, {"plan": "finance", "credit": "good", "term": "6o"})
+    assert decide(steps, 1, 1, "continue", bad).target == "numbers"
+    assert decide(steps, 1, 1, "continue", bad).check
+    good = validate(fields, {"plan": "finance", "credit": "good", "term": "60"})
+    move = decide(steps, 1, 1, "continue", good)
+    assert move.target == "result" and move.completes
+
+
+def test_back_never_validates(payment) -> None:  # type: ignore[no-untyped-def]
+    steps = payment.steps_for(frozenset())
+    bad = validate(steps[1].fields, {"term": "nonsense"})
+    assert decide(steps, 1, 1, "back", bad).target == "vehicle"
+
+
+def test_jumps_only_to_reached_steps(payment) -> None:  # type: ignore[no-untyped-def]
+    steps = payment.steps_for(frozenset())
+    assert decide(steps, 1, 2, "goto:result", {}).target == "result"
+    assert decide(steps, 1, 1, "goto:vehicle", {}).target == "vehicle"
+    with pytest.raises(StepNotReached):
+        decide(steps, 0, 0, "goto:result", {})
+    with pytest.raises(BadRequest):
+        decide(steps, 0, 0, "explode", {})
+
+
+def test_validate_treats_a_missing_checkbox_as_unticked(payment) -> None:  # type: ignore[no-untyped-def]
+    consent = payment.all_fields()["consent_followup"]
+    assert validate((consent,), {})["consent_followup"].value is False
+    assert clean(consent, "yes").value is True
+
+
+def _write(folder: Path, name: str, body: str) -> Path:
+    folder.mkdir(exist_ok=True)
+    (folder / name).write_text(body)
+    return folder
+
+
+GOOD_STEP = """
+slug = "{slug}"
+title = "T"
+[[steps]]
+name = "one"
+title = "One"
+  [[steps.fields]]
+  name = "{field}"
+  type = "{type}"
+  label = "L"
+"""
+
+
+@pytest.mark.parametrize(
+    ("field", "type_", "expected"),
+    [
+        ("price", "monee", "step 'one', field 'price'"),
+        ("action", "text", "field 'action': the name must be a plain identifier and not reserved"),
+        ("color", "choice", "field 'color': a choice field needs choices"),
+    ],
+)
+def test_a_broken_definition_names_file_step_and_field(
+    tmp_path: Path, field: str, type_: str, expected: str
+) -> None:
+    folder = _write(
+        tmp_path / "w", "broken.toml", GOOD_STEP.format(slug="broken", field=field, type=type_)
+    )
+    with pytest.raises(ConfigError) as raised:
+        load_widgets(folder)
+    assert "broken.toml" in raised.value.message
+    assert expected in raised.value.message
+
+
+def test_unknown_keys_and_bad_toml_stop_startup(tmp_path: Path) -> None:
+    folder = _write(tmp_path / "a", "x.toml", 'slug = "x"\ntitle = "T"\nsteps = []\ncolour = 1\n')
+    with pytest.raises(ConfigError, match="x.toml"):
+        load_widgets(folder)
+    folder = _write(tmp_path / "b", "y.toml", "slug = \n")
+    with pytest.raises(ConfigError, match="y.toml: not valid TOML"):
+        load_widgets(folder)
+    folder = _write(
+        tmp_path / "c", "z.toml", GOOD_STEP.format(slug="other", field="a", type="text")
+    )
+    with pytest.raises(ConfigError, match="must match the file name"):
+        load_widgets(folder)
