@@ -309,3 +309,40 @@ def mailbox() -> Iterator[Mailbox]:
         yield box
     finally:
         box.controller.stop()
+
+
+def deliver(settings: Settings, smtp_url: str = "") -> int:
+    """Run the outbox worker until nothing is due; return how many messages it handled."""
+    import msgspec
+
+    from resume.mail import Composer, transport_for
+    from resume.resources import data_dir
+    from resume.tokens import Signer
+    from resume.widgets import load_widgets
+    from resume.worker import Worker
+
+    if smtp_url:
+        settings = msgspec.structs.replace(settings, smtp_url=smtp_url)
+
+    async def drain() -> int:
+        db = Database(settings)
+        composer = Composer(settings, Signer(settings.secret_keys),
+                            load_widgets(data_dir() / "widgets"))
+        worker = Worker(db, composer, transport_for(settings))
+        handled = 0
+        try:
+            while count := await worker.run_once():
+                handled += count
+        finally:
+            await worker.transport.close()
+            await db.dispose()
+        return handled
+
+    return run(drain())  # type: ignore[no-any-return]
+
+
+def links_in(message: EmailMessage) -> list[str]:
+    """The resume links in a message's text part."""
+    body = message.get_body(preferencelist=("plain",))
+    assert body is not None
+    return re.findall(r"http://127\.0\.0\.1:8000(/r/[A-Za-z0-9_.\-]+)", body.get_content())

