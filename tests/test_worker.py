@@ -1,0 +1,152 @@
+"""The outbox worker: leases due messages, sends them outside any transaction, keeps the
+outcome; mail goes to a real SMTP server, or to a folder when none is set.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+from pathlib import Path
+from typing import Any
+
+from conftest import NUMBERS, VEHICLE, Mailbox, Shopper, Store, deliver, free_port, run
+from sqlalchemy import text
+
+from resume.db import Database
+from resume.queries import outbox as outbox_q
+from resume.worker import MAX_ATTEMPTS, backoff
+
+
+def queue_link(shopper: Shopper, email: str = "shopper@example.com") -> str:
+    shopper.start()
+    shopper.fill("vehicle", **VEHICLE)
+    draft_id = shopper.draft_id
+    shopper.fill("numbers", action="save", **NUMBERS)
+    shopper.fill("save", action="send", **{"from": "numbers", "email": email})
+    return draft_id
+
+
+def test_without_smtp_mail_is_kept_on_disk_and_listed(shopper: Shopper, settings: Any,
+                                                      store: Store, client: Any) -> None:
+    queue_link(shopper)
+    assert deliver(settings) == 1
+    files = list(Path(settings.mail_dir).glob("*.eml"))
+    assert len(files) == 1
+    listing = client.get("/mail")
+    assert listing.status_code == 200 and files[0].name in listing.text
+    shown = client.get(f"/mail/{files[0].name}")
+    assert "/r/" in shown.text and "Demo Motors" in shown.text
+    part = client.get(f"/mail/{files[0].name}/html")
+    assert "sandbox" in part.headers["content-security-policy"]
+    assert client.get("/mail/../../etc/passwd").status_code == 404
+    assert client.get("/mail/nothing.eml").status_code == 404
+    assert store.one("SELECT status FROM outbox")["status"] == "sent"
+
+
+def test_an_unreachable_server_is_retried_later_with_the_error_kept(
+        shopper: Shopper, settings: Any, store: Store) -> None:
+    queue_link(shopper)
+    nobody = f"smtp://127.0.0.1:{free_port()}"
+    assert deliver(settings, nobody) == 1
+    row = store.one("SELECT * FROM outbox")
+    assert row["status"] == "pending" and row["attempts"] == 1
+    assert row["last_error"] and "Connect" in row["last_error"]
+    waited = _when(row["due_at"]) - _when(row["created_at"])
+    assert waited > dt.timedelta(seconds=10)
+    assert row["leased_until"] is None
+    assert deliver(settings, nobody) == 0  # not due yet: no hammering
+
+
+def test_a_retry_is_delivered_once_the_server_is_back(
+        shopper: Shopper, settings: Any, store: Store, mailbox: Mailbox) -> None:
+    queue_link(shopper)
+    deliver(settings, f"smtp://127.0.0.1:{free_port()}")
+    _sql(settings, "UPDATE outbox SET due_at = :now", now=dt.datetime.now(dt.UTC))
+    assert deliver(settings, mailbox.url) == 1
+    assert len(mailbox.messages) == 1
+    row = store.one("SELECT * FROM outbox")
+    assert row["status"] == "sent" and row["attempts"] == 2 and row["last_error"] is None
+
+
+def test_after_the_last_attempt_a_message_is_dead_with_its_error(
+        shopper: Shopper, settings: Any, store: Store) -> None:
+    queue_link(shopper)
+    _sql(settings, "UPDATE outbox SET attempts = :n", n=MAX_ATTEMPTS - 1)
+    deliver(settings, f"smtp://127.0.0.1:{free_port()}")
+    row = store.one("SELECT * FROM outbox")
+    assert row["status"] == "dead" and row["attempts"] == MAX_ATTEMPTS and row["last_error"]
+
+
+def test_backoff_grows_and_is_capped_with_jitter() -> None:
+    first = [backoff(1).total_seconds() for _ in range(50)]
+    assert all(15 <= s <= 30 for s in first) and len(set(first)) > 1
+    assert all(backoff(20).total_seconds() <= 3600 for _ in range(20))
+    assert backoff(3).total_seconds() >= 60
+
+
+def test_a_leased_message_is_not_claimed_twice_until_the_lease_ends(
+        shopper: Shopper, settings: Any) -> None:
+    queue_link(shopper)
+
+    async def claims() -> tuple[int, int, int]:
+        db = Database(settings)
+        now = dt.datetime.now(dt.UTC)
+        try:
+            async with db.write() as conn:
+                first = await outbox_q.claim(conn, owner="a", now=now,
+                                             lease=dt.timedelta(minutes=2), limit=10)
+            async with db.write() as conn:
+                second = await outbox_q.claim(conn, owner="b", now=now,
+                                              lease=dt.timedelta(minutes=2), limit=10)
+            later = now + dt.timedelta(minutes=3)  # the first worker died: its lease ran out
+            async with db.write() as conn:
+                third = await outbox_q.claim(conn, owner="c", now=later,
+                                             lease=dt.timedelta(minutes=2), limit=10)
+            return len(first), len(second), len(third)
+        finally:
+            await db.dispose()
+
+    assert run(claims()) == (1, 0, 1)
+
+
+def test_the_message_id_is_fixed_when_queued(shopper: Shopper, settings: Any, store: Store,
+                                             mailbox: Mailbox) -> None:
+    queue_link(shopper)
+    queued = store.one("SELECT message_id FROM outbox")["message_id"]
+    _sql(settings, "UPDATE outbox SET due_at = :now", now=dt.datetime.now(dt.UTC))
+    deliver(settings, mailbox.url)
+    assert mailbox.messages[0]["Message-ID"] == queued
+
+
+def test_serve_wakes_its_worker_when_mail_is_queued(settings: Any, mailbox: Mailbox) -> None:
+    """In `resume serve` the worker runs in the process and sends without waiting a poll."""
+    import msgspec
+    from litestar.testing import TestClient
+
+    from resume.web.app import create_app
+
+    live = msgspec.structs.replace(settings, smtp_url=mailbox.url, worker_poll_seconds=30.0)
+    with TestClient(create_app(live, run_worker=True), base_url="http://127.0.0.1:8000") as c:
+        queue_link(Shopper(c))
+        for _ in range(100):
+            if mailbox.messages:
+                break
+            asyncio.run(asyncio.sleep(0.05))
+    assert len(mailbox.messages) == 1
+
+
+def _sql(settings: Any, sql: str, **params: Any) -> None:
+    async def go() -> None:
+        db = Database(settings)
+        try:
+            async with db.write() as conn:
+                await conn.execute(text(sql), params)
+        finally:
+            await db.dispose()
+
+    run(go())
+
+
+def _when(value: Any) -> dt.datetime:
+    """A timestamp from a raw row: SQLite hands back text, PostgreSQL a datetime."""
+    return dt.datetime.fromisoformat(str(value)).replace(tzinfo=None)
