@@ -12,7 +12,7 @@ from decimal import Decimal
 
 import msgspec
 
-from resume.dealers import DealerConfig, Finance, check_config, check_origin, check_slug
+from resume.dealers import Dealer, DealerConfig, Finance, check_config, check_origin, check_slug
 from resume.errors import ConfigError
 from resume.settings import SPECS, Settings
 
@@ -174,7 +174,7 @@ async def _add_dealer(
     timezone: str,
     origins: tuple[str, ...],
     config: DealerConfig,
-) -> object:
+) -> Dealer:
     from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
     from resume.db import Database

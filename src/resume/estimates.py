@@ -62,17 +62,17 @@ def estimate(widget: Widget, dealer: Dealer, values: Mapping[str, Stored]) -> Es
     if missing:
         return Estimate(label, missing=tuple(missing))
     terms = dealer.config.finance
-    zero = Decimal(0)
-    money = {
-        name: meaning.get(name) or zero for name in ("down_payment", "trade_value", "trade_payoff")
-    }
-    plan = str(meaning["plan"])
-    term = int(meaning["term"])  # type: ignore[call-overload]
-    band = str(meaning["credit"])
-    price = meaning["price"]
+
+    def amount(name: str) -> Decimal:
+        value = meaning.get(name)
+        return value if isinstance(value, Decimal) else Decimal(0)
+
+    money = {name: amount(name) for name in ("down_payment", "trade_value", "trade_payoff")}
+    plan, band = str(meaning["plan"]), str(meaning["credit"])
+    term = int(amount("term"))
     if plan == "lease":
         quote = lease(
-            price=price,
+            price=amount("price"),
             term_months=term,
             residual_percent=terms.residual(term),
             money_factor=terms.money_factors[band],
@@ -82,7 +82,7 @@ def estimate(widget: Widget, dealer: Dealer, values: Mapping[str, Stored]) -> Es
         )
         return Estimate(label, plan, lease=quote)
     quote_f = finance(
-        price=price,
+        price=amount("price"),
         term_months=term,
         apr=terms.apr(band, str(meaning["condition"])),
         tax_rate=terms.tax_rate,

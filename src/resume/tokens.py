@@ -50,7 +50,7 @@ class Signer:
     def sign_form(self, credential: FormCredential) -> str:
         return self._serializers[FORM].dumps(msgspec.to_builtins(credential))
 
-    def verify_form(self, token: str, *, max_age: float) -> tuple[FormCredential, float]:
+    def verify_form(self, token: str, *, max_age: int) -> tuple[FormCredential, float]:
         """Return the credential and the seconds since its page was rendered."""
         payload, signed_at = self._loads(FORM, token, max_age)
         credential = _convert(payload, FormCredential)
@@ -59,7 +59,7 @@ class Signer:
     def sign_resume(self, link: ResumeLink) -> str:
         return self._serializers[RESUME].dumps(msgspec.to_builtins(link))
 
-    def verify_resume(self, token: str, *, max_age: float) -> tuple[ResumeLink, dt.datetime]:
+    def verify_resume(self, token: str, *, max_age: int) -> tuple[ResumeLink, dt.datetime]:
         payload, signed_at = self._loads(RESUME, token, max_age)
         return _convert(payload, ResumeLink), signed_at
 
@@ -70,7 +70,7 @@ class Signer:
         except TokenInvalid:
             return None
 
-    def _loads(self, purpose: str, token: str, max_age: float) -> tuple[Any, dt.datetime]:
+    def _loads(self, purpose: str, token: str, max_age: int) -> tuple[Any, dt.datetime]:
         if not token or len(token) > 1024:
             raise TokenInvalid("This link or form is incomplete.")
         try:

@@ -62,7 +62,9 @@ async def add(
             created_at=dt.datetime.now(dt.UTC),
         )
     )
-    dealer = await get(conn, result.inserted_primary_key[0])
+    key = result.inserted_primary_key
+    assert key is not None
+    dealer = await get(conn, key[0])
     assert dealer is not None
     return dealer
 
@@ -73,4 +75,6 @@ async def add_staff(conn: AsyncConnection, dealer_id: int, email: str, role: str
             dealer_id=dealer_id, email=email, role=role, created_at=dt.datetime.now(dt.UTC)
         )
     )
-    return int(result.inserted_primary_key[0])
+    key = result.inserted_primary_key
+    assert key is not None
+    return int(key[0])

@@ -76,7 +76,9 @@ class Page:
             raise NotFound("We couldn't find these saved answers. They may have been deleted.")
         return state
 
-    def render(self, template: str | list[str], status: int = 200, **context: Any) -> Response[str]:
+    def render(
+        self, template: str | list[str], *, status: int = 200, **context: Any
+    ) -> Response[str]:
         env = self.svc.env
         page = (
             env.select_template(template)
@@ -130,7 +132,7 @@ class Page:
         result = estimate(self.widget, self.dealer, stored) if kind == "result" else None
         return self.render(
             templates,
-            status,
+            status=status,
             step=step,
             index=index,
             reached=state.reached if state else 0,
@@ -299,7 +301,7 @@ def _show_page(
 ) -> Response[str]:
     back = _return_step(page, request.query_params.get("from"), state)
     token = page.credential(state)
-    context = {
+    context: dict[str, Any] = {
         "token": token,
         "back_step": back,
         "draft": state,
@@ -363,7 +365,7 @@ async def _save_for_later(
         and (now - state.link_sent_at).total_seconds() < LINK_RESEND_SECONDS
     )
     mail = None
-    if send and not recent:
+    if send and not recent and email is not None:
         mail = {
             "kind": "resume_link",
             "context": {"from_step": back.name},
