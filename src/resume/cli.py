@@ -11,8 +11,17 @@ from collections.abc import Sequence
 from decimal import Decimal
 
 import msgspec
+from sqlalchemy.exc import DBAPIError
 
-from resume.dealers import Dealer, DealerConfig, Finance, check_config, check_origin, check_slug
+from resume.dealers import (
+    Dealer,
+    DealerConfig,
+    Finance,
+    check_config,
+    check_origin,
+    check_slug,
+    check_text,
+)
 from resume.errors import ConfigError
 from resume.settings import SPECS, Settings
 
@@ -33,6 +42,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ConfigError as exc:
         print(f"resume: {exc.message}", file=sys.stderr)
         return 2
+    except (OSError, DBAPIError) as exc:
+        # A database that is down or refuses us is the operator's to fix: say which one.
+        shown = repr(settings) if "settings" in locals() else "RESUME_DATABASE_URL"
+        print(f"resume: cannot use the database ({shown}): {exc}", file=sys.stderr)
+        return 3
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -70,8 +84,8 @@ def _parser() -> argparse.ArgumentParser:
     )
     add.add_argument("--phone", default="")
     add.add_argument("--timezone", default="America/New_York")
-    add.add_argument("--tax-rate", type=Decimal, help="sales tax percent, e.g. 6.25")
-    add.add_argument("--doc-fee", type=Decimal, help="documentation fee in dollars")
+    add.add_argument("--tax-rate", type=_number, help="sales tax percent, e.g. 6.25")
+    add.add_argument("--doc-fee", type=_number, help="documentation fee in dollars")
     add.add_argument("--finance-json", help="the whole finance table as JSON (see README)")
     add.add_argument(
         "--contact-before-result",
@@ -93,6 +107,17 @@ def _parser() -> argparse.ArgumentParser:
     demo = sub.add_parser("demo", help="seed the demo dealership and print where to look")
     demo.set_defaults(run=_demo)
     return parser
+
+
+def _number(value: str) -> Decimal:
+    """A decimal for argparse: what it cannot read is a usage error, not a traceback."""
+    try:
+        number = Decimal(value)
+    except ArithmeticError:
+        raise argparse.ArgumentTypeError(f"{value!r} is not a number") from None
+    if not number.is_finite():
+        raise argparse.ArgumentTypeError(f"{value!r} is not a number")
+    return number
 
 
 def _serve(settings: Settings, args: argparse.Namespace) -> int:
@@ -150,10 +175,10 @@ def _dealer_add(settings: Settings, args: argparse.Namespace) -> int:
         _add_dealer(
             settings,
             check_slug(args.slug),
-            args.name,
+            check_text("name", args.name, 200),
             args.email,
-            args.address,
-            args.phone,
+            check_text("postal address", args.address, 500),
+            check_text("phone", args.phone, 32, required=False),
             args.timezone,
             tuple(check_origin(o) for o in args.origin),
             config,
@@ -178,7 +203,6 @@ async def _add_dealer(
     from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
     from resume.db import Database
-    from resume.fields import Field, clean
     from resume.queries import dealers as dealers_q
 
     try:
@@ -187,9 +211,7 @@ async def _add_dealer(
         raise ConfigError(
             f"unknown timezone {timezone!r}; use a name like America/Chicago"
         ) from None
-    checked = clean(Field(name="email", type="email", label="Email", max_length=320), email)
-    if not checked.valid:
-        raise ConfigError(f"{email!r} is not an email address")
+    checked = _email(email)
     db = Database(settings)
     try:
         async with db.write() as conn:
@@ -199,7 +221,7 @@ async def _add_dealer(
                 conn,
                 slug=slug,
                 name=name,
-                lead_email=str(checked.value),
+                lead_email=checked,
                 address=address,
                 phone=phone,
                 timezone=timezone,
@@ -226,7 +248,10 @@ async def _add_staff(settings: Settings, email: str, slug: str, role: str) -> No
             dealer = await dealers_q.get_by_slug(conn, slug)
             if dealer is None:
                 raise ConfigError(f"no dealer {slug!r}; add it with `resume dealer add`")
-            await dealers_q.add_staff(conn, dealer.id, email.strip().lower(), role)
+            address = _email(email).lower()
+            if await dealers_q.staff_exists(conn, dealer.id, address):
+                raise ConfigError(f"{address} is already on the staff of {slug}")
+            await dealers_q.add_staff(conn, dealer.id, address, role)
     finally:
         await db.dispose()
 
@@ -252,3 +277,12 @@ def _demo(settings: Settings, args: argparse.Namespace) -> int:
 
 if __name__ == "__main__":  # pragma: no cover
     sys.exit(main())
+
+
+def _email(value: str) -> str:
+    from resume.fields import Field, clean
+
+    checked = clean(Field(name="email", type="email", label="Email", max_length=320), value)
+    if not checked.valid or not checked.value:
+        raise ConfigError(f"{value!r} is not an email address")
+    return str(checked.value)

@@ -11,7 +11,7 @@ from resume.errors import ConfigError
 
 BANDS = ("excellent", "good", "fair", "rebuilding")
 _COLOUR = re.compile(r"^#[0-9a-fA-F]{6}$")
-_ORIGIN = re.compile(r"^https?://[A-Za-z0-9.-]+(:\d{1,5})?$")
+_ORIGIN = re.compile(r"^https?://[a-z0-9.-]+(:[0-9]{1,5})?$")
 _SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}$")
 
 
@@ -116,8 +116,18 @@ def check_config(config: DealerConfig) -> DealerConfig:
             raise ConfigError(f"finance table lacks credit bands: {', '.join(sorted(missing))}")
     if not finance.residuals or not finance.terms:
         raise ConfigError("finance needs at least one term and one lease residual")
-    if not Decimal(0) <= finance.tax_rate <= Decimal(25):
-        raise ConfigError(f"tax rate {finance.tax_rate} must be between 0 and 25")
+    _between("tax rate", finance.tax_rate, "0", "25")
+    _between("doc fee", finance.doc_fee, "0", "5000")
+    for band in BANDS:
+        _between(f"new-car APR for {band} credit", finance.apr_new[band], "0", "40")
+        _between(f"used-car APR for {band} credit", finance.apr_used[band], "0", "40")
+        _between(f"money factor for {band} credit", finance.money_factors[band], "0", "0.01")
+    for term, residual in finance.residuals.items():
+        if not 6 <= term <= 120:
+            raise ConfigError(f"lease term {term} must be between 6 and 120 months")
+        _between(f"residual for {term} months", residual, "1", "100")
+    if any(not 6 <= term <= 120 for term in finance.terms):
+        raise ConfigError("finance terms must be between 6 and 120 months")
     for name in ("accent", "accent_text", "text", "background"):
         if not _COLOUR.match(getattr(config.theme, name)):
             raise ConfigError(f"theme {name} must be a colour like #0b5cad")
@@ -126,12 +136,30 @@ def check_config(config: DealerConfig) -> DealerConfig:
     return config
 
 
+def _between(what: str, value: Decimal, low: str, high: str) -> None:
+    # is_finite first: comparing a NaN Decimal raises instead of answering.
+    if not value.is_finite() or not Decimal(low) <= value <= Decimal(high):
+        raise ConfigError(f"{what} {value} must be between {low} and {high}")
+
+
 def check_origin(origin: str) -> str:
     """Return an embed origin as CSP needs it: scheme://host[:port], no path, never '*'."""
-    origin = origin.strip().rstrip("/")
-    if not _ORIGIN.match(origin):
+    origin = origin.strip().rstrip("/").lower()
+    found = _ORIGIN.match(origin)
+    port = found.group(1) if found else None
+    if not found or (port and not 0 < int(port[1:]) <= 65535):
         raise ConfigError(f"{origin!r} is not an origin like https://www.example-motors.com")
-    return origin.lower()
+    return origin
+
+
+def check_text(what: str, value: str, longest: int, *, required: bool = True) -> str:
+    """Return a dealer's name, address or phone trimmed, or say what is wrong with it."""
+    value = " ".join(value.split()) if "\n" not in value else value.strip()
+    if required and not value:
+        raise ConfigError(f"the {what} can't be empty")
+    if len(value) > longest:
+        raise ConfigError(f"the {what} must be {longest} characters or fewer")
+    return value
 
 
 def check_slug(slug: str) -> str:

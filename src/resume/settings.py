@@ -31,6 +31,25 @@ def _keys(value: str) -> tuple[str, ...]:
     return keys
 
 
+def _database_url(value: str) -> str:
+    """Accept plain sqlite:/// and postgresql:// URLs and give them the async driver."""
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError
+
+    try:
+        url = make_url(value)
+    except ArgumentError:
+        raise ValueError("must be a URL like sqlite+aiosqlite:///resume.db") from None
+    backend = url.get_backend_name()
+    if backend == "sqlite":
+        url = url.set(drivername="sqlite+aiosqlite")
+    elif backend in {"postgresql", "postgres"}:
+        url = url.set(drivername="postgresql+asyncpg")
+    else:
+        raise ValueError("only SQLite and PostgreSQL are supported")
+    return url.render_as_string(hide_password=False)
+
+
 def _positive_float(value: str) -> float:
     number = float(value)
     if not number >= 0:
@@ -71,7 +90,7 @@ SPECS: tuple[Spec, ...] = (
     Spec(
         "RESUME_DATABASE_URL",
         "database_url",
-        str,
+        _database_url,
         "sqlite+aiosqlite:///resume.db",
         "SQLAlchemy URL. SQLite (sqlite+aiosqlite:///path) is the embedded default; "
         "postgresql+asyncpg://user@host/db for several processes or machines.",

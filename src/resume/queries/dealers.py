@@ -69,6 +69,11 @@ async def add(
     return dealer
 
 
+async def staff_exists(conn: AsyncConnection, dealer_id: int, email: str) -> bool:
+    query = select(staff.c.id).where(staff.c.dealer_id == dealer_id, staff.c.email == email)
+    return (await conn.execute(query)).first() is not None
+
+
 async def add_staff(conn: AsyncConnection, dealer_id: int, email: str, role: str) -> int:
     result = await conn.execute(
         insert(staff).values(
