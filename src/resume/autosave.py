@@ -192,9 +192,18 @@ class Autosave:
         async with self.db.write() as conn:
             existing = [s.draft_id for s in saves if not s.new]
             states = await drafts_q.lock(conn, existing)
-            values = await drafts_q.load_values(conn, list(states))
+            # Every write of a draft's values bumps its revision, so a cached copy at the
+            # locked revision and version holds exactly the stored values: no need to read them.
+            current = {
+                draft_id: cached
+                for draft_id, state in states.items()
+                if (cached := self._cache.get(draft_id)) is not None
+                and (cached.revision, cached.version) == (state.revision, state.version)
+            }
+            values = await drafts_q.load_values(conn, [d for d in states if d not in current])
             for draft_id, state in states.items():
-                states[draft_id] = msgspec.structs.replace(state, values=values.get(draft_id, {}))
+                stored = current[draft_id].values if draft_id in current else values.get(draft_id)
+                states[draft_id] = msgspec.structs.replace(state, values=stored or {})
             for save in saves:
                 try:
                     state = _plan(states.get(save.draft_id), save, rows)
@@ -261,7 +270,14 @@ def _plan(current: DraftState | None, save: Save, rows: _Batch) -> DraftState:
             changed = old is None or old.value != cleaned.raw
         if changed:
             rows.event(save, "field_changed", name)
-        values[name] = Stored(cleaned.raw, cleaned.valid, cleaned.error, save.step)
+        if cleaned.valid and cleaned.value and name == "email":
+            email = str(cleaned.value)
+        if cleaned.valid and cleaned.value and name == "phone":
+            phone = str(cleaned.value)
+        stored = Stored(cleaned.raw, cleaned.valid, cleaned.error, save.step)
+        values[name] = stored
+        if stored == old:
+            continue  # already stored exactly so; its changed_at stays
         rows.values.append(
             {
                 "draft_id": save.draft_id,
@@ -273,10 +289,6 @@ def _plan(current: DraftState | None, save: Save, rows: _Batch) -> DraftState:
                 "changed_at": save.now,
             }
         )
-        if cleaned.valid and cleaned.value and name == "email":
-            email = str(cleaned.value)
-        if cleaned.valid and cleaned.value and name == "phone":
-            phone = str(cleaned.value)
     if save.records_step:
         rows.event(save, "step_saved")
     if email and not current.email:

@@ -5,6 +5,8 @@ from __future__ import annotations
 import time
 from typing import TYPE_CHECKING, Any
 
+from jinja2 import Template
+
 from resume.autosave import Autosave
 from resume.db import Database
 from resume.dealers import Dealer
@@ -37,6 +39,7 @@ class Services:
         self.limit_draft = RateLimiter(settings.rate_limit_draft)
         self._dealers: dict[str, tuple[float, Dealer]] = {}
         self.worker_wake: Any = None
+        self._templates: dict[tuple[str, ...], Template] = {}
 
     async def dealer(self, slug: str) -> Dealer:
         """Return the dealer for `slug`, from a short-lived cache; unknown is a 404."""
@@ -52,6 +55,14 @@ class Services:
             raise NotFound("We don't know that dealership. Check the address of this page.")
         self._dealers[slug] = (now, dealer)
         return dealer
+
+    def template(self, names: tuple[str, ...]) -> Template:
+        """Return the first of `names` that exists (a dealer's override first), remembered:
+        a miss costs a look at the disk, and most names are misses on every page."""
+        found = self._templates.get(names)
+        if found is None:
+            found = self._templates[names] = self.env.select_template(list(names))
+        return found
 
     def widget(self, slug: str) -> Widget:
         try:

@@ -79,13 +79,8 @@ class Page:
     def render(
         self, template: str | list[str], *, status: int = 200, **context: Any
     ) -> Response[str]:
-        env = self.svc.env
-        page = (
-            env.select_template(template)
-            if isinstance(template, list)
-            else env.get_template(template)
-        )
-        html = page.render(
+        names = tuple(template) if isinstance(template, list) else (template,)
+        html = self.svc.template(names).render(
             dealer=self.dealer,
             widget=self.widget,
             steps=self.steps,
