@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 
 TOKEN = b"WzEsInBheW1lbnQiLCJiZW5jaCIsMSwxLGZhbHNlXQ.awL-CA.Sq4UCBRZNsGzYJc2WdihZxHqu8g"
 PAGE = (
@@ -60,7 +61,5 @@ if __name__ == "__main__":
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=8002)
     args = parser.parse_args()
-    try:
+    with contextlib.suppress(KeyboardInterrupt):
         asyncio.run(serve(args.host, args.port))
-    except KeyboardInterrupt:
-        pass

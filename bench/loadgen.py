@@ -207,6 +207,30 @@ async def shopper(index: int, args: argparse.Namespace, clock: Clock, stats: Sta
         conn.close()
 
 
+def core_ticks() -> dict[str, tuple[int, int]]:
+    """(busy, total) clock ticks of each core since boot, from /proc/stat."""
+    ticks = {}
+    with open("/proc/stat") as f:
+        for line in f:
+            if line.startswith("cpu") and line[3].isdigit():
+                name, *values = line.split()
+                numbers = [int(v) for v in values[:8]]
+                idle = numbers[3] + numbers[4]  # idle + iowait
+                ticks[name] = (sum(numbers) - idle, sum(numbers))
+    return ticks
+
+
+def core_busy(
+    before: dict[str, tuple[int, int]], after: dict[str, tuple[int, int]]
+) -> dict[str, float]:
+    """Share of each core that was busy between two readings, whoever used it."""
+    return {
+        name: (after[name][0] - before[name][0]) / max(1, after[name][1] - before[name][1])
+        for name in after
+        if name in before
+    }
+
+
 def cpu_seconds(pid: int | None) -> float:
     """User + system CPU seconds of a process (this one when pid is None)."""
     if pid is None:
@@ -220,15 +244,15 @@ def cpu_seconds(pid: int | None) -> float:
 async def main(args: argparse.Namespace) -> dict[str, object]:
     stats = Stats()
     clock = Clock(args.warmup, args.duration)
-    tasks = [
-        asyncio.create_task(shopper(i, args, clock, stats)) for i in range(args.connections)
-    ]
+    tasks = [asyncio.create_task(shopper(i, args, clock, stats)) for i in range(args.connections)]
     await asyncio.sleep(max(0.0, clock.window_start - time.perf_counter()))
     cpu0, server0 = cpu_seconds(None), cpu_seconds(args.server_pid) if args.server_pid else 0.0
+    cores0 = core_ticks()
     wall0 = time.perf_counter()
     await asyncio.sleep(max(0.0, clock.window_end - time.perf_counter()))
     wall = time.perf_counter() - wall0
     cpu1, server1 = cpu_seconds(None), cpu_seconds(args.server_pid) if args.server_pid else 0.0
+    cores = core_busy(cores0, core_ticks())
     done, pending = await asyncio.wait(tasks, timeout=GRACE_SECONDS)
     for task in pending:
         task.cancel()
@@ -259,6 +283,8 @@ async def main(args: argparse.Namespace) -> dict[str, object]:
         "page_bytes": stats.page_bytes,
         "loadgen_cpu": (cpu1 - cpu0) / wall,
         "server_cpu": (server1 - server0) / wall if args.server_pid else None,
+        # Busy share of each core from anyone: other work on the machine shows up here.
+        "core_busy": cores,
     }
 
 

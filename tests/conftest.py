@@ -326,8 +326,9 @@ def deliver(settings: Settings, smtp_url: str = "") -> int:
 
     async def drain() -> int:
         db = Database(settings)
-        composer = Composer(settings, Signer(settings.secret_keys),
-                            load_widgets(data_dir() / "widgets"))
+        composer = Composer(
+            settings, Signer(settings.secret_keys), load_widgets(data_dir() / "widgets")
+        )
         worker = Worker(db, composer, transport_for(settings))
         handled = 0
         try:

@@ -279,7 +279,9 @@ BAD_DEALERS = [
     pytest.param(dealer_add(tax_rate="-1"), "must be between 0 and 25", id="tax-rate-negative"),
     pytest.param(dealer_add(tax_rate="300"), "must be between 0 and 25", id="tax-rate-300"),
     pytest.param(dealer_add(tax_rate="six"), "--tax-rate", id="tax-rate-not-a-number"),
-    pytest.param(dealer_add(tax_rate="NaN"), "--tax-rate: 'NaN' is not a number", id="tax-rate-nan"),
+    pytest.param(
+        dealer_add(tax_rate="NaN"), "--tax-rate: 'NaN' is not a number", id="tax-rate-nan"
+    ),
     pytest.param(
         dealer_add(finance_json='{"tax_rate": "NaN"}'), "tax rate", id="finance-tax-rate-nan"
     ),

@@ -19,7 +19,8 @@ def test_migrated_schema_matches_the_tables(settings: Any) -> None:
         try:
             async with db.engine.connect() as conn:
                 return await conn.run_sync(
-                    lambda sync: compare_metadata(MigrationContext.configure(sync), metadata))
+                    lambda sync: compare_metadata(MigrationContext.configure(sync), metadata)
+                )
         finally:
             await db.dispose()
 

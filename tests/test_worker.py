@@ -26,8 +26,9 @@ def queue_link(shopper: Shopper, email: str = "shopper@example.com") -> str:
     return draft_id
 
 
-def test_without_smtp_mail_is_kept_on_disk_and_listed(shopper: Shopper, settings: Any,
-                                                      store: Store, client: Any) -> None:
+def test_without_smtp_mail_is_kept_on_disk_and_listed(
+    shopper: Shopper, settings: Any, store: Store, client: Any
+) -> None:
     queue_link(shopper)
     assert deliver(settings) == 1
     files = list(Path(settings.mail_dir).glob("*.eml"))
@@ -44,7 +45,8 @@ def test_without_smtp_mail_is_kept_on_disk_and_listed(shopper: Shopper, settings
 
 
 def test_an_unreachable_server_is_retried_later_with_the_error_kept(
-        shopper: Shopper, settings: Any, store: Store) -> None:
+    shopper: Shopper, settings: Any, store: Store
+) -> None:
     queue_link(shopper)
     nobody = f"smtp://127.0.0.1:{free_port()}"
     assert deliver(settings, nobody) == 1
@@ -58,7 +60,8 @@ def test_an_unreachable_server_is_retried_later_with_the_error_kept(
 
 
 def test_a_retry_is_delivered_once_the_server_is_back(
-        shopper: Shopper, settings: Any, store: Store, mailbox: Mailbox) -> None:
+    shopper: Shopper, settings: Any, store: Store, mailbox: Mailbox
+) -> None:
     queue_link(shopper)
     deliver(settings, f"smtp://127.0.0.1:{free_port()}")
     _sql(settings, "UPDATE outbox SET due_at = :now", now=dt.datetime.now(dt.UTC))
@@ -69,7 +72,8 @@ def test_a_retry_is_delivered_once_the_server_is_back(
 
 
 def test_after_the_last_attempt_a_message_is_dead_with_its_error(
-        shopper: Shopper, settings: Any, store: Store) -> None:
+    shopper: Shopper, settings: Any, store: Store
+) -> None:
     queue_link(shopper)
     _sql(settings, "UPDATE outbox SET attempts = :n", n=MAX_ATTEMPTS - 1)
     deliver(settings, f"smtp://127.0.0.1:{free_port()}")
@@ -85,7 +89,8 @@ def test_backoff_grows_and_is_capped_with_jitter() -> None:
 
 
 def test_a_leased_message_is_not_claimed_twice_until_the_lease_ends(
-        shopper: Shopper, settings: Any) -> None:
+    shopper: Shopper, settings: Any
+) -> None:
     queue_link(shopper)
 
     async def claims() -> tuple[int, int, int]:
@@ -93,15 +98,18 @@ def test_a_leased_message_is_not_claimed_twice_until_the_lease_ends(
         now = dt.datetime.now(dt.UTC)
         try:
             async with db.write() as conn:
-                first = await outbox_q.claim(conn, owner="a", now=now,
-                                             lease=dt.timedelta(minutes=2), limit=10)
+                first = await outbox_q.claim(
+                    conn, owner="a", now=now, lease=dt.timedelta(minutes=2), limit=10
+                )
             async with db.write() as conn:
-                second = await outbox_q.claim(conn, owner="b", now=now,
-                                              lease=dt.timedelta(minutes=2), limit=10)
+                second = await outbox_q.claim(
+                    conn, owner="b", now=now, lease=dt.timedelta(minutes=2), limit=10
+                )
             later = now + dt.timedelta(minutes=3)  # the first worker died: its lease ran out
             async with db.write() as conn:
-                third = await outbox_q.claim(conn, owner="c", now=later,
-                                             lease=dt.timedelta(minutes=2), limit=10)
+                third = await outbox_q.claim(
+                    conn, owner="c", now=later, lease=dt.timedelta(minutes=2), limit=10
+                )
             return len(first), len(second), len(third)
         finally:
             await db.dispose()
@@ -109,8 +117,9 @@ def test_a_leased_message_is_not_claimed_twice_until_the_lease_ends(
     assert run(claims()) == (1, 0, 1)
 
 
-def test_the_message_id_is_fixed_when_queued(shopper: Shopper, settings: Any, store: Store,
-                                             mailbox: Mailbox) -> None:
+def test_the_message_id_is_fixed_when_queued(
+    shopper: Shopper, settings: Any, store: Store, mailbox: Mailbox
+) -> None:
     queue_link(shopper)
     queued = store.one("SELECT message_id FROM outbox")["message_id"]
     _sql(settings, "UPDATE outbox SET due_at = :now", now=dt.datetime.now(dt.UTC))

@@ -187,10 +187,16 @@ async def show_step(
     page.svc.autosave.record_view(
         View(page.dealer.id, widget, state.id if state else None, step, dt.datetime.now(dt.UTC))
     )
+    # The credential in the address was signed by the save that redirected here, moments
+    # ago: it serves as the page's own unless the draft has moved on since (another tab).
+    current = state is None or (state.revision, state.version) == (
+        credential.revision,
+        credential.version,
+    )
     return page.render_step(
         index,
         state,
-        page.credential(state, resumed=credential.resumed),
+        token if current else page.credential(state, resumed=credential.resumed),
         check=request.query_params.get("check") == "1",
     )
 
