@@ -45,6 +45,29 @@ def run(coro: Any) -> Any:
     return asyncio.run(coro)
 
 
+def child_env(tmp_path: Path, **settings: str) -> dict[str, str]:
+    """The environment of a `resume` child process: only the settings the test chose.
+
+    Test-friendly defaults (no bot timer, no rate limits, mail in tmp_path) under the given
+    RESUME_* values; PYTHONPATH made absolute because the child runs in tmp_path.
+    """
+    env = {k: v for k, v in os.environ.items() if not k.startswith("RESUME_")}
+    if os.environ.get("PYTHONPATH"):
+        env["PYTHONPATH"] = os.pathsep.join(
+            str(Path(entry).resolve()) for entry in os.environ["PYTHONPATH"].split(os.pathsep)
+        )
+    env.update(
+        RESUME_SECRET_KEYS=SECRET_KEYS[0],
+        RESUME_MIN_FORM_SECONDS="0",
+        RESUME_RATE_LIMIT_IP="100000000",
+        RESUME_RATE_LIMIT_DRAFT="100000000",
+        RESUME_MAIL_DIR=str(tmp_path / "mail"),
+        RESUME_LOG_LEVEL="WARNING",
+    )
+    env.update(settings)
+    return env
+
+
 def make_settings(database_url: str, tmp_path: Path, **overrides: Any) -> Settings:
     values: dict[str, Any] = {
         "database_url": database_url,
@@ -151,6 +174,19 @@ class Store:
                 await db.dispose()
 
         return run(query())  # type: ignore[no-any-return]
+
+    def execute(self, sql: str, **params: Any) -> None:
+        """Change the database behind the app's back: the clock, a revocation, a setting."""
+
+        async def change() -> None:
+            db = Database(self.settings)
+            try:
+                async with db.write() as conn:
+                    await conn.execute(text(sql), params)
+            finally:
+                await db.dispose()
+
+        run(change())
 
     def one(self, sql: str, **params: Any) -> dict[str, Any]:
         found = self.rows(sql, **params)

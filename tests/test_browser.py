@@ -8,9 +8,7 @@ server is the real `resume serve` process with its outbox worker; nothing is moc
 
 from __future__ import annotations
 
-import os
 import re
-import secrets
 import subprocess
 import sys
 import time
@@ -23,7 +21,7 @@ from fractions import Fraction
 from pathlib import Path
 
 import pytest
-from conftest import Mailbox, free_port
+from conftest import Mailbox, child_env, free_port
 from playwright.sync_api import (
     Browser,
     BrowserContext,
@@ -179,20 +177,13 @@ def server(mailbox: Mailbox, tmp_path: Path) -> Iterator[Server]:
     """The real `resume serve` process (web plus outbox worker) on a free port, seeded with
     Demo Motors by `resume demo`, mailing to the test's SMTP server; always stopped after."""
     port = free_port()
-    env = {
-        "RESUME_DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'resume.db'}",
-        "RESUME_BASE_URL": f"http://127.0.0.1:{port}",
-        "RESUME_SMTP_URL": mailbox.url,
-        "RESUME_SECRET_KEYS": secrets.token_hex(16),  # 32 characters
-        "RESUME_MIN_FORM_SECONDS": "0",
-        "RESUME_WORKER_POLL_SECONDS": "0.2",
-        "RESUME_MAIL_DIR": str(tmp_path / "mail"),
-    }
-    if "PYTHONPATH" in os.environ:
-        # Made absolute, so `PYTHONPATH=src` still finds the checkout from the server's folder.
-        env["PYTHONPATH"] = os.pathsep.join(
-            os.path.abspath(entry) for entry in os.environ["PYTHONPATH"].split(os.pathsep)
-        )
+    env = child_env(
+        tmp_path,
+        RESUME_DATABASE_URL=f"sqlite+aiosqlite:///{tmp_path / 'resume.db'}",
+        RESUME_BASE_URL=f"http://127.0.0.1:{port}",
+        RESUME_SMTP_URL=mailbox.url,
+        RESUME_WORKER_POLL_SECONDS="0.2",
+    )
     seeded = subprocess.run(
         [sys.executable, "-m", "resume", "demo"],
         env=env,

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import BACKENDS, PG_HOST, Store, _pg_admin, make_settings, run
+from conftest import BACKENDS, PG_HOST, Store, _pg_admin, child_env, make_settings, run
 from litestar.testing import TestClient
 
 from resume.settings import Settings
@@ -26,25 +26,13 @@ SECRET = "cli-test-signing-key-0123456789abcdef"
 
 
 def cli_env(database_url: str, tmp_path: Path, **extra: str) -> dict[str, str]:
-    """Return the environment of a `resume` child process: only the settings the test chose."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("RESUME_")}
-    if os.environ.get("PYTHONPATH"):
-        # Absolute, because the child runs in tmp_path, not in the checkout.
-        env["PYTHONPATH"] = os.pathsep.join(
-            str(Path(entry).resolve()) for entry in os.environ["PYTHONPATH"].split(os.pathsep)
-        )
-    env.update(
-        RESUME_DATABASE_URL=database_url,
-        RESUME_SECRET_KEYS=SECRET,
-        RESUME_MIN_FORM_SECONDS="0",
-        RESUME_RATE_LIMIT_IP="100000000",
-        RESUME_RATE_LIMIT_DRAFT="100000000",
-        RESUME_MAIL_DIR=str(tmp_path / "mail"),
-        RESUME_BASE_URL=BASE_URL,
-        RESUME_LOG_LEVEL="WARNING",
-    )
-    env.update(extra)
-    return env
+    """Return the environment of a `resume` child process on `database_url`."""
+    chosen = {
+        "RESUME_DATABASE_URL": database_url,
+        "RESUME_BASE_URL": BASE_URL,
+        "RESUME_SECRET_KEYS": SECRET,
+    }
+    return child_env(tmp_path, **{**chosen, **extra})
 
 
 class Resume:

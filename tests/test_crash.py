@@ -21,7 +21,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import httpx
 import pytest
-from conftest import TOKEN, free_port
+from conftest import TOKEN, child_env, free_port
 
 from resume.tokens import Signer
 
@@ -36,25 +36,14 @@ MIN_LOAD_SECONDS = 1.5
 MAX_LOAD_SECONDS = 60.0
 
 
-def child_env(tmp_path: Path, port: int) -> dict[str, str]:
-    """Return the environment of a `resume` child process: its own database, mail and keys."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("RESUME_")}
-    if os.environ.get("PYTHONPATH"):
-        # Absolute, because the child runs in tmp_path, not in the checkout.
-        env["PYTHONPATH"] = os.pathsep.join(
-            str(Path(entry).resolve()) for entry in os.environ["PYTHONPATH"].split(os.pathsep)
-        )
-    env.update(
+def crash_env(tmp_path: Path, port: int) -> dict[str, str]:
+    """Return the environment of the `resume` child processes: their own database and keys."""
+    return child_env(
+        tmp_path,
         RESUME_DATABASE_URL=f"sqlite+aiosqlite:///{tmp_path / 'crash.db'}",
         RESUME_SECRET_KEYS=SECRET,
-        RESUME_MIN_FORM_SECONDS="0",
-        RESUME_RATE_LIMIT_IP="100000000",
-        RESUME_RATE_LIMIT_DRAFT="100000000",
-        RESUME_MAIL_DIR=str(tmp_path / "mail"),
         RESUME_BASE_URL=f"http://127.0.0.1:{port}",
-        RESUME_LOG_LEVEL="WARNING",
     )
-    return env
 
 
 class Server:
@@ -184,7 +173,7 @@ def test_every_acknowledged_save_survives_a_sigkill_mid_load(
     tmp_path: Path, start_server: Callable[[dict[str, str], int, str], Server]
 ) -> None:
     port = free_port()
-    env = child_env(tmp_path, port)
+    env = crash_env(tmp_path, port)
     demo = subprocess.run(
         [sys.executable, "-m", "resume", "demo"],
         cwd=tmp_path,

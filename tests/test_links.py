@@ -9,9 +9,7 @@ from typing import Any
 
 import pytest
 from conftest import NUMBERS, SECRET_KEYS, VEHICLE, Mailbox, Shopper, Store, deliver, links_in
-from sqlalchemy import text
 
-from resume.db import Database
 from resume.tokens import ResumeLink, Signer
 
 
@@ -183,7 +181,7 @@ def test_an_expired_link_offers_a_fresh_one_without_revealing_the_address(
     save_for_later(halfway)
     deliver(settings, mailbox.url)
     store_sql = "UPDATE drafts SET link_sent_at = NULL"
-    _execute(settings, store_sql)
+    Store(settings).execute(store_sql)
     token = _expire(settings, draft_id)
     before = store.snapshot()
     page = client.get(f"/r/{token}")
@@ -205,7 +203,7 @@ def test_asking_again_and_again_sends_one_fresh_link(
 ) -> None:
     draft_id = halfway.draft_id
     save_for_later(halfway)
-    _execute(settings, "UPDATE drafts SET link_sent_at = NULL")
+    Store(settings).execute("UPDATE drafts SET link_sent_at = NULL")
     token = _expire(settings, draft_id)
     for _ in range(3):
         client.post(f"/r/{token}/renew")
@@ -228,7 +226,7 @@ def test_a_revoked_link_stops_working(
     save_for_later(halfway)
     deliver(settings, mailbox.url)
     [link] = links_in(mailbox.messages[0])
-    _execute(settings, "UPDATE drafts SET version = version + 1")
+    Store(settings).execute("UPDATE drafts SET version = version + 1")
     page = client.get(link)
     assert page.status_code == 410 and "no longer valid" in page.text
     # The credential of a page still open somewhere is void too.
@@ -262,7 +260,7 @@ def test_a_partial_lead_from_the_contact_step(settings: Any, store: Store) -> No
     config = store.one("SELECT config FROM dealers WHERE slug = 'demo-motors'")["config"]
     config = json.loads(config) if isinstance(config, str) else config
     config["contact_before_result"] = True
-    _execute(settings, "UPDATE dealers SET config = :c", c=json.dumps(config))
+    Store(settings).execute("UPDATE dealers SET config = :c", c=json.dumps(config))
     with TestClient(create_app(settings), base_url="http://127.0.0.1:8000") as client:
         shopper = Shopper(client)
         shopper.start()
@@ -273,20 +271,6 @@ def test_a_partial_lead_from_the_contact_step(settings: Any, store: Store) -> No
         shopper.fill("contact", action="back", first_name="Ana", email="", phone="(217) 555-0199")
         draft = store.one("SELECT * FROM drafts WHERE id = :d", d=draft_id)
         assert draft["phone"] == "+12175550199" and draft["email"] is None
-
-
-def _execute(settings: Any, sql: str, **params: Any) -> None:
-    import asyncio
-
-    async def go() -> None:
-        db = Database(settings)
-        try:
-            async with db.write() as conn:
-                await conn.execute(text(sql), params)
-        finally:
-            await db.dispose()
-
-    asyncio.run(go())
 
 
 def test_the_resumed_page_works_after_a_process_restart(

@@ -457,3 +457,20 @@ def test_the_demo_page_embeds_the_widget_from_another_origin(client: Any) -> Non
     assert page.status_code == 200
     assert 'src="http://127.0.0.1:8000/embed/demo-motors/payment"' in unescape(page.text)
     assert "frame-src http://127.0.0.1:8000" in page.headers["content-security-policy"]
+
+
+def test_a_field_changed_at_moves_only_when_its_text_changes(
+    shopper: Shopper, store: Store
+) -> None:
+    shopper.start()
+    shopper.fill("vehicle", **VEHICLE)
+    draft_id = shopper.draft_id
+    first = store.values(draft_id)
+    shopper.fill("numbers", action="back", **NUMBERS)
+    shopper.fill("vehicle", **{**VEHICLE, "price": "31,500"})
+    second = store.values(draft_id)
+    assert second["make"]["changed_at"] == first["make"]["changed_at"]
+    assert second["price"]["changed_at"] != first["price"]["changed_at"]
+    assert second["price"]["value"] == "31,500"
+    changes = [f for kind, _, f in store.events(draft_id) if kind == "field_changed"]
+    assert changes.count("price") == 2 and changes.count("make") == 1

@@ -10,7 +10,6 @@ from pathlib import Path
 from typing import Any
 
 from conftest import NUMBERS, VEHICLE, Mailbox, Shopper, Store, deliver, free_port, run
-from sqlalchemy import text
 
 from resume.db import Database
 from resume.queries import outbox as outbox_q
@@ -64,7 +63,7 @@ def test_a_retry_is_delivered_once_the_server_is_back(
 ) -> None:
     queue_link(shopper)
     deliver(settings, f"smtp://127.0.0.1:{free_port()}")
-    _sql(settings, "UPDATE outbox SET due_at = :now", now=dt.datetime.now(dt.UTC))
+    Store(settings).execute("UPDATE outbox SET due_at = :now", now=dt.datetime.now(dt.UTC))
     assert deliver(settings, mailbox.url) == 1
     assert len(mailbox.messages) == 1
     row = store.one("SELECT * FROM outbox")
@@ -75,7 +74,7 @@ def test_after_the_last_attempt_a_message_is_dead_with_its_error(
     shopper: Shopper, settings: Any, store: Store
 ) -> None:
     queue_link(shopper)
-    _sql(settings, "UPDATE outbox SET attempts = :n", n=MAX_ATTEMPTS - 1)
+    Store(settings).execute("UPDATE outbox SET attempts = :n", n=MAX_ATTEMPTS - 1)
     deliver(settings, f"smtp://127.0.0.1:{free_port()}")
     row = store.one("SELECT * FROM outbox")
     assert row["status"] == "dead" and row["attempts"] == MAX_ATTEMPTS and row["last_error"]
@@ -122,7 +121,7 @@ def test_the_message_id_is_fixed_when_queued(
 ) -> None:
     queue_link(shopper)
     queued = store.one("SELECT message_id FROM outbox")["message_id"]
-    _sql(settings, "UPDATE outbox SET due_at = :now", now=dt.datetime.now(dt.UTC))
+    Store(settings).execute("UPDATE outbox SET due_at = :now", now=dt.datetime.now(dt.UTC))
     deliver(settings, mailbox.url)
     assert mailbox.messages[0]["Message-ID"] == queued
 
@@ -142,18 +141,6 @@ def test_serve_wakes_its_worker_when_mail_is_queued(settings: Any, mailbox: Mail
                 break
             asyncio.run(asyncio.sleep(0.05))
     assert len(mailbox.messages) == 1
-
-
-def _sql(settings: Any, sql: str, **params: Any) -> None:
-    async def go() -> None:
-        db = Database(settings)
-        try:
-            async with db.write() as conn:
-                await conn.execute(text(sql), params)
-        finally:
-            await db.dispose()
-
-    run(go())
 
 
 def _when(value: Any) -> dt.datetime:
