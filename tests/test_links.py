@@ -139,7 +139,7 @@ def test_the_link_reopens_the_exact_step_with_every_value_and_changes_nothing(
     elsewhere = Shopper(client)  # another device: nothing but the link
     page = elsewhere.open(link)
     assert page.status_code == 200
-    assert "Your numbers" in page.text
+    assert "Your numbers" in page.text and "Welcome back" in page.text
     assert elsewhere.value("term") == "6o" and elsewhere.value("down_payment") == "3000"
     assert re.search(r'value="finance"[^>]*checked', page.text)
     assert re.search(r'value="good"[^>]*checked', page.text)

@@ -260,7 +260,7 @@ def test_an_expired_page_credential_says_so(
     monkeypatch.setattr(time_module, "time", lambda: real() + 73 * 3600)
     response = shopper.post("numbers", {"d": token, "action": "continue", **NUMBERS})
     monkeypatch.undo()
-    assert response.status_code == 410 and "expired" in unescape(response.text)
+    assert response.status_code == 410 and "open for more than 72 hours" in unescape(response.text)
     _intact(store, before)
 
 
@@ -474,3 +474,19 @@ def test_a_field_changed_at_moves_only_when_its_text_changes(
     assert second["price"]["value"] == "31,500"
     changes = [f for kind, _, f in store.events(draft_id) if kind == "field_changed"]
     assert changes.count("price") == 2 and changes.count("make") == 1
+
+
+def test_step_views_are_counted_for_the_funnel(settings: Any, store: Store) -> None:
+    from litestar.testing import TestClient
+
+    from resume.web.app import create_app
+
+    with TestClient(create_app(settings), base_url="http://127.0.0.1:8000") as client:
+        shopper = Shopper(client)
+        shopper.start()
+        shopper.fill("vehicle", **VEHICLE)
+        draft_id = shopper.draft_id
+    # Views ride along with the next save, or are written when the server stops.
+    views = store.rows("SELECT step, draft_id FROM events WHERE kind = 'step_viewed' ORDER BY id")
+    assert [v["step"] for v in views] == ["vehicle", "numbers"]
+    assert views[0]["draft_id"] is None and views[1]["draft_id"] == draft_id

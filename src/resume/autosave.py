@@ -15,6 +15,7 @@ page's credential matches it, so several processes on PostgreSQL never serve a s
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import datetime as dt
 import logging
 from collections import OrderedDict
@@ -32,6 +33,9 @@ from resume.queries.drafts import DraftState, Stored
 log = logging.getLogger("resume.autosave")
 
 MAX_BATCH = 256
+# Step views are funnel statistics: losing the last second of them in a crash is acceptable,
+# a commit per page view is not.
+VIEW_FLUSH_SECONDS = 1.0
 
 
 class Save(msgspec.Struct, kw_only=True):
@@ -124,9 +128,11 @@ class Autosave:
         return await future
 
     def record_view(self, view: View) -> None:
-        """Note a step view for the funnel; written with the next batch, not waited for."""
+        """Note a step view for the funnel; written with the next batch of saves (or within
+        VIEW_FLUSH_SECONDS), never a transaction of its own per page."""
         self._views.append(view)
-        self._wake.set()
+        if len(self._views) >= MAX_BATCH:
+            self._wake.set()
 
     async def state(self, draft_id: str, revision: int | None = None) -> DraftState | None:
         """Return the draft, from the cache when `revision` says it is current."""
@@ -148,7 +154,8 @@ class Autosave:
 
     async def _run(self) -> None:
         while True:
-            await self._wake.wait()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), VIEW_FLUSH_SECONDS)
             self._wake.clear()
             while self._pending or self._views:
                 batch, self._pending = self._pending[:MAX_BATCH], self._pending[MAX_BATCH:]

@@ -45,7 +45,12 @@ async def open_link(request: Request[Any, Any, Any], token: FromPath[str]) -> Re
     index = next((i for i, s in enumerate(page.steps) if s.name == state.step), 0)
     index = min(index, state.reached)
     log.info("resume link opened draft=%s step=%s", state.id, page.steps[index].name)
-    return page.render_step(index, state, page.credential(state, resumed=True))
+    return page.render_step(
+        index,
+        state,
+        page.credential(state, resumed=True),
+        notice="Welcome back. Everything you entered is here; pick up where you left off.",
+    )
 
 
 @post("/r/{token:str}/renew", status_code=303)

@@ -19,7 +19,7 @@ from litestar.response import Redirect
 
 from resume.autosave import Save, View
 from resume.dealers import Dealer
-from resume.errors import BadRequest, NotFound, StepNotReached, TokenInvalid
+from resume.errors import BadRequest, NotFound, StepNotReached, TokenExpired, TokenInvalid
 from resume.estimates import estimate
 from resume.fields import Cleaned
 from resume.mail import new_message_id
@@ -60,8 +60,15 @@ class Page:
         )
 
     def verify(self, token: str) -> tuple[FormCredential, float]:
-        max_age = self.svc.settings.form_token_hours * 3600
-        credential, age = self.svc.signer.verify_form(token, max_age=max_age)
+        hours = self.svc.settings.form_token_hours
+        try:
+            credential, age = self.svc.signer.verify_form(token, max_age=hours * 3600)
+        except TokenExpired:
+            raise TokenExpired(
+                f"This page was open for more than {hours} hours, so it can't save any more. "
+                "Everything saved before is kept: open the link we emailed you, or start again "
+                "from the dealership's website."
+            ) from None
         if credential.dealer_id != self.dealer.id or credential.widget != self.widget.slug:
             raise TokenInvalid(
                 "This form belongs to another page. Start again from the dealership's website."
