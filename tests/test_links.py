@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import re
 from html import unescape
@@ -10,6 +11,8 @@ from typing import Any
 import pytest
 from conftest import NUMBERS, SECRET_KEYS, VEHICLE, Mailbox, Shopper, Store, deliver, links_in
 
+from resume.db import Database
+from resume.queries import drafts as drafts_q
 from resume.tokens import ResumeLink, Signer
 
 
@@ -222,11 +225,20 @@ def test_renewing_for_a_draft_without_email_says_the_same_and_sends_nothing(
 def test_a_revoked_link_stops_working(
     halfway: Shopper, settings: Any, mailbox: Mailbox, client: Any
 ) -> None:
-    open_page = halfway.token
+    open_page, draft_id = halfway.token, halfway.draft_id
     save_for_later(halfway)
     deliver(settings, mailbox.url)
     [link] = links_in(mailbox.messages[0])
-    Store(settings).execute("UPDATE drafts SET version = version + 1")
+
+    async def revoke() -> bool:
+        db = Database(settings)
+        try:
+            async with db.write() as conn:
+                return await drafts_q.revoke(conn, draft_id)
+        finally:
+            await db.dispose()
+
+    assert asyncio.run(revoke())
     page = client.get(link)
     assert page.status_code == 410 and "no longer valid" in page.text
     # The credential of a page still open somewhere is void too.

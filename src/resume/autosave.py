@@ -22,6 +22,7 @@ from collections import OrderedDict
 from typing import Any
 
 import msgspec
+from sqlalchemy import Connection
 
 from resume.db import Database
 from resume.errors import NotFound, ResumeError, Revoked, StepNotReached
@@ -194,50 +195,58 @@ class Autosave:
                 future.set_exception(RuntimeError("the save could not be stored"))
 
     async def _commit(self, saves: list[Save], views: list[View]) -> list[DraftState | ResumeError]:
-        rows = _Batch()
-        outcomes: list[DraftState | ResumeError] = []
-        async with self.db.write() as conn:
-            existing = [s.draft_id for s in saves if not s.new]
-            states = await drafts_q.lock(conn, existing)
-            # Every write of a draft's values bumps its revision, so a cached copy at the
-            # locked revision and version holds exactly the stored values: no need to read them.
-            current = {
-                draft_id: cached
-                for draft_id, state in states.items()
-                if (cached := self._cache.get(draft_id)) is not None
-                and (cached.revision, cached.version) == (state.revision, state.version)
+        # The cache is the event loop's; the batch runs in the database's own thread, so it
+        # gets a copy of the entries it may use.
+        cached = {s.draft_id: self._cache[s.draft_id] for s in saves if s.draft_id in self._cache}
+        return await self.db.run_write(_write_batch, saves, views, cached)
+
+
+def _write_batch(
+    conn: Connection, saves: list[Save], views: list[View], cached: dict[str, DraftState]
+) -> list[DraftState | ResumeError]:
+    """Plan every save against the locked drafts, then write the batch's rows."""
+    rows = _Batch()
+    outcomes: list[DraftState | ResumeError] = []
+    states = drafts_q.lock(conn, [s.draft_id for s in saves if not s.new])
+    # Every write of a draft's values bumps its revision, so a cached copy at the locked
+    # revision and version holds exactly the stored values: no need to read them.
+    current = {
+        draft_id: found
+        for draft_id, state in states.items()
+        if (found := cached.get(draft_id)) is not None
+        and (found.revision, found.version) == (state.revision, state.version)
+    }
+    values = drafts_q.load_values(conn, [d for d in states if d not in current])
+    for draft_id, state in states.items():
+        stored = current[draft_id].values if draft_id in current else values.get(draft_id)
+        states[draft_id] = msgspec.structs.replace(state, values=stored or {})
+    for save in saves:
+        try:
+            state = _plan(states.get(save.draft_id), save, rows)
+        except ResumeError as exc:
+            outcomes.append(exc)
+            continue
+        states[save.draft_id] = state
+        outcomes.append(state)
+    for view in views:
+        rows.events.append(
+            {
+                "dealer_id": view.dealer_id,
+                "draft_id": view.draft_id,
+                "widget": view.widget,
+                "kind": "step_viewed",
+                "step": view.step,
+                "field": None,
+                "at": view.at,
             }
-            values = await drafts_q.load_values(conn, [d for d in states if d not in current])
-            for draft_id, state in states.items():
-                stored = current[draft_id].values if draft_id in current else values.get(draft_id)
-                states[draft_id] = msgspec.structs.replace(state, values=stored or {})
-            for save in saves:
-                try:
-                    state = _plan(states.get(save.draft_id), save, rows)
-                except ResumeError as exc:
-                    outcomes.append(exc)
-                    continue
-                states[save.draft_id] = state
-                outcomes.append(state)
-            for view in views:
-                rows.events.append(
-                    {
-                        "dealer_id": view.dealer_id,
-                        "draft_id": view.draft_id,
-                        "widget": view.widget,
-                        "kind": "step_viewed",
-                        "step": view.step,
-                        "field": None,
-                        "at": view.at,
-                    }
-                )
-            await drafts_q.insert_drafts(conn, rows.new)
-            await drafts_q.update_drafts(conn, list(rows.updates.values()))
-            await drafts_q.upsert_values(conn, rows.values)
-            await drafts_q.insert_events(conn, rows.events)
-            await drafts_q.insert_consents(conn, rows.consents)
-            await outbox_q.enqueue(conn, rows.mail)
-        return outcomes
+        )
+    drafts_q.insert_drafts(conn, rows.new)
+    drafts_q.update_drafts(conn, list(rows.updates.values()))
+    drafts_q.upsert_values(conn, rows.values)
+    drafts_q.insert_events(conn, rows.events)
+    drafts_q.insert_consents(conn, rows.consents)
+    outbox_q.enqueue(conn, rows.mail)
+    return outcomes
 
 
 def _plan(current: DraftState | None, save: Save, rows: _Batch) -> DraftState:

@@ -7,7 +7,7 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 import msgspec
-from sqlalchemy import bindparam, case, func, insert, select, update
+from sqlalchemy import Connection, bindparam, case, func, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -61,16 +61,18 @@ _DRAFT_COLUMNS = (
 
 async def load(conn: AsyncConnection, draft_id: str) -> DraftState | None:
     """Read a draft and all its values."""
-    rows = await lock(conn, [draft_id], for_update=False)
+    return await conn.run_sync(load_sync, draft_id)
+
+
+def load_sync(conn: Connection, draft_id: str) -> DraftState | None:
+    rows = lock(conn, [draft_id], for_update=False)
     if draft_id not in rows:
         return None
-    values = await load_values(conn, [draft_id])
+    values = load_values(conn, [draft_id])
     return msgspec.structs.replace(rows[draft_id], values=values.get(draft_id, {}))
 
 
-async def lock(
-    conn: AsyncConnection, ids: Iterable[str], *, for_update: bool = True
-) -> dict[str, DraftState]:
+def lock(conn: Connection, ids: Iterable[str], *, for_update: bool = True) -> dict[str, DraftState]:
     """Read draft rows (without values), locking them in id order on PostgreSQL."""
     wanted = sorted(set(ids))
     if not wanted:
@@ -79,7 +81,7 @@ async def lock(
     if for_update and conn.dialect.name == "postgresql":
         # Id order: two processes saving overlapping batches never deadlock.
         query = query.with_for_update()
-    result = await conn.execute(query)
+    result = conn.execute(query)
     return {
         row.id: DraftState(
             id=row.id,
@@ -100,10 +102,10 @@ async def lock(
     }
 
 
-async def load_values(conn: AsyncConnection, ids: Sequence[str]) -> dict[str, dict[str, Stored]]:
+def load_values(conn: Connection, ids: Sequence[str]) -> dict[str, dict[str, Stored]]:
     if not ids:
         return {}
-    result = await conn.execute(
+    result = conn.execute(
         select(
             field_values.c.draft_id,
             field_values.c.name,
@@ -121,12 +123,12 @@ async def load_values(conn: AsyncConnection, ids: Sequence[str]) -> dict[str, di
     return found
 
 
-async def insert_drafts(conn: AsyncConnection, rows: list[dict[str, Any]]) -> None:
+def insert_drafts(conn: Connection, rows: list[dict[str, Any]]) -> None:
     if rows:
-        await conn.execute(insert(drafts), rows)
+        conn.execute(insert(drafts), rows)
 
 
-async def upsert_values(conn: AsyncConnection, rows: list[dict[str, Any]]) -> None:
+def upsert_values(conn: Connection, rows: list[dict[str, Any]]) -> None:
     """Store values as typed; changed_at moves only when the text changed."""
     if not rows:
         return
@@ -145,7 +147,7 @@ async def upsert_values(conn: AsyncConnection, rows: list[dict[str, Any]]) -> No
             ),
         },
     )
-    await conn.execute(stmt, rows)
+    conn.execute(stmt, rows)
 
 
 _UPDATE_DRAFT = (
@@ -168,20 +170,20 @@ _UPDATE_DRAFT = (
 )
 
 
-async def update_drafts(conn: AsyncConnection, rows: list[dict[str, Any]]) -> None:
+def update_drafts(conn: Connection, rows: list[dict[str, Any]]) -> None:
     """Write each draft's new state (rows keyed b_id, b_revision, ...)."""
     if rows:
-        await conn.execute(_UPDATE_DRAFT, rows)
+        conn.execute(_UPDATE_DRAFT, rows)
 
 
-async def insert_events(conn: AsyncConnection, rows: list[dict[str, Any]]) -> None:
+def insert_events(conn: Connection, rows: list[dict[str, Any]]) -> None:
     if rows:
-        await conn.execute(insert(events), rows)
+        conn.execute(insert(events), rows)
 
 
-async def insert_consents(conn: AsyncConnection, rows: list[dict[str, Any]]) -> None:
+def insert_consents(conn: Connection, rows: list[dict[str, Any]]) -> None:
     if rows:
-        await conn.execute(insert(consents), rows)
+        conn.execute(insert(consents), rows)
 
 
 async def revoke(conn: AsyncConnection, draft_id: str) -> bool:
@@ -190,12 +192,3 @@ async def revoke(conn: AsyncConnection, draft_id: str) -> bool:
         update(drafts).where(drafts.c.id == draft_id).values(version=drafts.c.version + 1)
     )
     return result.rowcount == 1
-
-
-async def event_kinds(conn: AsyncConnection, draft_id: str) -> list[tuple[str, str | None]]:
-    result = await conn.execute(
-        select(events.c.kind, events.c.field)
-        .where(events.c.draft_id == draft_id)
-        .order_by(events.c.id)
-    )
-    return [(row.kind, row.field) for row in result]

@@ -6,7 +6,7 @@ import datetime as dt
 from typing import Any
 
 import msgspec
-from sqlalchemy import and_, or_, select, update
+from sqlalchemy import Connection, and_, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -47,13 +47,13 @@ def _message(row: Any) -> Message:
     )
 
 
-async def enqueue(conn: AsyncConnection, rows: list[dict[str, Any]]) -> None:
+def enqueue(conn: Connection, rows: list[dict[str, Any]]) -> None:
     """Insert messages; one whose dedupe_key is already queued is skipped, not an error."""
     if not rows:
         return
     dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
     stmt = dialect.insert(outbox).on_conflict_do_nothing(index_elements=[outbox.c.dedupe_key])
-    await conn.execute(stmt, rows)
+    conn.execute(stmt, rows)
 
 
 async def claim(
