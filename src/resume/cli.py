@@ -38,6 +38,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         logging.basicConfig(
             level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s %(message)s"
         )
+        # alembic narrates every plugin it loads at INFO; our own line says the schema is ready.
+        logging.getLogger("alembic").setLevel(max(logging.WARNING, logging.getLogger().level))
         return int(args.run(settings, args) or 0)
     except ConfigError as exc:
         print(f"resume: {exc.message}", file=sys.stderr)
