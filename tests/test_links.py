@@ -300,3 +300,95 @@ def test_the_resumed_page_works_after_a_process_restart(
         page = fresh.get(link)
         assert page.status_code == 200 and 'value="6o"' in page.text
     assert dt.datetime.now(dt.UTC)  # keeps the import honest for readers of the module
+
+
+def test_consent_ticked_with_a_wrong_email_is_asked_again_then_recorded(
+    halfway: Shopper, store: Store
+) -> None:
+    draft_id = halfway.draft_id
+    save_for_later(halfway, email="pat@")
+    assert store.rows("SELECT * FROM consents WHERE draft_id = :d", d=draft_id) == []
+    assert 'name="consent_followup"' in halfway.page.text  # the box is offered again, unticked
+    halfway.fill(
+        "save",
+        action="send",
+        **{"from": "numbers", "email": "pat@example.com", "consent_followup": "yes"},
+    )
+    assert len(store.rows("SELECT * FROM consents WHERE draft_id = :d", d=draft_id)) == 1
+
+
+def test_a_corrected_address_gets_its_own_email_at_once(halfway: Shopper, store: Store) -> None:
+    draft_id = halfway.draft_id
+    save_for_later(halfway, email="pat@exampel.com", consent=False)
+    halfway.open(halfway.page.url)  # the "check your inbox" page
+    save_url = re.search(r'href="([^"]*/save\?[^"]*)"', halfway.page.text)
+    assert save_url, "the inbox page links back to the address"
+    halfway.open(unescape(save_url.group(1)))
+    halfway.fill("save", action="send", **{"from": "numbers", "email": "pat@example.com"})
+    sent_to = [
+        r["to_addr"]
+        for r in store.rows(
+            "SELECT to_addr FROM outbox WHERE draft_id = :d ORDER BY id", d=draft_id
+        )
+    ]
+    assert sent_to == ["pat@exampel.com", "pat@example.com"]
+
+
+def test_a_revoked_draft_is_not_shown_from_an_old_page_address(
+    halfway: Shopper, settings: Any, client: Any
+) -> None:
+    from litestar.testing import TestClient
+
+    from resume.web.app import create_app
+
+    url = str(halfway.page.url)
+    Store(settings).execute("UPDATE drafts SET version = version + 1, revision = revision + 1")
+    # Another process (or this one, once its seconds-old copy has aged) reads the database.
+    with TestClient(create_app(settings), base_url="http://127.0.0.1:8000") as elsewhere:
+        page = elsewhere.get(url)
+    assert page.status_code == 410 and "replaced by a newer link" in unescape(page.text)
+    assert 'value="6o"' not in page.text
+
+
+def test_a_revoked_link_offers_a_fresh_one(
+    halfway: Shopper, settings: Any, mailbox: Mailbox, client: Any
+) -> None:
+    save_for_later(halfway)
+    deliver(settings, mailbox.url)
+    [link] = links_in(mailbox.messages[0])
+    Store(settings).execute("UPDATE drafts SET version = version + 1, link_sent_at = NULL")
+    page = client.get(link)
+    assert page.status_code == 410 and "Email me a new link" in page.text
+    client.post(f"{link}/renew")
+    deliver(settings, mailbox.url)
+    fresh = links_in(mailbox.messages[-1])[0]
+    assert client.get(fresh).status_code == 200
+
+
+def test_the_contact_step_records_consent_like_save_for_later(settings: Any, store: Store) -> None:
+    import json
+
+    from litestar.testing import TestClient
+
+    from resume.web.app import create_app
+
+    config = store.one("SELECT config FROM dealers WHERE slug = 'demo-motors'")["config"]
+    config = json.loads(config) if isinstance(config, str) else config
+    Store(settings).execute(
+        "UPDATE dealers SET config = :c", c=json.dumps({**config, "contact_before_result": True})
+    )
+    with TestClient(create_app(settings), base_url="http://127.0.0.1:8000") as client:
+        shopper = Shopper(client)
+        shopper.start()
+        shopper.fill("vehicle", **VEHICLE)
+        shopper.fill("numbers", **NUMBERS)
+        draft_id = shopper.draft_id
+        shopper.fill(
+            "contact", first_name="Ana", email="ana@example.com", phone="", consent_followup="yes"
+        )
+        shopper.fill("result", action="back")
+        shopper.fill(
+            "contact", first_name="Ana", email="ana@example.com", phone="", consent_followup="yes"
+        )
+    [consent] = store.rows("SELECT * FROM consents WHERE draft_id = :d", d=draft_id)
+    assert consent["kind"] == "followup" and consent["text"].startswith("Send me reminders")

@@ -82,3 +82,26 @@ def test_a_development_key_is_generated_once_and_kept(
     second = Settings.from_env({}).secret_keys
     assert first == second and len(first[0]) >= 32
     assert (tmp_path / ".resume-secret-key").stat().st_mode & 0o077 == 0
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        ("RESUME_SMTP_URL", "mail.example.com"),
+        ("RESUME_SMTP_URL", "smtp://host:port"),
+        ("RESUME_LOG_LEVEL", "LOUD"),
+        ("RESUME_DATABASE_URL", "resume.db"),
+        ("RESUME_DATABASE_URL", "mysql://db/resume"),
+    ],
+)
+def test_bad_urls_and_levels_are_refused_at_start(name: str, value: str) -> None:
+    with pytest.raises(ConfigError) as raised:
+        Settings.from_env({"RESUME_SECRET_KEYS": "k" * 32, name: value})
+    assert name in raised.value.message
+
+
+def test_plain_database_urls_get_the_async_driver() -> None:
+    settings = Settings.from_env(
+        {"RESUME_SECRET_KEYS": "k" * 32, "RESUME_DATABASE_URL": "postgresql://app@db/resume"}
+    )
+    assert settings.database_url == "postgresql+asyncpg://app@db/resume"

@@ -490,3 +490,32 @@ def test_step_views_are_counted_for_the_funnel(settings: Any, store: Store) -> N
     views = store.rows("SELECT step, draft_id FROM events WHERE kind = 'step_viewed' ORDER BY id")
     assert [v["step"] for v in views] == ["vehicle", "numbers"]
     assert views[0]["draft_id"] is None and views[1]["draft_id"] == draft_id
+
+
+def test_a_mistyped_optional_amount_is_not_taken_as_zero(shopper: Shopper) -> None:
+    shopper.start()
+    shopper.fill("vehicle", **VEHICLE)
+    shopper.fill("numbers", **NUMBERS)
+    shopper.fill("result", action="back")
+    page = shopper.fill("numbers", action="goto:result", **{**NUMBERS, "down_payment": "3k"})
+    assert "monthly-payment" not in page.text
+    assert "A few answers need checking" in page.text and "Down payment" in page.text
+
+
+def test_line_breaks_typed_into_the_vehicle_do_not_break_the_email(
+    shopper: Shopper, settings: Any, mailbox: Any, store: Store
+) -> None:
+    from conftest import deliver
+
+    shopper.start()
+    shopper.fill("vehicle", **{**VEHICLE, "make": "Toyota\r\nBcc: x@evil.example"})
+    draft_id = shopper.draft_id
+    shopper.fill("numbers", action="save", **NUMBERS)
+    shopper.fill("save", action="send", **{"from": "numbers", "email": "pat@example.com"})
+    assert deliver(settings, mailbox.url) == 1
+    [message] = mailbox.messages
+    assert "\n" not in message["Subject"] and message["Bcc"] is None
+    assert mailbox.envelopes[0][1] == ["pat@example.com"]
+    assert (
+        store.one("SELECT status FROM outbox WHERE draft_id = :d", d=draft_id)["status"] == "sent"
+    )

@@ -18,6 +18,7 @@ import asyncio
 import contextlib
 import datetime as dt
 import logging
+import time
 from collections import OrderedDict
 from typing import Any
 
@@ -25,7 +26,7 @@ import msgspec
 from sqlalchemy import Connection
 
 from resume.db import Database
-from resume.errors import NotFound, ResumeError, Revoked, StepNotReached
+from resume.errors import NotFound, ResumeError, Revoked, StepNotReached, Unavailable
 from resume.fields import Cleaned
 from resume.queries import drafts as drafts_q
 from resume.queries import outbox as outbox_q
@@ -37,6 +38,8 @@ MAX_BATCH = 256
 # Step views are funnel statistics: losing the last second of them in a crash is acceptable,
 # a commit per page view is not.
 VIEW_FLUSH_SECONDS = 1.0
+# How long a page may be rendered from the copy a save left, without reading the database.
+PAGE_CACHE_SECONDS = 3.0
 
 
 class Save(msgspec.Struct, kw_only=True):
@@ -107,6 +110,7 @@ class Autosave:
         self._task: asyncio.Task[None] | None = None
         self._stopping = False
         self._cache: OrderedDict[str, DraftState] = OrderedDict()
+        self._cached_at: dict[str, float] = {}
         self._cache_size = cache_size
 
     async def start(self) -> None:
@@ -119,10 +123,14 @@ class Autosave:
         if self._task:
             await self._task
 
+    @property
+    def running(self) -> bool:
+        return self._task is not None and not self._task.done()
+
     async def save(self, save: Save) -> DraftState:
         """Queue a save and return the draft's state once it is committed."""
-        if self._task is None or self._task.done():
-            raise RuntimeError("the autosave writer is not running")
+        if not self.running:
+            raise Unavailable("We couldn't save just now. Please try again in a minute.")
         future: asyncio.Future[DraftState] = asyncio.get_running_loop().create_future()
         self._pending.append((save, future))
         self._wake.set()
@@ -136,9 +144,17 @@ class Autosave:
             self._wake.set()
 
     async def state(self, draft_id: str, revision: int | None = None) -> DraftState | None:
-        """Return the draft, from the cache when `revision` says it is current."""
+        """Return the draft, from the cache when `revision` says it is current and the copy
+        is seconds old: the page a save redirects to. Anything older is read again, so a
+        change made elsewhere (a revocation, another process) shows within PAGE_CACHE_SECONDS.
+        """
         cached = self._cache.get(draft_id)
-        if cached is not None and revision is not None and cached.revision == revision:
+        if (
+            cached is not None
+            and revision is not None
+            and cached.revision == revision
+            and time.monotonic() - self._cached_at.get(draft_id, 0.0) < PAGE_CACHE_SECONDS
+        ):
             self._cache.move_to_end(draft_id)
             return cached
         async with self.db.read() as conn:
@@ -149,9 +165,11 @@ class Autosave:
 
     def _remember(self, state: DraftState) -> None:
         self._cache[state.id] = state
+        self._cached_at[state.id] = time.monotonic()
         self._cache.move_to_end(state.id)
         while len(self._cache) > self._cache_size:
-            self._cache.popitem(last=False)
+            gone, _ = self._cache.popitem(last=False)
+            self._cached_at.pop(gone, None)
 
     async def _run(self) -> None:
         while True:
@@ -161,7 +179,13 @@ class Autosave:
             while self._pending or self._views:
                 batch, self._pending = self._pending[:MAX_BATCH], self._pending[MAX_BATCH:]
                 views, self._views = self._views, []
-                await self._flush(batch, views)
+                try:
+                    await self._flush(batch, views)
+                except Exception:  # the writer must outlive any one batch
+                    log.exception("autosave batch failed unexpectedly")
+                    for _, future in batch:
+                        if not future.done():
+                            future.set_exception(Unavailable("We couldn't save just now."))
             if self._stopping:
                 return
 
@@ -171,17 +195,20 @@ class Autosave:
         try:
             results = await self._commit([save for save, _ in batch], views)
         except Exception:
-            if len(batch) <= 1 and not views:
-                log.exception("save failed")
-                results = None
-            else:
-                # One bad save must not sink the others: try each alone.
+            if len(batch) > 1 or (batch and views):
+                # One bad save must not sink the others: try each alone, then the views.
                 log.exception("batch of %d saves failed; retrying one at a time", len(batch))
                 for item in batch:
                     await self._flush([item], [])
                 if views:
                     await self._flush([], views)
                 return
+            if not batch:
+                # Views are statistics: dropping them beats retrying a failing database.
+                log.exception("dropped %d step views", len(views))
+                return
+            log.exception("save failed")
+            results = None
         for index, (_, future) in enumerate(batch):
             if future.done():
                 continue
@@ -192,7 +219,9 @@ class Autosave:
             elif isinstance(outcome, ResumeError):
                 future.set_exception(outcome)
             else:
-                future.set_exception(RuntimeError("the save could not be stored"))
+                future.set_exception(
+                    Unavailable("We couldn't save just now. Please press the button again.")
+                )
 
     async def _commit(self, saves: list[Save], views: list[View]) -> list[DraftState | ResumeError]:
         # The cache is the event loop's; the batch runs in the database's own thread, so it

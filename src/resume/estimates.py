@@ -14,6 +14,7 @@ from resume.queries.drafts import Stored
 from resume.widgets import Widget
 
 NEEDED = ("condition", "year", "make", "model", "price", "plan", "credit", "term")
+USED = (*NEEDED, "down_payment", "trade_value", "trade_payoff")
 
 
 class Missing(msgspec.Struct, frozen=True):
@@ -38,7 +39,7 @@ class Estimate(msgspec.Struct, frozen=True):
 def vehicle_label(values: Mapping[str, Stored]) -> str:
     """Return "2024 Toyota RAV4 XLE" from whatever vehicle answers are there."""
     parts = [
-        values[name].value.strip()
+        " ".join(values[name].value.split())
         for name in ("year", "make", "model", "trim")
         if name in values and values[name].valid and values[name].value.strip()
     ]
@@ -56,7 +57,9 @@ def estimate(widget: Widget, dealer: Dealer, values: Mapping[str, Stored]) -> Es
         cleaned = clean(field, stored.value if stored else "")
         if cleaned.valid:
             meaning[name] = cleaned.value
-        if name in NEEDED and (not cleaned.valid or cleaned.value is None):
+        wrong = not cleaned.valid and name in USED
+        if wrong or (name in NEEDED and cleaned.value is None):
+            # A mistyped down payment is not $0: it goes back to the shopper, not into the math.
             missing.append(Missing(steps.get(name, ""), name, field.label))
     label = vehicle_label(values)
     if missing:

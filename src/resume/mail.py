@@ -66,7 +66,8 @@ class Composer:
         base = KINDS[message.kind]
         text = self.env.get_template(base + ".txt").render(context)
         html = self.env.get_template(base + ".html").render(context)
-        subject = self.env.get_template(base + ".subject.txt").render(context).strip()
+        # One line whatever the shopper typed: a header may not carry a line break.
+        subject = " ".join(self.env.get_template(base + ".subject.txt").render(context).split())
         email = EmailMessage()
         email["From"] = formataddr((dealer.name, self.settings.mail_from))
         email["To"] = message.to_addr

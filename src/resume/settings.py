@@ -50,6 +50,28 @@ def _database_url(value: str) -> str:
     return url.render_as_string(hide_password=False)
 
 
+def _smtp_url(value: str) -> str:
+    from urllib.parse import urlsplit
+
+    if not value:
+        return ""
+    parts = urlsplit(value)
+    try:
+        parts.port  # noqa: B018 - reading it checks it
+    except ValueError:
+        raise ValueError("has a port that is not a number") from None
+    if parts.scheme not in {"smtp", "smtps"} or not parts.hostname:
+        raise ValueError("must look like smtp://user:pass@host:587 or smtps://host:465")
+    return value
+
+
+def _log_level(value: str) -> str:
+    value = value.upper()
+    if value not in {"DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"}:
+        raise ValueError("must be DEBUG, INFO, WARNING, ERROR or CRITICAL")
+    return value
+
+
 def _positive_float(value: str) -> float:
     number = float(value)
     if not number >= 0:
@@ -113,7 +135,7 @@ SPECS: tuple[Spec, ...] = (
     Spec(
         "RESUME_SMTP_URL",
         "smtp_url",
-        str,
+        _smtp_url,
         "",
         "smtp://user:pass@host:port (STARTTLS when offered) or smtps://... Unset: mail is "
         "written to RESUME_MAIL_DIR and listed at /mail.",
@@ -184,7 +206,7 @@ SPECS: tuple[Spec, ...] = (
         "1.0",
         "How often the outbox worker looks for due messages when idle.",
     ),
-    Spec("RESUME_LOG_LEVEL", "log_level", str.upper, "INFO", "Python logging level."),
+    Spec("RESUME_LOG_LEVEL", "log_level", _log_level, "INFO", "Python logging level."),
 )
 
 

@@ -187,8 +187,13 @@ def insert_consents(conn: Connection, rows: list[dict[str, Any]]) -> None:
 
 
 async def revoke(conn: AsyncConnection, draft_id: str) -> bool:
-    """Bump the version so every link and form credential issued so far stops working."""
+    """Bump the version so every link and form credential issued so far stops working.
+
+    The revision moves too, so no process trusts a cached copy from before.
+    """
     result = await conn.execute(
-        update(drafts).where(drafts.c.id == draft_id).values(version=drafts.c.version + 1)
+        update(drafts)
+        .where(drafts.c.id == draft_id)
+        .values(version=drafts.c.version + 1, revision=drafts.c.revision + 1)
     )
     return result.rowcount == 1

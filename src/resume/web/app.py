@@ -58,6 +58,7 @@ def create_app(settings: Settings, *, run_worker: bool = False) -> Litestar:
             links.renew_sent,
             pages.stylesheet,
             pages.healthz,
+            pages.healthz_head,
             pages.demo_page,
             pages.mail_list,
             pages.mail_show,

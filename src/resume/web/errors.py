@@ -13,7 +13,7 @@ from jinja2 import TemplateNotFound
 from litestar import Request, Response
 from litestar.exceptions import HTTPException
 
-from resume.errors import ResumeError, TokenExpired
+from resume.errors import ResumeError, Revoked, TokenExpired
 from resume.web.security import page_headers, widget_headers
 
 log = logging.getLogger("resume.web")
@@ -49,7 +49,7 @@ def render_error(request: Request[Any, Any, Any], exc: Exception) -> Response[st
     except TemplateNotFound:  # pragma: no cover - the error page ships with the package
         return Response(message, status_code=status, media_type="text/plain")
     renew = None
-    if isinstance(exc, TokenExpired) and request.url.path.startswith("/r/"):
+    if isinstance(exc, TokenExpired | Revoked) and request.url.path.startswith("/r/"):
         renew = request.url.path.rstrip("/") + "/renew"
     html = template.render(
         status=status, title=title, message=message, renew_url=renew, style_url="/style/-"

@@ -19,9 +19,16 @@ from litestar.response import Redirect
 
 from resume.autosave import Save, View
 from resume.dealers import Dealer
-from resume.errors import BadRequest, NotFound, StepNotReached, TokenExpired, TokenInvalid
+from resume.errors import (
+    BadRequest,
+    NotFound,
+    Revoked,
+    StepNotReached,
+    TokenExpired,
+    TokenInvalid,
+)
 from resume.estimates import estimate
-from resume.fields import Cleaned
+from resume.fields import CHECKED, Cleaned, Field
 from resume.mail import new_message_id
 from resume.queries.drafts import DraftState
 from resume.tokens import FormCredential
@@ -33,6 +40,8 @@ from resume.widgets import Step, Widget, decide, find_step, validate
 log = logging.getLogger("resume.web")
 
 PAGES = frozenset({"save", "saved", "showroom"})
+# The follow-up consent box, wherever a widget asks it (a contact step or "save for later").
+CONSENT = "consent_followup"
 FORM_ACTIONS = frozenset({"continue", "back", "save", "showroom"})
 LINK_RESEND_SECONDS = 60
 
@@ -66,8 +75,8 @@ class Page:
         except TokenExpired:
             raise TokenExpired(
                 f"This page was open for more than {hours} hours, so it can't save any more. "
-                "Everything saved before is kept: open the link we emailed you, or start again "
-                "from the dealership's website."
+                "Everything saved before is kept: if you saved your answers with your email, "
+                "open the link we sent you; otherwise start again from the dealership's website."
             ) from None
         if credential.dealer_id != self.dealer.id or credential.widget != self.widget.slug:
             raise TokenInvalid(
@@ -81,6 +90,8 @@ class Page:
         state = await self.svc.autosave.state(credential.draft_id, credential.revision)
         if state is None:
             raise NotFound("We couldn't find these saved answers. They may have been deleted.")
+        if state.version != credential.version:
+            raise Revoked("This page was replaced by a newer link. Open the latest email from us.")
         return state
 
     def render(
@@ -257,6 +268,7 @@ async def save_step(
             notice="Please check your answers and press the button again.",
         )
     target = move.target if move.target not in PAGES else None
+    consent_field = current.field(CONSENT)
     save = Save(
         draft_id=credential.draft_id or secrets.token_urlsafe(16),
         dealer_id=page.dealer.id,
@@ -272,6 +284,7 @@ async def save_step(
         completes=move.completes,
         resumed=credential.resumed,
         wants_showroom=move.target == "showroom",
+        consent=_new_consent(consent_field, results, state, request),
     )
     saved = await svc.autosave.save(save)
     extra = {"check": "1"} if move.check else {}
@@ -324,8 +337,9 @@ def _show_page(
             saved = stored.get(field.name)
             if saved and not saved.valid and (context["check"] or saved.value.strip()):
                 errors[field.name] = saved.error
+        # Stored only together with its consent record (see _save_for_later).
         has_consent = bool(
-            state and (s := stored.get("consent_followup")) and s.valid and s.value.strip()
+            (s := stored.get(CONSENT)) and s.valid and s.value.strip().lower() in CHECKED
         )
         return page.render(
             "widget/save.html",
@@ -361,16 +375,17 @@ async def _save_for_later(
     email = results.get("email")
     now = dt.datetime.now(dt.UTC)
     send = action == "send" and email is not None and email.valid
-    consent_field = page.widget.all_fields().get("consent_followup")
-    consent = None
-    if send and results.get("consent_followup", Cleaned("")).value is True and consent_field:
-        consent = _consent("followup", consent_field.label, request)
-    if not results.get("consent_followup") or results["consent_followup"].value is not True:
-        # An unticked box on this page never withdraws an earlier, recorded consent.
-        results.pop("consent_followup", None)
+    consent_field = next((f for f in page.widget.save_fields if f.name == CONSENT), None)
+    consent = _new_consent(consent_field, results, state, request) if send else None
+    if consent is None:
+        # The box is stored only with its consent record: an unticked box here never withdraws
+        # an earlier consent, and a ticked one with a wrong address is asked again.
+        results.pop(CONSENT, None)
     recent = (
         state.link_sent_at is not None
         and (now - state.link_sent_at).total_seconds() < LINK_RESEND_SECONDS
+        and email is not None
+        and email.value == state.email  # a corrected address always gets its email
     )
     mail = None
     if send and not recent and email is not None:
@@ -407,6 +422,22 @@ async def _save_for_later(
     else:
         target = page.url("save", token, **{"from": back.name, "check": "1"})
     return Redirect(target, status_code=303, headers=widget_headers(page.dealer.origins))
+
+
+def _new_consent(
+    field: Field | None,
+    results: dict[str, Cleaned],
+    state: DraftState | None,
+    request: Request[Any, Any, Any],
+) -> dict[str, Any] | None:
+    """Return the consent record to store when the box is ticked now and was not before."""
+    ticked = results.get(CONSENT)
+    if field is None or ticked is None or ticked.value is not True:
+        return None
+    before = state.values.get(CONSENT) if state else None
+    if before is not None and before.valid and before.value.strip().lower() in CHECKED:
+        return None
+    return _consent("followup", field.label, request)
 
 
 def _consent(kind: str, text: str, request: Request[Any, Any, Any]) -> dict[str, Any]:
