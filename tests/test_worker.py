@@ -146,3 +146,10 @@ def test_serve_wakes_its_worker_when_mail_is_queued(settings: Any, mailbox: Mail
 def _when(value: Any) -> dt.datetime:
     """A timestamp from a raw row: SQLite hands back text, PostgreSQL a datetime."""
     return dt.datetime.fromisoformat(str(value)).replace(tzinfo=None)
+
+
+def test_a_batch_finishes_within_its_lease_even_when_every_send_times_out() -> None:
+    from resume.mail import SMTP_TIMEOUT
+    from resume.worker import BATCH, LEASE
+
+    assert BATCH * SMTP_TIMEOUT < LEASE.total_seconds()

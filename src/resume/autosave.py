@@ -49,6 +49,7 @@ class Save(msgspec.Struct, kw_only=True):
     dealer_id: int
     widget: str
     version: int
+    # The page's credential was made before the draft existed (version 0).
     new: bool
     step: str
     step_index: int
@@ -236,7 +237,7 @@ def _write_batch(
     """Plan every save against the locked drafts, then write the batch's rows."""
     rows = _Batch()
     outcomes: list[DraftState | ResumeError] = []
-    states = drafts_q.lock(conn, [s.draft_id for s in saves if not s.new])
+    states = drafts_q.lock(conn, [s.draft_id for s in saves])
     # Every write of a draft's values bumps its revision, so a cached copy at the locked
     # revision and version holds exactly the stored values: no need to read them.
     current = {
@@ -280,7 +281,8 @@ def _write_batch(
 
 def _plan(current: DraftState | None, save: Save, rows: _Batch) -> DraftState:
     """Check one save against the stored draft and add its rows to the batch."""
-    if save.new:
+    creating = save.new and current is None
+    if creating:
         if save.step_index != 0:
             raise StepNotReached("Start from the first step.")
         current = DraftState(
@@ -300,6 +302,10 @@ def _plan(current: DraftState | None, save: Save, rows: _Batch) -> DraftState:
         rows.event(save, "draft_started")
     elif current is None or current.dealer_id != save.dealer_id or current.widget != save.widget:
         raise NotFound("We couldn't find these saved answers. They may have been deleted.")
+    elif save.new:
+        # The first page posted again (a double click, a second tab): its draft id was fixed
+        # when the page was made, so this is the same draft, not a new one.
+        pass
     elif current.version != save.version:
         raise Revoked("This page was replaced by a newer link. Open the latest email from us.")
     elif save.step_index > current.reached:
@@ -373,12 +379,12 @@ def _plan(current: DraftState | None, save: Save, rows: _Batch) -> DraftState:
         link_sent_at=save.now if save.link_requested else current.link_sent_at,
         values=values,
     )
-    _row(state, save, rows)
+    _row(state, save, rows, creating)
     return state
 
 
-def _row(state: DraftState, save: Save, rows: _Batch) -> None:
-    if save.new and not any(r["id"] == state.id for r in rows.new):
+def _row(state: DraftState, save: Save, rows: _Batch, creating: bool) -> None:
+    if creating:
         rows.new.append(
             {
                 "id": state.id,

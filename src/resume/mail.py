@@ -24,6 +24,8 @@ from resume.templating import environment
 from resume.tokens import ResumeLink, Signer
 from resume.widgets import Widget
 
+SMTP_TIMEOUT = 20  # seconds per SMTP command; worker.BATCH times this stays under its lease
+
 # Emails are written for the step the shopper left on; each kind has a .txt and an .html.
 KINDS = {"resume_link": "email/resume_link"}
 
@@ -98,7 +100,7 @@ class SMTPTransport:
             "use_tls": parts.scheme == "smtps",
             "username": unquote(parts.username) if parts.username else None,
             "password": unquote(parts.password) if parts.password else None,
-            "timeout": 30,
+            "timeout": SMTP_TIMEOUT,
         }
         self._client: aiosmtplib.SMTP | None = None
 

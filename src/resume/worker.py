@@ -32,7 +32,9 @@ from resume.widgets import load_widgets
 log = logging.getLogger("resume.worker")
 
 LEASE = dt.timedelta(minutes=2)
-BATCH = 20
+# A claimed batch must be sent well within its lease, even if every message hits the SMTP
+# timeout; otherwise another worker could claim and send it again.
+BATCH = 5
 MAX_ATTEMPTS = 8
 BACKOFF_BASE = 30.0  # seconds; doubles per attempt
 BACKOFF_CAP = 3600.0

@@ -61,7 +61,11 @@ class Page:
 
     def credential(self, state: DraftState | None, *, resumed: bool = False) -> str:
         if state is None:
-            return self.svc.signer.sign_form(FormCredential(self.dealer.id, self.widget.slug, ""))
+            # The draft's id is fixed now, before it exists (version 0): a first page posted
+            # twice saves into one draft instead of two.
+            return self.svc.signer.sign_form(
+                FormCredential(self.dealer.id, self.widget.slug, secrets.token_urlsafe(16))
+            )
         return self.svc.signer.sign_form(
             FormCredential(
                 self.dealer.id, self.widget.slug, state.id, state.version, state.revision, resumed
@@ -85,8 +89,12 @@ class Page:
         return credential, age
 
     async def state(self, credential: FormCredential) -> DraftState | None:
-        if not credential.draft_id:
-            return None
+        if credential.version == 0:
+            # A first page: its draft exists only if the page was already posted once.
+            found = (
+                await self.svc.autosave.state(credential.draft_id) if credential.draft_id else None
+            )
+            return found if found and found.dealer_id == self.dealer.id else None
         state = await self.svc.autosave.state(credential.draft_id, credential.revision)
         if state is None:
             raise NotFound("We couldn't find these saved answers. They may have been deleted.")
@@ -270,11 +278,11 @@ async def save_step(
     target = move.target if move.target not in PAGES else None
     consent_field = current.field(CONSENT)
     save = Save(
-        draft_id=credential.draft_id or secrets.token_urlsafe(16),
+        draft_id=credential.draft_id or secrets.token_urlsafe(16),  # "" only in old pages
         dealer_id=page.dealer.id,
         widget=widget,
         version=credential.version,
-        new=not credential.draft_id,
+        new=credential.version == 0,
         step=step,
         step_index=index,
         values=results,
