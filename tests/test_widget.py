@@ -538,3 +538,14 @@ def test_the_first_page_posted_twice_makes_one_draft(shopper: Shopper, store: St
         assert response.status_code == 303
     assert store.one("SELECT count(*) AS n FROM drafts")["n"] == 1
     assert store.values(shopper.draft_id)["price"]["value"] == "31,000"
+
+
+def test_only_the_dealers_terms_are_offered(shopper: Shopper) -> None:
+    shopper.start()
+    page = shopper.fill("vehicle", **VEHICLE)
+    assert "Demo Motors offers 24, 36, 39, 48, 60, 72 or 84 months" in unescape(page.text)
+    shopper.fill("numbers", **{**NUMBERS, "term": "13"})
+    assert shopper.errors() == ["Choose one of 24, 36, 39, 48, 60, 72 or 84."]
+    page = shopper.fill("numbers", **{**NUMBERS, "plan": "lease", "term": "72"})
+    assert "monthly-payment" not in page.text
+    assert "leases here run 24, 36, 39, 48 months" in unescape(page.text)

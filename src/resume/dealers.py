@@ -8,6 +8,8 @@ from decimal import Decimal
 import msgspec
 
 from resume.errors import ConfigError
+from resume.fields import Choice
+from resume.widgets import Widget
 
 BANDS = ("excellent", "good", "fair", "rebuilding")
 _COLOUR = re.compile(r"^#[0-9a-fA-F]{6}$")
@@ -55,6 +57,10 @@ class Finance(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
             "rebuilding": _d("0.00450"),
         }
     )
+
+    def offered_terms(self) -> tuple[int, ...]:
+        """Every term the dealer offers: finance terms and lease terms together."""
+        return tuple(sorted(set(self.terms) | set(self.residuals)))
 
     def apr(self, band: str, condition: str) -> Decimal:
         table = self.apr_used if condition == "used" else self.apr_new
@@ -105,6 +111,19 @@ class Dealer(msgspec.Struct, frozen=True):
     timezone: str
     origins: tuple[str, ...]
     config: DealerConfig
+
+
+def for_dealer(widget: Widget, dealer: Dealer) -> Widget:
+    """Return the widget as this dealer shows it: its offered terms filled in."""
+    finance = dealer.config.finance
+    terms = finance.offered_terms()
+    listed = ", ".join(str(t) for t in terms[:-1]) + f" or {terms[-1]}"
+    leases = ", ".join(str(t) for t in sorted(finance.residuals))
+    return widget.with_choices(
+        "terms",
+        tuple(Choice(str(t), f"{t} months") for t in terms),
+        f"{dealer.name} offers {listed} months; leases run {leases} months",
+    )
 
 
 def check_config(config: DealerConfig) -> DealerConfig:

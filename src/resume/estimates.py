@@ -74,6 +74,10 @@ def estimate(widget: Widget, dealer: Dealer, values: Mapping[str, Stored]) -> Es
     plan, band = str(meaning["plan"]), str(meaning["credit"])
     term = int(amount("term"))
     if plan == "lease":
+        if term not in terms.residuals:
+            offered = ", ".join(str(t) for t in sorted(terms.residuals))
+            label = f"Term: leases here run {offered} months"
+            return Estimate(label, missing=(Missing(steps["term"], "term", label),))
         quote = lease(
             price=amount("price"),
             term_months=term,

@@ -48,6 +48,9 @@ class Field(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     min: Decimal | None = None
     max: Decimal | None = None
     max_length: int = 120
+    # Values that come from the dealer's settings, e.g. "terms": the dealer fills `choices`
+    # (resume.dealers.for_dealer), and a whole number must then be one of them.
+    choices_from: str = ""
 
 
 class Cleaned(msgspec.Struct, frozen=True):
@@ -119,6 +122,10 @@ def _integer(field: Field, raw: str, text: str) -> Cleaned:
     if not _INTEGER.match(text):
         return Cleaned(raw, error="Enter a whole number, like 36000.")
     number = Decimal(text.replace(",", ""))
+    if field.choices and str(number) not in {choice.value for choice in field.choices}:
+        offered = [choice.value for choice in field.choices]
+        listed = ", ".join(offered[:-1]) + f" or {offered[-1]}" if len(offered) > 1 else offered[0]
+        return Cleaned(raw, error=f"Choose one of {listed}.")
     return _in_range(field, raw, number, "{:,}")
 
 

@@ -14,7 +14,7 @@ from urllib.parse import unquote, urlsplit
 
 import aiosmtplib
 
-from resume.dealers import Dealer
+from resume.dealers import Dealer, for_dealer
 from resume.errors import NotFound
 from resume.estimates import estimate
 from resume.queries.drafts import DraftState
@@ -52,7 +52,7 @@ class Composer:
     def build(self, message: Message, dealer: Dealer, draft: DraftState | None) -> EmailMessage:
         if message.kind not in KINDS or draft is None:
             raise NotFound(f"cannot build a {message.kind!r} message without its draft")
-        widget = self.widgets[draft.widget]
+        widget = for_dealer(self.widgets[draft.widget], dealer)
         context: dict[str, Any] = {
             "dealer": dealer,
             "draft": draft,

@@ -14,7 +14,7 @@ from typing import Literal
 import msgspec
 
 from resume.errors import BadRequest, ConfigError, NotFound, StepNotReached
-from resume.fields import Cleaned, Field, clean
+from resume.fields import Choice, Cleaned, Field, clean
 
 # Names the engine itself uses in every form; a widget may not define fields with them.
 RESERVED = frozenset({"d", "action", "comment_hp"})
@@ -41,6 +41,22 @@ class Widget(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     intro: str = ""
     # Fields asked by "Save and finish later"; they may also appear in a step.
     save_fields: tuple[Field, ...] = ()
+
+    def with_choices(self, name: str, choices: tuple[Choice, ...], hint: str) -> Widget:
+        """Return this widget with the fields whose choices come from `name` filled in."""
+
+        def fill(field: Field) -> Field:
+            if field.choices_from != name:
+                return field
+            return msgspec.structs.replace(field, choices=choices, hint=hint or field.hint)
+
+        steps = tuple(
+            msgspec.structs.replace(step, fields=tuple(fill(f) for f in step.fields))
+            for step in self.steps
+        )
+        return msgspec.structs.replace(
+            self, steps=steps, save_fields=tuple(fill(f) for f in self.save_fields)
+        )
 
     def steps_for(self, flags: frozenset[str]) -> tuple[Step, ...]:
         """Return the steps this dealer shows, in order."""
@@ -119,10 +135,12 @@ def _check(filename: str, widget: Widget) -> None:
 def _check_field(where: str, field: Field) -> None:
     if field.name in RESERVED or not field.name.isidentifier():
         raise ConfigError(f"{where}: the name must be a plain identifier and not reserved")
-    if field.type == "choice" and not field.choices:
+    if field.type == "choice" and not field.choices and not field.choices_from:
         raise ConfigError(f"{where}: a choice field needs choices")
-    if field.type != "choice" and field.choices:
-        raise ConfigError(f"{where}: only choice fields have choices")
+    if field.type not in {"choice", "integer"} and (field.choices or field.choices_from):
+        raise ConfigError(f"{where}: only choice and integer fields have choices")
+    if field.choices_from not in {"", "terms"}:
+        raise ConfigError(f"{where}: choices_from can only be 'terms'")
 
 
 def find_step(steps: tuple[Step, ...], name: str) -> tuple[int, Step]:

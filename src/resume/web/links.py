@@ -115,4 +115,4 @@ async def _draft(
     request.state.dealer_origins = dealer.origins
     if check_version and state.version != link.version:
         raise Revoked("This link was replaced by a newer one.")
-    return Page(svc, dealer, svc.widget(state.widget)), state
+    return Page(svc, dealer, svc.widget(state.widget, dealer)), state

@@ -9,7 +9,7 @@ from jinja2 import Template
 
 from resume.autosave import Autosave
 from resume.db import Database
-from resume.dealers import Dealer
+from resume.dealers import Dealer, for_dealer
 from resume.errors import NotFound
 from resume.mail import Composer
 from resume.queries import dealers as dealers_q
@@ -40,6 +40,7 @@ class Services:
         self._dealers: dict[str, tuple[float, Dealer]] = {}
         self.worker_wake: Any = None
         self._templates: dict[tuple[str, ...], Template] = {}
+        self._for_dealer: dict[tuple[str, int], tuple[Dealer, Widget]] = {}
 
     async def dealer(self, slug: str) -> Dealer:
         """Return the dealer for `slug`, from a short-lived cache; unknown is a 404."""
@@ -64,11 +65,19 @@ class Services:
             found = self._templates[names] = self.env.select_template(list(names))
         return found
 
-    def widget(self, slug: str) -> Widget:
-        try:
-            return self.widgets[slug]
-        except KeyError:
-            raise NotFound("This dealership has no such form.") from None
+    def widget(self, slug: str, dealer: Dealer) -> Widget:
+        """Return the widget as `dealer` shows it (its terms), made once per dealer setting."""
+        if slug not in self.widgets:
+            raise NotFound("This dealership has no such form.")
+        # The dealer cache hands out the same object until it re-reads the dealer, so the
+        # object itself says whether the settings this widget was made from are current.
+        made = self._for_dealer.get((slug, dealer.id))
+        if made is None or made[0] is not dealer:
+            made = self._for_dealer[(slug, dealer.id)] = (
+                dealer,
+                for_dealer(self.widgets[slug], dealer),
+            )
+        return made[1]
 
     def wake_worker(self) -> None:
         if self.worker_wake is not None:

@@ -171,7 +171,7 @@ async def _page(request: Request[Any, Any, Any], dealer: str, widget: str) -> Pa
     svc = services(request)
     found = await svc.dealer(dealer)
     request.state.dealer_origins = found.origins
-    return Page(svc, found, svc.widget(widget))
+    return Page(svc, found, svc.widget(widget, found))
 
 
 @get("/embed/{dealer:str}/{widget:str}")
