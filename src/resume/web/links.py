@@ -21,9 +21,9 @@ from resume.mail import new_message_id
 from resume.queries import dealers as dealers_q
 from resume.queries.drafts import DraftState
 from resume.tokens import ResumeLink
+from resume.web.page import Page
 from resume.web.security import page_headers
 from resume.web.services import Services, services
-from resume.web.widget import Page
 
 log = logging.getLogger("resume.web")
 

@@ -1,45 +1,21 @@
-"""The write path of a step: one writer per process that commits concurrent saves together.
+"""What one batch of saves writes: each save checked against its locked draft, then the rows.
 
-A plain async transaction per request spends most of a step's time in the database layer
-(shared/design.md, "Measured"). Here each request hands its save to one writer task and waits;
-the writer takes everything that queued up while the previous commit ran, applies it in a single
-transaction, commits, and only then acknowledges each request (issue #2: no acknowledged save
-is lost, at SQLite's documented durability). A save that fails on its own (a revoked link, a
-step not reached) fails alone; a batch the database refuses is retried one save at a time.
-
-The writer also keeps the state it just committed, so the GET that follows a save's redirect
-renders without reading the database. A cached draft is used only when the revision in the
-page's credential matches it, so several processes on PostgreSQL never serve a stale draft.
+A synchronous Core function, run in a write transaction by `Database.run_write`.
 """
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import datetime as dt
-import logging
-import time
-from collections import OrderedDict
 from typing import Any
 
 import msgspec
 from sqlalchemy import Connection
 
-from resume.db import Database
-from resume.errors import NotFound, ResumeError, Revoked, StepNotReached, Unavailable
+from resume.errors import NotFound, ResumeError, Revoked, StepNotReached
 from resume.fields import Cleaned
 from resume.queries import drafts as drafts_q
 from resume.queries import outbox as outbox_q
 from resume.queries.drafts import DraftState, Stored
-
-log = logging.getLogger("resume.autosave")
-
-MAX_BATCH = 256
-# Step views are funnel statistics: losing the last second of them in a crash is acceptable,
-# a commit per page view is not.
-VIEW_FLUSH_SECONDS = 1.0
-# How long a page may be rendered from the copy a save left, without reading the database.
-PAGE_CACHE_SECONDS = 3.0
 
 
 class Save(msgspec.Struct, kw_only=True):
@@ -75,7 +51,7 @@ class View(msgspec.Struct, frozen=True):
     at: dt.datetime
 
 
-class _Batch:
+class Batch:
     """The rows one transaction writes, gathered from the saves that planned cleanly."""
 
     def __init__(self) -> None:
@@ -100,142 +76,11 @@ class _Batch:
         )
 
 
-class Autosave:
-    """Group-committing writer of step saves, with a cache of what it committed."""
-
-    def __init__(self, db: Database, *, cache_size: int = 20_000) -> None:
-        self.db = db
-        self._pending: list[tuple[Save, asyncio.Future[DraftState]]] = []
-        self._views: list[View] = []
-        self._wake = asyncio.Event()
-        self._task: asyncio.Task[None] | None = None
-        self._stopping = False
-        self._cache: OrderedDict[str, DraftState] = OrderedDict()
-        self._cached_at: dict[str, float] = {}
-        self._cache_size = cache_size
-
-    async def start(self) -> None:
-        self._task = asyncio.create_task(self._run(), name="resume-autosave")
-
-    async def stop(self) -> None:
-        """Commit what is queued, then end the writer."""
-        self._stopping = True
-        self._wake.set()
-        if self._task:
-            await self._task
-
-    @property
-    def running(self) -> bool:
-        return self._task is not None and not self._task.done()
-
-    async def save(self, save: Save) -> DraftState:
-        """Queue a save and return the draft's state once it is committed."""
-        if not self.running:
-            raise Unavailable("We couldn't save just now. Please try again in a minute.")
-        future: asyncio.Future[DraftState] = asyncio.get_running_loop().create_future()
-        self._pending.append((save, future))
-        self._wake.set()
-        return await future
-
-    def record_view(self, view: View) -> None:
-        """Note a step view for the funnel; written with the next batch of saves (or within
-        VIEW_FLUSH_SECONDS), never a transaction of its own per page."""
-        self._views.append(view)
-        if len(self._views) >= MAX_BATCH:
-            self._wake.set()
-
-    async def state(self, draft_id: str, revision: int | None = None) -> DraftState | None:
-        """Return the draft, from the cache when `revision` says it is current and the copy
-        is seconds old: the page a save redirects to. Anything older is read again, so a
-        change made elsewhere (a revocation, another process) shows within PAGE_CACHE_SECONDS.
-        """
-        cached = self._cache.get(draft_id)
-        if (
-            cached is not None
-            and revision is not None
-            and cached.revision == revision
-            and time.monotonic() - self._cached_at.get(draft_id, 0.0) < PAGE_CACHE_SECONDS
-        ):
-            self._cache.move_to_end(draft_id)
-            return cached
-        async with self.db.read() as conn:
-            found = await drafts_q.load(conn, draft_id)
-        if found is not None:
-            self._remember(found)
-        return found
-
-    def _remember(self, state: DraftState) -> None:
-        self._cache[state.id] = state
-        self._cached_at[state.id] = time.monotonic()
-        self._cache.move_to_end(state.id)
-        while len(self._cache) > self._cache_size:
-            gone, _ = self._cache.popitem(last=False)
-            self._cached_at.pop(gone, None)
-
-    async def _run(self) -> None:
-        while True:
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), VIEW_FLUSH_SECONDS)
-            self._wake.clear()
-            while self._pending or self._views:
-                batch, self._pending = self._pending[:MAX_BATCH], self._pending[MAX_BATCH:]
-                views, self._views = self._views, []
-                try:
-                    await self._flush(batch, views)
-                except Exception:  # the writer must outlive any one batch
-                    log.exception("autosave batch failed unexpectedly")
-                    for _, future in batch:
-                        if not future.done():
-                            future.set_exception(Unavailable("We couldn't save just now."))
-            if self._stopping:
-                return
-
-    async def _flush(
-        self, batch: list[tuple[Save, asyncio.Future[DraftState]]], views: list[View]
-    ) -> None:
-        try:
-            results = await self._commit([save for save, _ in batch], views)
-        except Exception:
-            if len(batch) > 1 or (batch and views):
-                # One bad save must not sink the others: try each alone, then the views.
-                log.exception("batch of %d saves failed; retrying one at a time", len(batch))
-                for item in batch:
-                    await self._flush([item], [])
-                if views:
-                    await self._flush([], views)
-                return
-            if not batch:
-                # Views are statistics: dropping them beats retrying a failing database.
-                log.exception("dropped %d step views", len(views))
-                return
-            log.exception("save failed")
-            results = None
-        for index, (_, future) in enumerate(batch):
-            if future.done():
-                continue
-            outcome = results[index] if results is not None else None
-            if isinstance(outcome, DraftState):
-                self._remember(outcome)
-                future.set_result(outcome)
-            elif isinstance(outcome, ResumeError):
-                future.set_exception(outcome)
-            else:
-                future.set_exception(
-                    Unavailable("We couldn't save just now. Please press the button again.")
-                )
-
-    async def _commit(self, saves: list[Save], views: list[View]) -> list[DraftState | ResumeError]:
-        # The cache is the event loop's; the batch runs in the database's own thread, so it
-        # gets a copy of the entries it may use.
-        cached = {s.draft_id: self._cache[s.draft_id] for s in saves if s.draft_id in self._cache}
-        return await self.db.run_write(_write_batch, saves, views, cached)
-
-
-def _write_batch(
+def write_batch(
     conn: Connection, saves: list[Save], views: list[View], cached: dict[str, DraftState]
 ) -> list[DraftState | ResumeError]:
     """Plan every save against the locked drafts, then write the batch's rows."""
-    rows = _Batch()
+    rows = Batch()
     outcomes: list[DraftState | ResumeError] = []
     states = drafts_q.lock(conn, [s.draft_id for s in saves])
     # Every write of a draft's values bumps its revision, so a cached copy at the locked
@@ -279,7 +124,7 @@ def _write_batch(
     return outcomes
 
 
-def _plan(current: DraftState | None, save: Save, rows: _Batch) -> DraftState:
+def _plan(current: DraftState | None, save: Save, rows: Batch) -> DraftState:
     """Check one save against the stored draft and add its rows to the batch."""
     creating = save.new and current is None
     if creating:
@@ -383,7 +228,7 @@ def _plan(current: DraftState | None, save: Save, rows: _Batch) -> DraftState:
     return state
 
 
-def _row(state: DraftState, save: Save, rows: _Batch, creating: bool) -> None:
+def _row(state: DraftState, save: Save, rows: Batch, creating: bool) -> None:
     if creating:
         rows.new.append(
             {
