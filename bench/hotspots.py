@@ -64,7 +64,7 @@ STAGES = (
 
 # Functions whose inclusive share answers "what does this piece cost": (label, name, file part).
 NAMED = (
-    ("Page.render (template lookup + render + Response)", "Page.render", "resume/web/widget.py"),
+    ("Page.render (template lookup + render + Response)", "Page.render", "resume/web/page.py"),
     ("  Environment.select_template (3 misses, then form.html)", "select_template", "jinja2/"),
     ("  Template.render", "Template.render", "jinja2/"),
     ("Signer.verify_form (POST and GET)", "Signer.verify_form", "resume/tokens.py"),
@@ -73,12 +73,12 @@ NAMED = (
     ("validate (the 7 fields)", "validate", "resume/widgets.py"),
     ("services.dealer (cached)", "Services.dealer", "resume/web/services.py"),
     ("Autosave.state (cache hit or read)", "Autosave.state", "resume/autosave/__init__.py"),
-    ("Autosave.record_view", "Autosave.record_view", "resume/autosave.py"),
+    ("Autosave.record_view", "Autosave.record_view", "resume/autosave/__init__.py"),
     ("widget_headers", "widget_headers", "resume/web/security.py"),
-    ("Autosave._commit (event-loop side of the transaction)", "Autosave._commit", "autosave.py"),
+    ("Autosave._commit (event-loop side of the transaction)", "Autosave._commit", "resume/autosave/"),
     ("  drafts.lock", "lock", "resume/queries/drafts.py"),
     ("  drafts.load_values", "load_values", "resume/queries/drafts.py"),
-    ("  _plan", "_plan", "resume/autosave.py"),
+    ("  _plan", "_plan", "resume/autosave/plan.py"),
     ("  drafts.upsert_values", "upsert_values", "resume/queries/drafts.py"),
     ("  drafts.insert_events", "insert_events", "resume/queries/drafts.py"),
     ("  drafts.update_drafts", "update_drafts", "resume/queries/drafts.py"),
