@@ -6,9 +6,14 @@ COPY src ./src
 COPY templates ./templates
 COPY widgets ./widgets
 COPY alembic ./alembic
-RUN pip install --no-cache-dir . && useradd --create-home resume
+RUN pip install --no-cache-dir . && useradd --create-home resume \
+    && mkdir /data && chown resume /data
 USER resume
-WORKDIR /home/resume
-ENV RESUME_DATABASE_URL=sqlite+aiosqlite:////home/resume/resume.db
+# The SQLite database, kept mail and (if RESUME_SECRET_KEYS is unset) the generated signing key
+# live here: mount a volume, or every redeploy breaks the emailed links and loses the drafts.
+# In production set RESUME_SECRET_KEYS, RESUME_BASE_URL and RESUME_SMTP_URL.
+VOLUME ["/data"]
+WORKDIR /data
+ENV RESUME_DATABASE_URL=sqlite+aiosqlite:////data/resume.db
 EXPOSE 8000
 CMD ["resume", "serve", "--host", "0.0.0.0", "--port", "8000"]

@@ -392,3 +392,37 @@ def test_the_contact_step_records_consent_like_save_for_later(settings: Any, sto
         )
     [consent] = store.rows("SELECT * FROM consents WHERE draft_id = :d", d=draft_id)
     assert consent["kind"] == "followup" and consent["text"].startswith("Send me reminders")
+
+
+def test_one_address_gets_at_most_five_links_an_hour(client: Any, store: Store) -> None:
+    statuses = []
+    for _ in range(6):
+        shopper = Shopper(client)
+        shopper.start()
+        shopper.fill("vehicle", action="save", **VEHICLE)
+        page = shopper.fill(
+            "save", action="send", **{"from": "vehicle", "email": "Target@Example.com"}
+        )
+        statuses.append(page.status_code)
+    assert statuses == [200] * 5 + [429]
+    assert len(store.rows("SELECT * FROM outbox")) == 5
+
+
+def test_a_save_page_sent_quicker_than_a_person_types_sends_nothing(
+    halfway: Shopper, settings: Any, store: Store
+) -> None:
+    import msgspec
+    from litestar.testing import TestClient
+
+    from resume.web.app import create_app
+
+    halfway.fill("numbers", action="save", **{**NUMBERS, "term": "6o"})
+    token = halfway.token  # the save page, rendered a moment ago
+    slow = msgspec.structs.replace(settings, min_form_seconds=30.0)
+    with TestClient(create_app(slow), base_url="http://127.0.0.1:8000") as client:
+        response = client.post(
+            "/embed/demo-motors/payment/save",
+            data={"d": token, "from": "numbers", "email": "pat@example.com", "action": "send"},
+        )
+    assert response.status_code == 422 and "quicker than a person" in unescape(response.text)
+    assert store.rows("SELECT * FROM outbox") == []

@@ -152,4 +152,19 @@ def test_a_batch_finishes_within_its_lease_even_when_every_send_times_out() -> N
     from resume.mail import SMTP_TIMEOUT
     from resume.worker import BATCH, LEASE
 
-    assert BATCH * SMTP_TIMEOUT < LEASE.total_seconds()
+    assert LEASE.total_seconds() > BATCH * SMTP_TIMEOUT
+
+
+def test_a_message_whose_draft_is_gone_is_dead_at_once(
+    shopper: Shopper, settings: Any, store: Store
+) -> None:
+    draft_id = queue_link(shopper)
+    store.execute("UPDATE outbox SET draft_id = NULL WHERE draft_id = :d", d=draft_id)
+    deliver(settings)
+    row = store.one("SELECT * FROM outbox")
+    assert row["status"] == "dead" and row["attempts"] == 1 and "NotFound" in row["last_error"]
+
+
+def test_the_mail_page_is_only_for_this_machine(client: Any) -> None:
+    assert client.get("/mail").status_code == 200
+    assert client.get("http://resume.example.com/mail").status_code == 404

@@ -277,10 +277,6 @@ def _demo(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
-if __name__ == "__main__":  # pragma: no cover
-    sys.exit(main())
-
-
 def _email(value: str) -> str:
     from resume.fields import Field, clean
 
@@ -288,3 +284,7 @@ def _email(value: str) -> str:
     if not checked.valid or not checked.value:
         raise ConfigError(f"{value!r} is not an email address")
     return str(checked.value)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -31,11 +31,6 @@ class NotFound(ResumeError):
     title = "Page not found"
 
 
-class Forbidden(ResumeError):
-    status = 403
-    title = "Not allowed"
-
-
 class TokenInvalid(ResumeError):
     """A signed token that is tampered with, for another purpose, or for another dealer."""
 
@@ -57,6 +52,13 @@ class TokenExpired(TokenInvalid):
 class StepNotReached(ResumeError):
     status = 409
     title = "That step isn't open yet"
+
+
+class TooQuick(ResumeError):
+    """Sent quicker than a person could have: a bot, or a double press."""
+
+    status = 422
+    title = "Please try that again"
 
 
 class PayloadTooLarge(ResumeError):

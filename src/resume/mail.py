@@ -36,6 +36,17 @@ def new_message_id(settings: Settings) -> str:
     return f"<{uuid.uuid4().hex}@{domain}>"
 
 
+def resume_link_message(settings: Settings, to_addr: str, dedupe_key: str) -> dict[str, Any]:
+    """Return the outbox row (without its draft) of an email with a fresh resume link."""
+    return {
+        "kind": "resume_link",
+        "context": {},
+        "to_addr": to_addr,
+        "message_id": new_message_id(settings),
+        "dedupe_key": dedupe_key,
+    }
+
+
 class Composer:
     """Renders an outbox message for its dealer and draft into a two-part email."""
 

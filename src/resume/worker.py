@@ -19,6 +19,7 @@ import time
 import aiosmtplib
 
 from resume.db import Database
+from resume.errors import NotFound
 from resume.mail import Composer, Transport, transport_for
 from resume.queries import dealers as dealers_q
 from resume.queries import drafts as drafts_q
@@ -114,7 +115,11 @@ class Worker:
         _log(message, "sent", started)
 
     async def _failed(self, message: Message, exc: Exception, started: float) -> None:
-        permanent = isinstance(exc, aiosmtplib.SMTPResponseException) and exc.code >= 500
+        # A 5xx reply, or a message that cannot be built (its draft or dealer is gone), will
+        # not get better by waiting.
+        permanent = (
+            isinstance(exc, aiosmtplib.SMTPResponseException) and exc.code >= 500
+        ) or isinstance(exc, LookupError | NotFound)
         last = permanent or message.attempts >= MAX_ATTEMPTS
         retry_at = None if last else dt.datetime.now(dt.UTC) + backoff(message.attempts)
         error = f"{type(exc).__name__}: {exc}"

@@ -38,10 +38,6 @@ class DraftState(msgspec.Struct, frozen=True):
     values: dict[str, Stored]
     link_sent_at: dt.datetime | None = None
 
-    @property
-    def is_partial_lead(self) -> bool:
-        return bool(self.email or self.phone)
-
 
 _DRAFT_COLUMNS = (
     drafts.c.id,

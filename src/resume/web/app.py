@@ -6,7 +6,6 @@ import asyncio
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from typing import Any
 
 from litestar import Litestar
 from litestar.datastructures import State
@@ -71,7 +70,3 @@ def create_app(settings: Settings, *, run_worker: bool = False) -> Litestar:
         openapi_config=None,
         debug=False,
     )
-
-
-def services_of(app: Any) -> Services:
-    return app.state.services  # type: ignore[no-any-return]

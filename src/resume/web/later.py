@@ -15,9 +15,9 @@ from litestar import Request, Response
 from litestar.response import Redirect
 
 from resume.autosave import Save
-from resume.errors import BadRequest
+from resume.errors import BadRequest, TooQuick
 from resume.fields import CHECKED, Cleaned, Field
-from resume.mail import new_message_id
+from resume.mail import resume_link_message
 from resume.queries.drafts import DraftState
 from resume.tokens import FormCredential
 from resume.web.page import Page
@@ -79,7 +79,11 @@ def show_page(
 
 
 async def save_for_later(
-    page: Page, request: Request[Any, Any, Any], form: dict[str, str], credential: FormCredential
+    page: Page,
+    request: Request[Any, Any, Any],
+    form: dict[str, str],
+    credential: FormCredential,
+    age: float,
 ) -> Response[Any]:
     """Store the email (and the consent, if ticked) and queue the resume-link email."""
     state = await page.state(credential)
@@ -89,6 +93,8 @@ async def save_for_later(
     action = form.pop("action", "send")
     if action not in {"send", "cancel"}:
         raise BadRequest("The form was sent with a button we don't know.")
+    if action == "send" and age < page.svc.settings.min_form_seconds:
+        raise TooQuick("That was quicker than a person types. Go back and press the button again.")
     known = {f.name for f in page.widget.save_fields}
     if set(form) - known:
         raise BadRequest("The form had fields this page doesn't ask for. Reload and try again.")
@@ -111,14 +117,11 @@ async def save_for_later(
     )
     mail = None
     if send and not recent and email is not None:
-        mail = {
-            "kind": "resume_link",
-            "context": {"from_step": back.name},
-            "to_addr": str(email.value),
-            "message_id": new_message_id(page.svc.settings),
-            # The same page sent twice (a double click) queues one email.
-            "dedupe_key": f"resume_link:{state.id}:{state.revision}",
-        }
+        page.svc.limit_recipient.hit(str(email.value).lower())
+        # The same page sent twice (a double click) queues one email.
+        mail = resume_link_message(
+            page.svc.settings, str(email.value), f"resume_link:{state.id}:{state.revision}"
+        )
     save = Save(
         draft_id=state.id,
         dealer_id=page.dealer.id,

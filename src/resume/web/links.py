@@ -17,13 +17,13 @@ from litestar.response import Redirect
 
 from resume.autosave import Save
 from resume.errors import NotFound, Revoked, TokenExpired, TokenInvalid
-from resume.mail import new_message_id
+from resume.mail import resume_link_message
 from resume.queries import dealers as dealers_q
 from resume.queries.drafts import DraftState
 from resume.tokens import ResumeLink
 from resume.web.page import Page
 from resume.web.security import page_headers
-from resume.web.services import Services, services
+from resume.web.services import Services, client_ip, services
 
 log = logging.getLogger("resume.web")
 
@@ -57,7 +57,7 @@ async def open_link(request: Request[Any, Any, Any], token: FromPath[str]) -> Re
 async def renew_link(request: Request[Any, Any, Any], token: FromPath[str]) -> Response[Any]:
     """Email a fresh link to the address on file, without saying what or whether it is."""
     svc = services(request)
-    svc.limit_ip.hit(request.client.host if request.client else "unknown")
+    svc.limit_ip.hit(client_ip(request))
     try:
         link, _ = svc.signer.verify_resume(token, max_age=10 * LONGEST_LINK)
     except TokenExpired as exc:
@@ -85,13 +85,11 @@ async def renew_link(request: Request[Any, Any, Any], token: FromPath[str]) -> R
                     now=now,
                     link_requested=True,
                     records_step=False,
-                    mail={
-                        "kind": "resume_link",
-                        "context": {"from_step": state.step},
-                        "to_addr": state.email,
-                        "message_id": new_message_id(svc.settings),
-                        "dedupe_key": f"renew:{state.id}:{int(now.timestamp()) // RENEW_SECONDS}",
-                    },
+                    mail=resume_link_message(
+                        svc.settings,
+                        state.email,
+                        f"renew:{state.id}:{int(now.timestamp()) // RENEW_SECONDS}",
+                    ),
                 )
             )
             svc.wake_worker()

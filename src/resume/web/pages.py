@@ -18,7 +18,7 @@ from resume.demo import SLUG as DEMO_SLUG
 from resume.demo import demo_origin
 from resume.errors import NotFound
 from resume.web.security import page_headers
-from resume.web.services import services
+from resume.web.services import client_ip, services
 
 CSS_HEADERS = {"Cache-Control": "public, max-age=300", "X-Content-Type-Options": "nosniff"}
 
@@ -34,7 +34,7 @@ async def stylesheet(request: Request[Any, Any, Any], name: FromPath[str]) -> Re
         except NotFound:
             theme = None
     css = svc.env.get_template("widget/widget.css").render(theme=theme)
-    return Response(css, media_type="text/css; charset=utf-8", headers=CSS_HEADERS)
+    return Response(css, media_type="text/css", headers=CSS_HEADERS)
 
 
 @get("/healthz")
@@ -78,12 +78,14 @@ async def demo_page(request: Request[Any, Any, Any]) -> Response[str]:
 def _mail_folder(request: Request[Any, Any, Any]) -> Path:
     """The mail folder, shown only without SMTP and only to this machine (it holds links)."""
     svc = services(request)
-    host = request.client.host if request.client else ""
+    host = client_ip(request)
     try:
         local = ipaddress.ip_address(host).is_loopback
     except ValueError:
         local = host in {"localhost", "testclient"}
-    if svc.settings.smtp_url or not local:
+    # A proxy on this machine makes every visitor look local; it rarely keeps the Host too.
+    named_local = (request.url.hostname or "") in {"127.0.0.1", "localhost", "::1", "[::1]"}
+    if svc.settings.smtp_url or not local or not named_local:
         raise NotFound()
     return Path(svc.settings.mail_dir)
 

@@ -44,16 +44,17 @@ def page_headers(*, frame_src: str = "", no_store: bool = True) -> dict[str, str
 
 
 class RateLimiter:
-    """Fixed one-minute windows per key, in this process; old keys are forgotten."""
+    """Fixed windows per key (a minute unless told), in this process; old keys are forgotten."""
 
-    def __init__(self, per_minute: int, *, max_keys: int = 100_000) -> None:
+    def __init__(self, per_minute: int, *, window: int = 60, max_keys: int = 100_000) -> None:
         self.per_minute = per_minute
+        self.window = window
         self.max_keys = max_keys
         self._windows: OrderedDict[str, tuple[int, int]] = OrderedDict()
 
     def hit(self, key: str, now: float | None = None) -> None:
         """Count one request for `key`; raise TooManyRequests past the limit."""
-        minute = int((time.monotonic() if now is None else now) // 60)
+        minute = int((time.monotonic() if now is None else now) // self.window)
         window, count = self._windows.get(key, (minute, 0))
         if window != minute:
             count = 0

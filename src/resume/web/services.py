@@ -23,7 +23,8 @@ from resume.widgets import Widget, load_widgets
 if TYPE_CHECKING:
     from litestar import Request
 
-DEALER_TTL = 15.0  # seconds a dealer's settings are reused before being read again
+DEALER_TTL = 15.0
+RECIPIENT_PER_HOUR = 5  # seconds a dealer's settings are reused before being read again
 
 
 class Services:
@@ -37,6 +38,9 @@ class Services:
         self.composer = Composer(settings, self.signer, self.widgets)
         self.limit_ip = RateLimiter(settings.rate_limit_ip)
         self.limit_draft = RateLimiter(settings.rate_limit_draft)
+        # Resume-link emails to one address in an hour: nobody can use the form to flood an
+        # inbox that is not theirs.
+        self.limit_recipient = RateLimiter(RECIPIENT_PER_HOUR, window=3600)
         self._dealers: dict[str, tuple[float, Dealer]] = {}
         self.worker_wake: Any = None
         self._templates: dict[tuple[str, ...], Template] = {}

@@ -106,7 +106,7 @@ async def save_step(
             "If you're a person, go back and try again."
         )
     if step == "save":
-        return await later.save_for_later(page, request, form, credential)
+        return await later.save_for_later(page, request, form, credential, age)
     if step in PAGES:
         raise NotFound("This page does not take a form.")
     index, current = find_step(page.steps, step)
