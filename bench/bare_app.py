@@ -17,8 +17,8 @@ from typing import Any
 
 from litestar import Litestar, Request, Response, get, post
 
-from resume.dealers import Dealer, DealerConfig
-from resume.demo import SLUG, demo_origin
+from resume.dealers import Dealer, DealerConfig, for_dealer
+from resume.demo import DETAILS, SLUG, demo_origin
 from resume.errors import NotFound
 from resume.queries.drafts import DraftState, Stored
 from resume.resources import data_dir
@@ -34,18 +34,15 @@ DEALER_ID = 1
 
 def create_bare_app(settings: Settings) -> Litestar:
     """Build the baseline app from the same settings the real server reads."""
-    widget = load_widgets(data_dir() / "widgets")["payment"]
     dealer = Dealer(
         id=DEALER_ID,
         slug=SLUG,
-        name="Demo Motors",
-        lead_email="leads@demo-motors.example",
-        address="1200 Example Avenue, Springfield, IL 62701",
-        phone="(217) 555-0142",
-        timezone="America/Chicago",
         origins=(demo_origin(settings.base_url),),
         config=DealerConfig(),
+        **DETAILS,
     )
+    # The widget as the real app shows it to this dealer (its offered terms filled in).
+    widget = for_dealer(load_widgets(data_dir() / "widgets")["payment"], dealer)
     steps = widget.steps_for(dealer.config.flags())
     signer = Signer(settings.secret_keys)
     template = environment().get_template("widget/form.html")

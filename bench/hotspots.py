@@ -75,7 +75,7 @@ NAMED = (
     ("Autosave.state (cache hit or read)", "Autosave.state", "resume/autosave/__init__.py"),
     ("Autosave.record_view", "Autosave.record_view", "resume/autosave/__init__.py"),
     ("widget_headers", "widget_headers", "resume/web/security.py"),
-    ("Autosave._commit (event-loop side of the transaction)", "Autosave._commit", "resume/autosave/"),
+    ("Autosave._commit (the batch, handed to the writer thread)", "Autosave._commit", "autosave/"),
     ("  drafts.lock", "lock", "resume/queries/drafts.py"),
     ("  drafts.load_values", "load_values", "resume/queries/drafts.py"),
     ("  _plan", "_plan", "resume/autosave/plan.py"),

@@ -68,6 +68,22 @@ def child_env(tmp_path: Path, **settings: str) -> dict[str, str]:
     return env
 
 
+def seed_demo(env: dict[str, str], cwd: Path) -> None:
+    """Run `resume demo` as an operator would: migrate and seed Demo Motors."""
+    import subprocess
+    import sys
+
+    done = subprocess.run(
+        [sys.executable, "-m", "resume", "demo"],
+        env=env,
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr
+
+
 def make_settings(database_url: str, tmp_path: Path, **overrides: Any) -> Settings:
     values: dict[str, Any] = {
         "database_url": database_url,

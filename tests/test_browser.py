@@ -21,7 +21,7 @@ from fractions import Fraction
 from pathlib import Path
 
 import pytest
-from conftest import Mailbox, child_env, free_port
+from conftest import Mailbox, child_env, free_port, seed_demo
 from playwright.sync_api import (
     Browser,
     BrowserContext,
@@ -184,15 +184,7 @@ def server(mailbox: Mailbox, tmp_path: Path) -> Iterator[Server]:
         RESUME_SMTP_URL=mailbox.url,
         RESUME_WORKER_POLL_SECONDS="0.2",
     )
-    seeded = subprocess.run(
-        [sys.executable, "-m", "resume", "demo"],
-        env=env,
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
-    assert seeded.returncode == 0, seeded.stderr
+    seed_demo(env, tmp_path)
     stderr_path = tmp_path / "server.stderr"
     with stderr_path.open("wb") as stderr:
         process = subprocess.Popen(

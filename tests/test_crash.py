@@ -21,7 +21,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import httpx
 import pytest
-from conftest import TOKEN, child_env, free_port
+from conftest import TOKEN, child_env, free_port, seed_demo
 
 from resume.tokens import Signer
 
@@ -174,15 +174,7 @@ def test_every_acknowledged_save_survives_a_sigkill_mid_load(
 ) -> None:
     port = free_port()
     env = crash_env(tmp_path, port)
-    demo = subprocess.run(
-        [sys.executable, "-m", "resume", "demo"],
-        cwd=tmp_path,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    assert demo.returncode == 0, demo.stderr
+    seed_demo(env, tmp_path)
 
     server = start_server(env, port, "first")
     server.wait_healthy()
