@@ -335,6 +335,15 @@ class Mailbox:
         self.controller = Controller(self, hostname="127.0.0.1", port=port)
         self.url = f"smtp://127.0.0.1:{port}"
 
+    async def handle_RCPT(
+        self, server: Any, session: Any, envelope: Any, address: str, rcpt_options: list[str]
+    ) -> str:
+        # An address that does not exist, for the permanent-failure tests.
+        if address.startswith("gone@"):
+            return "550 5.1.1 User unknown"
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
         with self._lock:
             self.envelopes.append((envelope.mail_from, list(envelope.rcpt_tos)))

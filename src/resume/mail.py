@@ -21,7 +21,7 @@ from resume.queries.drafts import DraftState
 from resume.queries.outbox import Message
 from resume.settings import Settings
 from resume.templating import environment
-from resume.tokens import ResumeLink, Signer
+from resume.tokens import ResumeLink, Signer, UnsubscribeLink
 from resume.widgets import Widget
 
 SMTP_TIMEOUT = 20  # seconds per SMTP command; worker.BATCH times this stays under its lease
@@ -56,6 +56,10 @@ class Composer:
         self.widgets = widgets
         self.env = environment()
 
+    def unsubscribe_url(self, message: Message) -> str:
+        token = self.signer.sign_unsubscribe(UnsubscribeLink(message.dealer_id, message.id))
+        return f"{self.settings.base_url}/u/{token}"
+
     def resume_url(self, dealer: Dealer, draft: DraftState) -> str:
         token = self.signer.sign_resume(ResumeLink(dealer.id, draft.id, draft.version))
         return f"{self.settings.base_url}/r/{token}"
@@ -74,6 +78,7 @@ class Composer:
             else None,
             "resume_url": self.resume_url(dealer, draft),
             "link_days": dealer.config.resume_link_days,
+            "unsubscribe_url": self.unsubscribe_url(message),
             **message.context,
         }
         base = KINDS[message.kind]
@@ -88,6 +93,9 @@ class Composer:
         email["Subject"] = subject
         email["Message-ID"] = message.message_id
         email["Date"] = format_datetime(dt.datetime.now(dt.UTC))
+        # RFC 8058 one-click: mail clients POST to the link, with no cookie and no page.
+        email["List-Unsubscribe"] = f"<{context['unsubscribe_url']}>"
+        email["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
         email.set_content(text)
         email.add_alternative(html, subtype="html")
         return email

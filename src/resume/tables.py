@@ -144,6 +144,20 @@ consents = Table(
     Index("ix_consents_draft", "draft_id"),
 )
 
+suppressions = Table(
+    "suppressions",
+    metadata,
+    Column("id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True),
+    Column("dealer_id", ForeignKey("dealers.id"), nullable=False),
+    # Lower-cased: one address, however it was typed, is suppressed once.
+    Column("email", String(320), nullable=False),
+    # unsubscribe, bounce (a permanent SMTP failure) or manual.
+    Column("reason", String(16), nullable=False),
+    Column("detail", Text, nullable=True),
+    Column("at", Timestamp(), nullable=False),
+    UniqueConstraint("dealer_id", "email"),
+)
+
 outbox = Table(
     "outbox",
     metadata,

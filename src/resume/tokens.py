@@ -20,6 +20,7 @@ from resume.errors import TokenExpired, TokenInvalid
 
 FORM = "resume.form"
 RESUME = "resume.link"
+UNSUBSCRIBE = "resume.unsubscribe"
 
 _ID = re.compile(r"^[A-Za-z0-9_-]{0,64}$")
 _SLUG = re.compile(r"^[a-z0-9-]{1,32}$")
@@ -68,13 +69,29 @@ class ResumeLink(msgspec.Struct, frozen=True):
         return cls(_int(parts[0]), parts[1], _int(parts[2]))
 
 
+class UnsubscribeLink(msgspec.Struct, frozen=True):
+    """Which message's recipient asks to stop: the address is read from the outbox row."""
+
+    dealer_id: int
+    message_id: int
+
+    def encode(self) -> bytes:
+        return f"{self.dealer_id}.{self.message_id}".encode()
+
+    @classmethod
+    def decode(cls, raw: bytes) -> UnsubscribeLink:
+        parts = _split(raw, 2)
+        return cls(_int(parts[0]), _int(parts[1]))
+
+
 class Signer:
     """Signs and verifies each purpose's tokens with the rotating key list."""
 
     def __init__(self, secret_keys: tuple[str, ...]) -> None:
         # itsdangerous signs with the last key and verifies with any of them.
         self._signers = {
-            purpose: TimestampSigner(list(secret_keys), salt=purpose) for purpose in (FORM, RESUME)
+            purpose: TimestampSigner(list(secret_keys), salt=purpose)
+            for purpose in (FORM, RESUME, UNSUBSCRIBE)
         }
 
     def sign_form(self, credential: FormCredential) -> str:
@@ -91,6 +108,13 @@ class Signer:
     def verify_resume(self, token: str, *, max_age: int) -> tuple[ResumeLink, dt.datetime]:
         raw, signed_at = self._unsign(RESUME, token, max_age)
         return ResumeLink.decode(raw), signed_at
+
+    def sign_unsubscribe(self, link: UnsubscribeLink) -> str:
+        return self._signers[UNSUBSCRIBE].sign(link.encode()).decode()
+
+    def verify_unsubscribe(self, token: str, *, max_age: int) -> UnsubscribeLink:
+        raw, _ = self._unsign(UNSUBSCRIBE, token, max_age)
+        return UnsubscribeLink.decode(raw)
 
     def expired_resume(self, error: TokenExpired) -> ResumeLink | None:
         """Read the ids out of a well-signed but expired link, to offer a fresh one."""

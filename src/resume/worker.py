@@ -24,6 +24,7 @@ from resume.mail import Composer, Transport, transport_for
 from resume.queries import dealers as dealers_q
 from resume.queries import drafts as drafts_q
 from resume.queries import outbox as outbox_q
+from resume.queries import suppressions as suppressions_q
 from resume.queries.outbox import Message
 from resume.resources import data_dir
 from resume.settings import Settings
@@ -101,6 +102,15 @@ class Worker:
             async with self.db.read() as conn:
                 dealer = await dealers_q.get(conn, message.dealer_id)
                 draft = await drafts_q.load(conn, message.draft_id) if message.draft_id else None
+                # Checked again at send: an unsubscribe may have come after the claim.
+                stopped = await suppressions_q.is_suppressed(
+                    conn, message.dealer_id, message.to_addr
+                )
+            if stopped:
+                async with self.db.write() as conn:
+                    await outbox_q.mark_status(conn, message.id, "suppressed")
+                _log(message, "suppressed", started)
+                return
             if dealer is None:
                 raise LookupError(f"dealer {message.dealer_id} is gone")
             email = self.composer.build(message, dealer, draft)
@@ -118,14 +128,30 @@ class Worker:
         # A 5xx reply, or a message that cannot be built (its draft or dealer is gone), will
         # not get better by waiting.
         permanent = (
-            isinstance(exc, aiosmtplib.SMTPResponseException) and exc.code >= 500
-        ) or isinstance(exc, LookupError | NotFound)
+            (isinstance(exc, aiosmtplib.SMTPResponseException) and exc.code >= 500)
+            or isinstance(exc, LookupError | NotFound)
+            or _refused_for_good(exc)
+        )
         last = permanent or message.attempts >= MAX_ATTEMPTS
         retry_at = None if last else dt.datetime.now(dt.UTC) + backoff(message.attempts)
         error = f"{type(exc).__name__}: {exc}"
         async with self.db.write() as conn:
             await outbox_q.mark_failed(conn, message.id, error=error, retry_at=retry_at)
+            if _refused_for_good(exc):
+                # 550 user unknown and the like: never email the address again.
+                await suppressions_q.add(
+                    conn, message.dealer_id, message.to_addr, "bounce", detail=error
+                )
         _log(message, "dead" if last else "retry", started, error)
+
+
+def _refused_for_good(exc: Exception) -> bool:
+    """Whether the server refused the recipient permanently (5xx on RCPT)."""
+    if isinstance(exc, aiosmtplib.SMTPRecipientRefused):
+        return exc.code >= 500
+    if isinstance(exc, aiosmtplib.SMTPRecipientsRefused):
+        return any(refused.code >= 500 for refused in exc.recipients)
+    return False
 
 
 def _log(message: Message, outcome: str, started: float, error: str = "") -> None:

@@ -90,6 +90,13 @@ async def mark_sent(
     )
 
 
+async def mark_status(conn: AsyncConnection, message_id: int, status: str) -> None:
+    """End a message without sending it (e.g. "suppressed")."""
+    await conn.execute(
+        update(outbox).where(outbox.c.id == message_id).values(status=status, leased_until=None)
+    )
+
+
 async def mark_failed(
     conn: AsyncConnection, message_id: int, *, error: str, retry_at: dt.datetime | None
 ) -> None:
@@ -100,6 +107,11 @@ async def mark_failed(
     else:
         values["due_at"] = retry_at
     await conn.execute(update(outbox).where(outbox.c.id == message_id).values(**values))
+
+
+async def get(conn: AsyncConnection, message_id: int) -> Message | None:
+    row = (await conn.execute(select(outbox).where(outbox.c.id == message_id))).first()
+    return _message(row) if row else None
 
 
 async def for_draft(conn: AsyncConnection, draft_id: str) -> list[Message]:

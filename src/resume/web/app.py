@@ -12,7 +12,7 @@ from litestar.datastructures import State
 
 from resume.mail import transport_for
 from resume.settings import Settings
-from resume.web import links, pages, widget
+from resume.web import links, pages, unsubscribe, widget
 from resume.web.errors import render_error
 from resume.web.services import Services
 from resume.worker import Worker
@@ -58,6 +58,8 @@ def create_app(settings: Settings, *, run_worker: bool = False) -> Litestar:
             pages.stylesheet,
             pages.healthz,
             pages.healthz_head,
+            unsubscribe.unsubscribe_page,
+            unsubscribe.unsubscribe,
             pages.demo_page,
             pages.mail_list,
             pages.mail_show,

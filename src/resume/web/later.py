@@ -18,6 +18,7 @@ from resume.autosave import Save
 from resume.errors import BadRequest, TooQuick
 from resume.fields import CHECKED, Cleaned, Field
 from resume.mail import resume_link_message
+from resume.queries import suppressions as suppressions_q
 from resume.queries.drafts import DraftState
 from resume.tokens import FormCredential
 from resume.web.page import Page
@@ -51,6 +52,7 @@ def show_page(
         "back_url": page.url(back.name, token),
         "save_url": page.url("save", token, **{"from": back.name}),
         "check": request.query_params.get("check") == "1",
+        "blocked": request.query_params.get("blocked") == "1",
     }
     if name == "save":
         stored = state.values if state else {}
@@ -116,7 +118,8 @@ async def save_for_later(
         and email.value == state.email  # a corrected address always gets its email
     )
     mail = None
-    if send and not recent and email is not None:
+    blocked = send and email is not None and await _suppressed(page, str(email.value))
+    if send and not recent and not blocked and email is not None:
         page.svc.limit_recipient.hit(str(email.value).lower())
         # The same page sent twice (a double click) queues one email.
         mail = resume_link_message(
@@ -142,11 +145,18 @@ async def save_for_later(
     token = page.credential(saved)
     if action == "cancel":
         target = page.url(back.name, token)
+    elif blocked:
+        target = page.url("save", token, **{"from": back.name, "blocked": "1"})
     elif send:
         target = page.url("saved", token, **{"from": back.name})
     else:
         target = page.url("save", token, **{"from": back.name, "check": "1"})
     return Redirect(target, status_code=303, headers=widget_headers(page.dealer.origins))
+
+
+async def _suppressed(page: Page, address: str) -> bool:
+    async with page.svc.db.read() as conn:
+        return await suppressions_q.is_suppressed(conn, page.dealer.id, address)
 
 
 def new_consent(
