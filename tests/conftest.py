@@ -372,8 +372,11 @@ def mailbox() -> Iterator[Mailbox]:
         box.controller.stop()
 
 
-def deliver(settings: Settings, smtp_url: str = "") -> int:
-    """Run the outbox worker until nothing is due; return how many messages it handled."""
+def deliver(settings: Settings, smtp_url: str = "", now: Any = None) -> int:
+    """Run the outbox worker until nothing is due; return how many messages it handled.
+
+    `now` moves the worker's clock (exit detection and what is due), so tests never sleep.
+    """
     import msgspec
 
     from resume.mail import Composer, transport_for
@@ -393,7 +396,7 @@ def deliver(settings: Settings, smtp_url: str = "") -> int:
         worker = Worker(db, composer, transport_for(settings))
         handled = 0
         try:
-            while count := await worker.run_once():
+            while count := await worker.run_once(now):
                 handled += count
         finally:
             await worker.transport.close()

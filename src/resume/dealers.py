@@ -96,6 +96,13 @@ class DealerConfig(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     contact_before_result: bool = False
     resume_link_days: int = 30
     hours: str = "Mon-Sat 9am-8pm, Sun 11am-5pm"
+    # Follow-up (issue #4): a draft with contact and consent, not completed, unsaved for
+    # idle_minutes has exited; touches go out after these delays (minutes), only between
+    # sending_hours in the dealer's timezone. The version is stored on every touch.
+    idle_minutes: int = 30
+    cadence: tuple[int, ...] = (60, 1440, 4320, 10080, 20160)
+    cadence_version: str = "default-2026-11"
+    sending_hours: tuple[int, int] = (8, 20)
 
     def flags(self) -> frozenset[str]:
         return frozenset({"contact_before_result"} if self.contact_before_result else ())

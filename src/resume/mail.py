@@ -22,12 +22,19 @@ from resume.queries.outbox import Message
 from resume.settings import Settings
 from resume.templating import environment
 from resume.tokens import ResumeLink, Signer, UnsubscribeLink
-from resume.widgets import Widget
+from resume.widgets import Followup, Widget
 
 SMTP_TIMEOUT = 20  # seconds per SMTP command; worker.BATCH times this stays under its lease
 
 # Emails are written for the step the shopper left on; each kind has a .txt and an .html.
-KINDS = {"resume_link": "email/resume_link"}
+KINDS = {"resume_link": "email/resume_link", "followup": "email/followup"}
+
+# Copy for a touch whose step has none of its own in the widget definition.
+GENERIC = Followup(
+    subject="Your {vehicle} answers are saved at {dealer}",
+    body='You started on "{step}" and everything you typed is still there. Pick up where '
+    "you left off whenever it suits you, or come and finish with us in person.",
+)
 
 
 def new_message_id(settings: Settings) -> str:
@@ -60,6 +67,23 @@ class Composer:
         token = self.signer.sign_unsubscribe(UnsubscribeLink(message.dealer_id, message.id))
         return f"{self.settings.base_url}/u/{token}"
 
+    def _followup(
+        self, widget: Widget, dealer: Dealer, context: dict[str, Any], touch: dict[str, Any]
+    ) -> dict[str, Any]:
+        """The copy written for the step the shopper left on and this touch of the cadence."""
+        step = next((s for s in widget.steps if s.name == touch.get("exit_step")), context["step"])
+        number = int(touch.get("touch", 1))
+        copy = step.followups[number - 1] if number <= len(step.followups) else GENERIC
+        vehicle = context["estimate"].vehicle if context["estimate"] else "vehicle"
+        fill = {"{vehicle}": vehicle, "{dealer}": dealer.name, "{step}": step.title}
+
+        def filled(text: str) -> str:
+            for key, value in fill.items():
+                text = text.replace(key, value)
+            return text
+
+        return {"step": step, "subject": filled(copy.subject), "body": filled(copy.body)}
+
     def resume_url(self, dealer: Dealer, draft: DraftState) -> str:
         token = self.signer.sign_resume(ResumeLink(dealer.id, draft.id, draft.version))
         return f"{self.settings.base_url}/r/{token}"
@@ -81,6 +105,8 @@ class Composer:
             "unsubscribe_url": self.unsubscribe_url(message),
             **message.context,
         }
+        if message.kind == "followup":
+            context.update(self._followup(widget, dealer, context, message.context))
         base = KINDS[message.kind]
         text = self.env.get_template(base + ".txt").render(context)
         html = self.env.get_template(base + ".html").render(context)

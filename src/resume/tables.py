@@ -97,6 +97,10 @@ drafts = Table(
     Column("resumed_at", Timestamp(), nullable=True),
     Column("completed_at", Timestamp(), nullable=True),
     Column("link_sent_at", Timestamp(), nullable=True),
+    # Set when the shopper is found to have left (issue #4); a save clears it. `exits` counts
+    # them, so each exit's follow-ups have their own keys.
+    Column("exit_at", Timestamp(), nullable=True),
+    Column("exits", Integer, nullable=False, server_default="0"),
     Index("ix_drafts_dealer_updated", "dealer_id", "updated_at"),
 )
 

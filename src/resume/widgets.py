@@ -20,6 +20,13 @@ from resume.fields import Choice, Cleaned, Field, clean
 RESERVED = frozenset({"d", "action", "comment_hp"})
 
 
+class Followup(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    """One touch's copy. `{vehicle}`, `{dealer}` and `{step}` are filled in when it is sent."""
+
+    subject: str
+    body: str
+
+
 class Step(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     name: str
     title: str
@@ -29,6 +36,8 @@ class Step(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     kind: Literal["form", "result"] = "form"
     # A dealer flag that must be on for the step to appear, e.g. contact_before_result.
     when: str = ""
+    # Follow-up copy for a shopper who left on this step, one per touch of the cadence.
+    followups: tuple[Followup, ...] = ()
 
     def field(self, name: str) -> Field | None:
         return next((f for f in self.fields if f.name == name), None)

@@ -18,6 +18,7 @@ import time
 
 import aiosmtplib
 
+from resume.cadence import detect_exits
 from resume.db import Database
 from resume.errors import NotFound
 from resume.mail import Composer, Transport, transport_for
@@ -25,6 +26,7 @@ from resume.queries import dealers as dealers_q
 from resume.queries import drafts as drafts_q
 from resume.queries import outbox as outbox_q
 from resume.queries import suppressions as suppressions_q
+from resume.queries.drafts import DraftState
 from resume.queries.outbox import Message
 from resume.resources import data_dir
 from resume.settings import Settings
@@ -34,6 +36,7 @@ from resume.widgets import load_widgets
 log = logging.getLogger("resume.worker")
 
 LEASE = dt.timedelta(minutes=2)
+EXIT_CHECK = dt.timedelta(seconds=30)  # how often a worker looks for shoppers who left
 # A claimed batch must be sent well within its lease, even if every message hits the SMTP
 # timeout; otherwise another worker could claim and send it again.
 BATCH = 5
@@ -58,6 +61,7 @@ class Worker:
         self.poll_seconds = poll_seconds
         self.owner = f"{socket.gethostname()}:{os.getpid()}:{id(self):x}"
         self.wake = asyncio.Event()
+        self._last_exit_check: dt.datetime | None = None
 
     async def run(self, stop: asyncio.Event) -> None:
         """Send until `stop` is set; the message in flight is finished first."""
@@ -85,9 +89,13 @@ class Worker:
             await self.transport.close()
             log.info("worker %s stopped", self.owner)
 
-    async def run_once(self) -> int:
-        """Claim one batch and deliver it; return how many messages were handled."""
-        now = dt.datetime.now(dt.UTC)
+    async def run_once(self, now: dt.datetime | None = None) -> int:
+        """Find new exits now and then, claim one batch and deliver it; return how many
+        messages were handled. `now` is for tests that move the clock."""
+        now = now or dt.datetime.now(dt.UTC)
+        if self._last_exit_check is None or now - self._last_exit_check >= EXIT_CHECK:
+            self._last_exit_check = now
+            await detect_exits(self.db, self.composer.settings, self.composer.widgets, now)
         async with self.db.write() as conn:
             messages = await outbox_q.claim(
                 conn, owner=self.owner, now=now, lease=LEASE, limit=BATCH
@@ -106,10 +114,11 @@ class Worker:
                 stopped = await suppressions_q.is_suppressed(
                     conn, message.dealer_id, message.to_addr
                 )
-            if stopped:
+            outcome = "suppressed" if stopped else _stopped(message, draft)
+            if outcome:
                 async with self.db.write() as conn:
-                    await outbox_q.mark_status(conn, message.id, "suppressed")
-                _log(message, "suppressed", started)
+                    await outbox_q.mark_status(conn, message.id, outcome)
+                _log(message, outcome, started)
                 return
             if dealer is None:
                 raise LookupError(f"dealer {message.dealer_id} is gone")
@@ -143,6 +152,17 @@ class Worker:
                     conn, message.dealer_id, message.to_addr, "bounce", detail=error
                 )
         _log(message, "dead" if last else "retry", started, error)
+
+
+def _stopped(message: Message, draft: DraftState | None) -> str:
+    """Why a follow-up must not go now (checked at send as well as at enqueue), or ""."""
+    if message.kind != "followup":
+        return ""
+    if draft is None or draft.status == "completed":
+        return "stopped"
+    if draft.exit_at is None or draft.exits != message.context.get("exit"):
+        return "stopped"  # the shopper came back after this exit
+    return ""
 
 
 def _refused_for_good(exc: Exception) -> bool:

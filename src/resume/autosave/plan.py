@@ -61,6 +61,8 @@ class Batch:
         self.events: list[dict[str, Any]] = []
         self.consents: list[dict[str, Any]] = []
         self.mail: list[dict[str, Any]] = []
+        # Drafts whose shopper came back after an exit: their queued follow-ups stop.
+        self.returned: list[str] = []
 
     def event(self, save: Save, kind: str, field: str | None = None) -> None:
         self.events.append(
@@ -121,6 +123,7 @@ def write_batch(
     drafts_q.insert_events(conn, rows.events)
     drafts_q.insert_consents(conn, rows.consents)
     outbox_q.enqueue(conn, rows.mail)
+    outbox_q.stop_followups(conn, rows.returned)
     return outcomes
 
 
@@ -187,6 +190,8 @@ def _plan(current: DraftState | None, save: Save, rows: Batch) -> DraftState:
         )
     if save.records_step:
         rows.event(save, "step_saved")
+        if current.exit_at is not None:
+            rows.returned.append(save.draft_id)
     if email and not current.email:
         rows.event(save, "partial_lead")
     if save.resumed:
@@ -222,6 +227,7 @@ def _plan(current: DraftState | None, save: Save, rows: Batch) -> DraftState:
         phone=phone,
         wants_showroom=current.wants_showroom or save.wants_showroom,
         link_sent_at=save.now if save.link_requested else current.link_sent_at,
+        exit_at=None if save.records_step else current.exit_at,
         values=values,
     )
     _row(state, save, rows, creating)
@@ -265,4 +271,5 @@ def _row(state: DraftState, save: Save, rows: Batch, creating: bool) -> None:
         "b_resumed_at": save.now if save.resumed else previous.get("b_resumed_at"),
         "b_completed_at": save.now if save.completes else previous.get("b_completed_at"),
         "b_link_sent_at": state.link_sent_at,
+        "b_exit_at": state.exit_at,
     }

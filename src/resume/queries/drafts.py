@@ -37,6 +37,8 @@ class DraftState(msgspec.Struct, frozen=True):
     wants_showroom: bool
     values: dict[str, Stored]
     link_sent_at: dt.datetime | None = None
+    exit_at: dt.datetime | None = None
+    exits: int = 0
 
 
 _DRAFT_COLUMNS = (
@@ -52,6 +54,8 @@ _DRAFT_COLUMNS = (
     drafts.c.phone,
     drafts.c.wants_showroom,
     drafts.c.link_sent_at,
+    drafts.c.exit_at,
+    drafts.c.exits,
 )
 
 
@@ -92,6 +96,8 @@ def lock(conn: Connection, ids: Iterable[str], *, for_update: bool = True) -> di
             phone=row.phone,
             wants_showroom=bool(row.wants_showroom),
             link_sent_at=row.link_sent_at,
+            exit_at=row.exit_at,
+            exits=row.exits,
             values={},
         )
         for row in result
@@ -162,6 +168,8 @@ _UPDATE_DRAFT = (
         resumed_at=func.coalesce(bindparam("b_resumed_at"), drafts.c.resumed_at),
         completed_at=func.coalesce(bindparam("b_completed_at"), drafts.c.completed_at),
         link_sent_at=bindparam("b_link_sent_at"),
+        # A save by the shopper clears the exit: they are back (issue #4, stop rules).
+        exit_at=bindparam("b_exit_at"),
     )
 )
 

@@ -56,6 +56,20 @@ def enqueue(conn: Connection, rows: list[dict[str, Any]]) -> None:
     conn.execute(stmt, rows)
 
 
+def stop_followups(conn: Connection, draft_ids: list[str]) -> None:
+    """Stop the follow-ups still queued for these drafts (the shopper came back)."""
+    if draft_ids:
+        conn.execute(
+            update(outbox)
+            .where(
+                outbox.c.draft_id.in_(draft_ids),
+                outbox.c.kind == "followup",
+                outbox.c.status == "pending",
+            )
+            .values(status="stopped", leased_until=None)
+        )
+
+
 async def claim(
     conn: AsyncConnection, *, owner: str, now: dt.datetime, lease: dt.timedelta, limit: int
 ) -> list[Message]:

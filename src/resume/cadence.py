@@ -1,0 +1,128 @@
+"""Follow-up after a shopper leaves (issue #4): finding exits and scheduling the touches.
+
+A draft with a valid email and a recorded follow-up consent, not completed, and unsaved for the
+dealer's idle time has *exited*. Its exit step is the last step saved; its exit field is the
+first invalid or empty required field of that step, else the last field changed. Each exit
+queues the dealer's cadence of touches, every one inside the dealer's sending hours, each with a
+unique key (draft, exit, touch) so that no number of workers sends one twice. Every time is
+passed in: tests move the clock, nothing sleeps.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from zoneinfo import ZoneInfo
+
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from resume.db import Database
+from resume.dealers import Dealer, DealerConfig, for_dealer
+from resume.fields import clean
+from resume.mail import new_message_id
+from resume.queries import dealers as dealers_q
+from resume.queries import followups as followups_q
+from resume.queries.drafts import DraftState
+from resume.settings import Settings
+from resume.widgets import Widget
+
+BATCH = 100
+
+
+def touch_times(exit_at: dt.datetime, config: DealerConfig, timezone: str) -> list[dt.datetime]:
+    """Return when each touch is due: the cadence's delays, moved into sending hours."""
+    return [
+        within_hours(exit_at + dt.timedelta(minutes=delay), config.sending_hours, timezone)
+        for delay in config.cadence
+    ]
+
+
+def within_hours(due: dt.datetime, hours: tuple[int, int], timezone: str) -> dt.datetime:
+    """Return `due`, or the next opening of the sending window in the dealer's timezone."""
+    start, end = hours
+    local = due.astimezone(ZoneInfo(timezone))
+    if start <= local.hour < end:
+        return due
+    day = local.date() if local.hour < start else local.date() + dt.timedelta(days=1)
+    opening = dt.datetime.combine(day, dt.time(start), tzinfo=ZoneInfo(timezone))
+    return opening.astimezone(dt.UTC)
+
+
+def exit_point(
+    widget: Widget, draft: DraftState, last_step: str, last_changed: str | None
+) -> tuple[str, str | None]:
+    """Return the exit step and the field the shopper was stuck on."""
+    step = next((s for s in widget.steps if s.name == last_step), None)
+    if step is None:
+        return last_step, last_changed
+    for field in step.fields:
+        stored = draft.values.get(field.name)
+        cleaned = clean(field, stored.value if stored else "")
+        if not cleaned.valid or (field.required and cleaned.value in (None, "")):
+            return step.name, field.name
+    return step.name, last_changed
+
+
+async def detect_exits(
+    db: Database, settings: Settings, widgets: dict[str, Widget], now: dt.datetime
+) -> int:
+    """Record the exits that happened by `now` and queue their touches; return how many."""
+    async with db.read() as conn:
+        candidates = await followups_q.idle_drafts(conn, now, limit=BATCH)
+    found = 0
+    dealers: dict[int, Dealer | None] = {}
+    for draft_id, dealer_id, updated_at in candidates:
+        if dealer_id not in dealers:
+            async with db.read() as conn:
+                dealers[dealer_id] = await dealers_q.get(conn, dealer_id)
+        dealer = dealers[dealer_id]
+        if dealer is None or now - updated_at < dt.timedelta(minutes=dealer.config.idle_minutes):
+            continue
+        async with db.write() as conn:
+            found += await _record_exit(conn, settings, widgets, dealer, draft_id, now)
+    return found
+
+
+async def _record_exit(
+    conn: AsyncConnection,
+    settings: Settings,
+    widgets: dict[str, Widget],
+    dealer: Dealer,
+    draft_id: str,
+    now: dt.datetime,
+) -> int:
+    draft = await followups_q.load_idle(conn, draft_id)
+    if draft is None or draft.email is None or draft.widget not in widgets:
+        return 0  # saved, completed or purged since it was found
+    last_step, last_changed = await followups_q.last_activity(conn, draft_id)
+    step, field = exit_point(
+        for_dealer(widgets[draft.widget], dealer), draft, last_step, last_changed
+    )
+    number = draft.exits + 1
+    if not await followups_q.mark_exit(conn, draft, now):
+        return 0
+    config = dealer.config
+    await followups_q.record_exit_event(conn, draft, step, field, now)
+    await followups_q.enqueue_touches(
+        conn,
+        [
+            {
+                "dealer_id": dealer.id,
+                "draft_id": draft.id,
+                "kind": "followup",
+                "context": {
+                    "exit": number,
+                    "touch": touch,
+                    "exit_step": step,
+                    "exit_field": field,
+                    "cadence_version": config.cadence_version,
+                },
+                "to_addr": draft.email,
+                "message_id": new_message_id(settings),
+                "dedupe_key": f"followup:{draft.id}:{number}:{touch}",
+                "due_at": due,
+                "created_at": now,
+            }
+            for touch, due in enumerate(touch_times(now, config, dealer.timezone), start=1)
+        ],
+    )
+    return 1

@@ -1,0 +1,114 @@
+"""The queries of follow-up: idle drafts, their last activity, exits and their touches."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from sqlalchemy import and_, exists, insert, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from resume.queries.drafts import DraftState, load
+from resume.tables import consents, drafts, events, outbox
+
+
+async def idle_drafts(
+    conn: AsyncConnection, now: dt.datetime, *, limit: int
+) -> list[tuple[str, int, dt.datetime]]:
+    """Drafts that may have exited: contact and consent, open, no exit since the last save.
+
+    Each dealer's idle time is checked by the caller; here at least a minute has passed.
+    """
+    consented = exists().where(
+        and_(consents.c.draft_id == drafts.c.id, consents.c.kind == "followup")
+    )
+    query = (
+        select(drafts.c.id, drafts.c.dealer_id, drafts.c.updated_at)
+        .where(
+            drafts.c.email.is_not(None),
+            drafts.c.status != "completed",
+            drafts.c.exit_at.is_(None),
+            drafts.c.updated_at < now - dt.timedelta(minutes=1),
+            consented,
+        )
+        .order_by(drafts.c.updated_at)
+        .limit(limit)
+    )
+    return [(r.id, r.dealer_id, r.updated_at) for r in await conn.execute(query)]
+
+
+async def load_idle(conn: AsyncConnection, draft_id: str) -> DraftState | None:
+    """The draft, if it is still open with no exit recorded."""
+    draft = await load(conn, draft_id)
+    if draft is None or draft.status == "completed" or draft.exit_at is not None:
+        return None
+    return draft
+
+
+async def last_activity(conn: AsyncConnection, draft_id: str) -> tuple[str, str | None]:
+    """The last step saved, and the last field changed on it."""
+    saved = (
+        await conn.execute(
+            select(events.c.step)
+            # "save" is the save-for-later page, not a step of the widget.
+            .where(
+                events.c.draft_id == draft_id,
+                events.c.kind == "step_saved",
+                events.c.step != "save",
+            )
+            .order_by(events.c.id.desc())
+            .limit(1)
+        )
+    ).first()
+    step = saved.step if saved else ""
+    changed = (
+        await conn.execute(
+            select(events.c.field)
+            .where(
+                events.c.draft_id == draft_id,
+                events.c.kind == "field_changed",
+                events.c.step == step,
+            )
+            .order_by(events.c.id.desc())
+            .limit(1)
+        )
+    ).first()
+    return step, changed.field if changed else None
+
+
+async def mark_exit(conn: AsyncConnection, draft: DraftState, now: dt.datetime) -> bool:
+    """Record the exit unless the draft was saved meanwhile (its revision moved)."""
+    result = await conn.execute(
+        update(drafts)
+        .where(
+            drafts.c.id == draft.id, drafts.c.revision == draft.revision, drafts.c.exit_at.is_(None)
+        )
+        .values(exit_at=now, exits=drafts.c.exits + 1)
+    )
+    return result.rowcount == 1
+
+
+async def record_exit_event(
+    conn: AsyncConnection, draft: DraftState, step: str, field: str | None, now: dt.datetime
+) -> None:
+    await conn.execute(
+        insert(events).values(
+            dealer_id=draft.dealer_id,
+            draft_id=draft.id,
+            widget=draft.widget,
+            kind="exited",
+            step=step,
+            field=field,
+            at=now,
+        )
+    )
+
+
+async def enqueue_touches(conn: AsyncConnection, rows: list[dict[str, Any]]) -> None:
+    if rows:
+        dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
+        await conn.execute(
+            dialect.insert(outbox).on_conflict_do_nothing(index_elements=[outbox.c.dedupe_key]),
+            rows,
+        )

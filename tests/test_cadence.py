@@ -1,0 +1,171 @@
+"""Follow-up after an exit: detection, the cadence in sending hours, stop rules, on a moved
+clock (nothing sleeps), on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import pytest
+from conftest import NUMBERS, VEHICLE, Mailbox, Shopper, Store, deliver
+
+from resume.cadence import touch_times, within_hours
+from resume.dealers import DealerConfig
+
+CHICAGO = ZoneInfo("America/Chicago")
+
+
+def local(*args: int) -> dt.datetime:
+    return dt.datetime(*args, tzinfo=CHICAGO)
+
+
+def test_touches_wait_for_the_sending_hours() -> None:
+    exit_at = local(2026, 11, 23, 19, 30)  # 7:30 pm in Chicago
+    times = [t.astimezone(CHICAGO) for t in touch_times(exit_at, DealerConfig(), "America/Chicago")]
+    assert times[0] == local(2026, 11, 24, 8, 0)  # +1 h is 8:30 pm: next morning at 8
+    assert times[1] == local(2026, 11, 24, 19, 30)  # +1 day, inside the window
+    assert times[2] == local(2026, 11, 26, 19, 30)
+    assert [t.hour for t in times[3:]] == [19, 19]
+
+
+def test_early_morning_waits_for_opening_and_the_window_follows_the_dealers_clock() -> None:
+    assert within_hours(local(2026, 11, 24, 6, 15), (8, 20), "America/Chicago") == local(
+        2026, 11, 24, 8, 0
+    )
+    # Across the end of daylight saving time, 8 am is still 8 am local.
+    due = local(2026, 10, 31, 21, 0)
+    assert within_hours(due, (8, 20), "America/Chicago") == local(2026, 11, 1, 8, 0)
+
+
+def leave(client: Any, *, consent: bool = True, email: str = "pat@example.com") -> str:
+    """A shopper who types a wrong term on the numbers step, saves for later and leaves."""
+    shopper = Shopper(client)
+    shopper.start()
+    shopper.fill("vehicle", **VEHICLE)
+    draft_id = shopper.draft_id
+    shopper.fill("numbers", action="save", **{**NUMBERS, "term": "6o"})
+    fields = {"from": "numbers", "email": email}
+    if consent:
+        fields["consent_followup"] = "yes"
+    shopper.fill("save", action="send", **fields)
+    return draft_id
+
+
+def later(minutes: float) -> dt.datetime:
+    return dt.datetime.now(dt.UTC) + dt.timedelta(minutes=minutes)
+
+
+def followups(store: Store, draft_id: str) -> list[dict[str, Any]]:
+    return store.rows(
+        "SELECT * FROM outbox WHERE draft_id = :d AND kind = 'followup' ORDER BY id", d=draft_id
+    )
+
+
+def test_an_exit_is_found_after_the_idle_time_with_its_step_and_field(
+    client: Any, settings: Any, store: Store
+) -> None:
+    draft_id = leave(client)
+    deliver(settings, now=later(29))
+    assert followups(store, draft_id) == []
+    deliver(settings, now=later(31))
+    assert ("exited", "numbers", "term") in store.events(draft_id)
+    touches = followups(store, draft_id)
+    assert len(touches) == 5 and {t["status"] for t in touches} == {"pending"}
+    assert [t["dedupe_key"] for t in touches] == [f"followup:{draft_id}:1:{n}" for n in range(1, 6)]
+    draft = store.one("SELECT exits, exit_at FROM drafts WHERE id = :d", d=draft_id)
+    assert draft["exits"] == 1 and draft["exit_at"] is not None
+
+
+def test_no_consent_no_follow_up(client: Any, settings: Any, store: Store) -> None:
+    draft_id = leave(client, consent=False)
+    deliver(settings, now=later(120))
+    assert followups(store, draft_id) == []
+    assert "exited" not in [kind for kind, _, _ in store.events(draft_id)]
+
+
+def test_finding_exits_twice_queues_nothing_twice(client: Any, settings: Any, store: Store) -> None:
+    draft_id = leave(client)
+    deliver(settings, now=later(31))
+    deliver(settings, now=later(45))
+    assert len(followups(store, draft_id)) == 5
+
+
+def test_coming_back_stops_the_queued_touches_and_a_new_exit_rearms(
+    client: Any, settings: Any, store: Store
+) -> None:
+    draft_id = leave(client)
+    deliver(settings, now=later(31))
+    # The shopper is back: "Keep going now" on the page they left open, then a save.
+    back = Shopper(client)
+    back.page = client.get(f"/embed/demo-motors/payment/numbers?d={_latest_token(store, draft_id)}")
+    back.fill("numbers", action="back", **NUMBERS)
+    assert {t["status"] for t in followups(store, draft_id)} == {"stopped"}
+    assert store.one("SELECT exit_at FROM drafts WHERE id = :d", d=draft_id)["exit_at"] is None
+    deliver(settings, now=later(70))
+    touches = followups(store, draft_id)
+    assert len(touches) == 10
+    assert touches[-1]["dedupe_key"] == f"followup:{draft_id}:2:5"
+
+
+def _latest_token(store: Store, draft_id: str) -> str:
+    """The credential of the page the shopper still has open (their latest revision)."""
+    from conftest import SECRET_KEYS
+
+    from resume.tokens import FormCredential, Signer
+
+    row = store.one("SELECT version, revision FROM drafts WHERE id = :d", d=draft_id)
+    credential = FormCredential(1, "payment", draft_id, row["version"], row["revision"])
+    return Signer(SECRET_KEYS).sign_form(credential)
+
+
+def test_a_touch_goes_out_with_copy_for_the_exit_step(
+    client: Any, settings: Any, store: Store, mailbox: Mailbox
+) -> None:
+    draft_id = leave(client)
+    deliver(settings, mailbox.url, now=later(31))
+    mailbox.messages.clear()  # the resume link itself
+    first = followups(store, draft_id)[0]
+    due = dt.datetime.fromisoformat(str(first["due_at"])).replace(tzinfo=dt.UTC)
+    deliver(settings, mailbox.url, now=due + dt.timedelta(seconds=1))
+    [message] = mailbox.messages
+    assert message["Subject"] == "Your 2024 Toyota RAV4 XLE payment is one step away"
+    text = message.get_body(preferencelist=("plain",)).get_content()
+    assert "You stopped on your numbers" in text and "/r/" in text
+    assert message["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+    assert message["Reply-To"] == "leads@demo-motors.example"
+    sent = store.one("SELECT * FROM outbox WHERE id = :i", i=first["id"])
+    assert sent["status"] == "sent" and "default-2026-11" in str(sent["context"])
+
+
+def test_a_touch_whose_shopper_came_back_is_stopped_at_send(
+    client: Any, settings: Any, store: Store, mailbox: Mailbox
+) -> None:
+    draft_id = leave(client)
+    deliver(settings, mailbox.url, now=later(31))
+    mailbox.messages.clear()
+    # A save that raced the enqueue: the exit is gone but a touch is still pending.
+    store.execute("UPDATE drafts SET exit_at = NULL WHERE id = :d", d=draft_id)
+    deliver(settings, mailbox.url, now=later(60 * 24 * 30))
+    assert mailbox.messages == []
+    first_exit = [t for t in followups(store, draft_id) if f":{draft_id}:1:" in t["dedupe_key"]]
+    assert len(first_exit) == 5 and {t["status"] for t in first_exit} == {"stopped"}
+
+
+@pytest.mark.parametrize("how", ["complete", "unsubscribe"])
+def test_completing_or_unsubscribing_stops_the_cadence(
+    client: Any, settings: Any, store: Store, mailbox: Mailbox, how: str
+) -> None:
+    draft_id = leave(client)
+    deliver(settings, mailbox.url, now=later(31))
+    if how == "complete":
+        store.execute("UPDATE drafts SET status = 'completed' WHERE id = :d", d=draft_id)
+    else:
+        import re
+
+        link = re.search(r"/u/[^>]+", str(mailbox.messages[0]["List-Unsubscribe"])).group(0)
+        client.post(link)
+    mailbox.messages.clear()
+    deliver(settings, mailbox.url, now=later(60 * 24 * 30))
+    assert mailbox.messages == []
+    assert {t["status"] for t in followups(store, draft_id)} <= {"stopped", "suppressed"}
