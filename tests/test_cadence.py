@@ -169,3 +169,42 @@ def test_completing_or_unsubscribing_stops_the_cadence(
     deliver(settings, mailbox.url, now=later(60 * 24 * 30))
     assert mailbox.messages == []
     assert {t["status"] for t in followups(store, draft_id)} <= {"stopped", "suppressed"}
+
+
+def _resume(settings: Any, tmp_path: Any, *args: str) -> Any:
+    import subprocess
+    import sys
+
+    from conftest import child_env
+
+    env = child_env(tmp_path, RESUME_DATABASE_URL=settings.database_url)
+    return subprocess.run(
+        [sys.executable, "-m", "resume", *args],
+        env=env,
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+
+def test_staff_marking_the_lead_contacted_stops_the_cadence(
+    client: Any, settings: Any, store: Store, tmp_path: Any
+) -> None:
+    draft_id = leave(client)
+    deliver(settings, now=later(31))
+    done = _resume(settings, tmp_path, "lead", "status", draft_id, "contacted")
+    assert done.returncode == 0, done.stderr
+    assert "5 queued follow-up(s) stopped" in done.stdout
+    assert {t["status"] for t in followups(store, draft_id)} == {"stopped"}
+    store.execute("UPDATE drafts SET exit_at = NULL WHERE id = :d", d=draft_id)
+    deliver(settings, now=later(200))  # no new exit for a lead the team has taken over
+    assert len(followups(store, draft_id)) == 5
+
+
+def test_lead_status_refuses_unknown_drafts_and_statuses(settings: Any, tmp_path: Any) -> None:
+    unknown = _resume(settings, tmp_path, "lead", "status", "nope", "contacted")
+    assert unknown.returncode == 2 and "no draft 'nope'" in unknown.stderr
+    bad = _resume(settings, tmp_path, "lead", "status", "nope", "married")
+    assert bad.returncode == 2 and "invalid choice" in bad.stderr
+    assert "Traceback" not in unknown.stderr + bad.stderr

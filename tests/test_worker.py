@@ -168,3 +168,68 @@ def test_a_message_whose_draft_is_gone_is_dead_at_once(
 def test_the_mail_page_is_only_for_this_machine(client: Any) -> None:
     assert client.get("/mail").status_code == 200
     assert client.get("http://resume.example.com/mail").status_code == 404
+
+
+def test_a_dead_message_can_be_retried_from_the_command_line(
+    shopper: Shopper, settings: Any, store: Store, mailbox: Mailbox, tmp_path: Any
+) -> None:
+    import subprocess
+    import sys
+
+    from conftest import child_env
+
+    queue_link(shopper)
+    store.execute("UPDATE outbox SET status = 'dead', last_error = 'earlier failure'")
+    env = child_env(tmp_path, RESUME_DATABASE_URL=settings.database_url)
+
+    def resume(*args: str) -> Any:
+        return subprocess.run(
+            [sys.executable, "-m", "resume", *args],
+            env=env,
+            cwd=tmp_path,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+
+    listed = resume("outbox", "list", "--status", "dead")
+    assert listed.returncode == 0 and "earlier failure" in listed.stdout
+    message_id = int(listed.stdout.split()[0])
+    assert resume("outbox", "retry", str(message_id)).returncode == 0
+    again = resume("outbox", "retry", str(message_id))
+    assert again.returncode == 2 and "is not dead" in again.stderr
+    assert deliver(settings, mailbox.url) == 1 and len(mailbox.messages) == 1
+
+
+def test_a_stopping_worker_gives_back_what_it_did_not_try(
+    client: Any, settings: Any, store: Store
+) -> None:
+    from resume.mail import Composer, FolderTransport
+    from resume.resources import data_dir
+    from resume.tokens import Signer
+    from resume.widgets import load_widgets
+    from resume.worker import Worker
+
+    for _ in range(3):
+        queue_link(Shopper(client), email="pat@example.com")
+
+    async def stopped_pass() -> int:
+        db = Database(settings)
+        composer = Composer(
+            settings, Signer(settings.secret_keys), load_widgets(data_dir() / "widgets")
+        )
+        stop = asyncio.Event()
+        stop.set()  # SIGTERM arrived as the batch was claimed
+        try:
+            return await Worker(db, composer, FolderTransport(settings.mail_dir)).run_once(
+                stop=stop
+            )
+        finally:
+            await db.dispose()
+
+    assert run(stopped_pass()) == 0
+    rows = store.rows("SELECT status, attempts, leased_until FROM outbox")
+    assert len(rows) == 3
+    assert all(
+        r["status"] == "pending" and r["attempts"] == 0 and r["leased_until"] is None for r in rows
+    )

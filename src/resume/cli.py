@@ -9,6 +9,7 @@ import logging
 import sys
 from collections.abc import Sequence
 from decimal import Decimal
+from typing import Any
 
 import msgspec
 from sqlalchemy.exc import DBAPIError
@@ -23,6 +24,7 @@ from resume.dealers import (
     check_text,
 )
 from resume.errors import ConfigError
+from resume.queries.followups import LEAD_STATUSES
 from resume.settings import SPECS, Settings
 
 log = logging.getLogger("resume")
@@ -108,6 +110,26 @@ def _parser() -> argparse.ArgumentParser:
 
     demo = sub.add_parser("demo", help="seed the demo dealership and print where to look")
     demo.set_defaults(run=_demo)
+
+    lead = sub.add_parser("lead", help="the sales team's side of a lead").add_subparsers(
+        required=True, metavar="ACTION"
+    )
+    status = lead.add_parser("status", help="record a lead's status; past 'new' stops follow-up")
+    status.add_argument("draft")
+    status.add_argument("status", choices=LEAD_STATUSES)
+    status.set_defaults(run=_lead_status)
+
+    outbox = sub.add_parser("outbox", help="look at and retry outgoing mail").add_subparsers(
+        required=True, metavar="ACTION"
+    )
+    listing = outbox.add_parser("list", help="list messages, newest first")
+    listing.add_argument(
+        "--status", default="dead", choices=("pending", "sent", "dead", "stopped", "suppressed")
+    )
+    listing.set_defaults(run=_outbox_list)
+    retry = outbox.add_parser("retry", help="send a dead message again")
+    retry.add_argument("message", type=int)
+    retry.set_defaults(run=_outbox_retry)
     return parser
 
 
@@ -275,6 +297,56 @@ def _demo(settings: Settings, args: argparse.Namespace) -> int:
     )
     print("  staff login (dashboard comes later): sales@demo-motors.example")
     return 0
+
+
+def _lead_status(settings: Settings, args: argparse.Namespace) -> int:
+    from resume.queries import followups as followups_q
+
+    async def change(conn: Any) -> int | None:
+        return await followups_q.set_lead_status(conn, args.draft, args.status)
+
+    stopped = asyncio.run(_in_transaction(settings, change))
+    if stopped is None:
+        raise ConfigError(f"no draft {args.draft!r}")
+    print(f"resume: {args.draft} is {args.status}; {stopped} queued follow-up(s) stopped")
+    return 0
+
+
+def _outbox_list(settings: Settings, args: argparse.Namespace) -> int:
+    from resume.queries import outbox as outbox_q
+
+    async def listing(conn: Any) -> list[Any]:
+        return await outbox_q.with_status(conn, args.status, limit=100)
+
+    for message in asyncio.run(_in_transaction(settings, listing)):
+        print(
+            f"{message.id}\t{message.kind}\t{message.attempts}\t{message.due_at:%Y-%m-%d %H:%M}"
+            f"\t{(message.last_error or '')[:80]}"
+        )
+    return 0
+
+
+def _outbox_retry(settings: Settings, args: argparse.Namespace) -> int:
+    from resume.queries import outbox as outbox_q
+
+    async def retry(conn: Any) -> bool:
+        return await outbox_q.retry(conn, args.message)
+
+    if not asyncio.run(_in_transaction(settings, retry)):
+        raise ConfigError(f"message {args.message} is not dead (or does not exist)")
+    print(f"resume: message {args.message} will be sent again")
+    return 0
+
+
+async def _in_transaction(settings: Settings, work: Any) -> Any:
+    from resume.db import Database
+
+    db = Database(settings)
+    try:
+        async with db.write() as conn:
+            return await work(conn)
+    finally:
+        await db.dispose()
 
 
 def _email(value: str) -> str:

@@ -101,6 +101,9 @@ drafts = Table(
     # them, so each exit's follow-ups have their own keys.
     Column("exit_at", Timestamp(), nullable=True),
     Column("exits", Integer, nullable=False, server_default="0"),
+    # The sales team's view of the lead: new, contacted, appointment, sold, lost. Anything past
+    # "new" stops the automatic follow-up (issue #4).
+    Column("lead_status", String(16), nullable=False, server_default="new"),
     Index("ix_drafts_dealer_updated", "dealer_id", "updated_at"),
 )
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import secrets
 import time
 from typing import Any
 
@@ -24,6 +25,12 @@ UNSUBSCRIBE = "resume.unsubscribe"
 
 _ID = re.compile(r"^[A-Za-z0-9_-]{0,64}$")
 _SLUG = re.compile(r"^[a-z0-9-]{1,32}$")
+
+
+def new_draft_id() -> str:
+    """Return a random, unguessable draft id; it starts with a letter so that it is never
+    taken for an option on the command line (`resume lead status ID ...`)."""
+    return "d" + secrets.token_urlsafe(16)
 
 
 class FormCredential(msgspec.Struct, frozen=True):

@@ -69,7 +69,7 @@ class Worker:
         try:
             while not stop.is_set():
                 try:
-                    sent = await self.run_once()
+                    sent = await self.run_once(stop=stop)
                 except Exception:
                     log.exception("worker pass failed")
                     sent = 0
@@ -89,7 +89,9 @@ class Worker:
             await self.transport.close()
             log.info("worker %s stopped", self.owner)
 
-    async def run_once(self, now: dt.datetime | None = None) -> int:
+    async def run_once(
+        self, now: dt.datetime | None = None, stop: asyncio.Event | None = None
+    ) -> int:
         """Find new exits now and then, claim one batch and deliver it; return how many
         messages were handled. `now` is for tests that move the clock."""
         now = now or dt.datetime.now(dt.UTC)
@@ -100,7 +102,13 @@ class Worker:
             messages = await outbox_q.claim(
                 conn, owner=self.owner, now=now, lease=LEASE, limit=BATCH
             )
-        for message in messages:
+        for index, message in enumerate(messages):
+            if stop is not None and stop.is_set():
+                # SIGTERM: the message in flight was finished; the rest go back at once
+                # instead of waiting for their lease to run out.
+                async with self.db.write() as conn:
+                    await outbox_q.release(conn, [m.id for m in messages[index:]])
+                return index
             await self._deliver(message)
         return len(messages)
 
@@ -158,7 +166,7 @@ def _stopped(message: Message, draft: DraftState | None) -> str:
     """Why a follow-up must not go now (checked at send as well as at enqueue), or ""."""
     if message.kind != "followup":
         return ""
-    if draft is None or draft.status == "completed":
+    if draft is None or draft.status == "completed" or draft.lead_status != "new":
         return "stopped"
     if draft.exit_at is None or draft.exits != message.context.get("exit"):
         return "stopped"  # the shopper came back after this exit

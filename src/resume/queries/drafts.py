@@ -39,6 +39,7 @@ class DraftState(msgspec.Struct, frozen=True):
     link_sent_at: dt.datetime | None = None
     exit_at: dt.datetime | None = None
     exits: int = 0
+    lead_status: str = "new"
 
 
 _DRAFT_COLUMNS = (
@@ -56,6 +57,7 @@ _DRAFT_COLUMNS = (
     drafts.c.link_sent_at,
     drafts.c.exit_at,
     drafts.c.exits,
+    drafts.c.lead_status,
 )
 
 
@@ -98,6 +100,7 @@ def lock(conn: Connection, ids: Iterable[str], *, for_update: bool = True) -> di
             link_sent_at=row.link_sent_at,
             exit_at=row.exit_at,
             exits=row.exits,
+            lead_status=row.lead_status,
             values={},
         )
         for row in result

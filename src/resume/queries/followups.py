@@ -29,6 +29,7 @@ async def idle_drafts(
             drafts.c.email.is_not(None),
             drafts.c.status != "completed",
             drafts.c.exit_at.is_(None),
+            drafts.c.lead_status == "new",
             drafts.c.updated_at < now - dt.timedelta(minutes=1),
             consented,
         )
@@ -41,7 +42,12 @@ async def idle_drafts(
 async def load_idle(conn: AsyncConnection, draft_id: str) -> DraftState | None:
     """The draft, if it is still open with no exit recorded."""
     draft = await load(conn, draft_id)
-    if draft is None or draft.status == "completed" or draft.exit_at is not None:
+    if (
+        draft is None
+        or draft.status == "completed"
+        or draft.exit_at is not None
+        or draft.lead_status != "new"
+    ):
         return None
     return draft
 
@@ -103,6 +109,33 @@ async def record_exit_event(
             at=now,
         )
     )
+
+
+LEAD_STATUSES = ("new", "contacted", "appointment", "sold", "lost")
+
+
+async def set_lead_status(conn: AsyncConnection, draft_id: str, status: str) -> int | None:
+    """Record the sales team's status; past "new", the queued follow-ups stop at once.
+
+    Returns how many queued touches were stopped, or None when there is no such draft.
+    """
+    if status not in LEAD_STATUSES:
+        raise ValueError(f"status must be one of {', '.join(LEAD_STATUSES)}")
+    found = await conn.execute(
+        update(drafts).where(drafts.c.id == draft_id).values(lead_status=status)
+    )
+    if found.rowcount != 1:
+        return None
+    if status == "new":
+        return 0
+    stopped = await conn.execute(
+        update(outbox)
+        .where(
+            outbox.c.draft_id == draft_id, outbox.c.kind == "followup", outbox.c.status == "pending"
+        )
+        .values(status="stopped", leased_until=None)
+    )
+    return int(stopped.rowcount or 0)
 
 
 async def enqueue_touches(conn: AsyncConnection, rows: list[dict[str, Any]]) -> None:

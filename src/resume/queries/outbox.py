@@ -94,6 +94,16 @@ async def claim(
     return [_message(row) for row in result]
 
 
+async def release(conn: AsyncConnection, message_ids: list[int]) -> None:
+    """Give back claimed messages that were not tried, as if never claimed."""
+    if message_ids:
+        await conn.execute(
+            update(outbox)
+            .where(outbox.c.id.in_(message_ids), outbox.c.status == "pending")
+            .values(leased_until=None, lease_owner=None, attempts=outbox.c.attempts - 1)
+        )
+
+
 async def mark_sent(
     conn: AsyncConnection, message_id: int, *, now: dt.datetime, reply: str
 ) -> None:
@@ -126,6 +136,23 @@ async def mark_failed(
 async def get(conn: AsyncConnection, message_id: int) -> Message | None:
     row = (await conn.execute(select(outbox).where(outbox.c.id == message_id))).first()
     return _message(row) if row else None
+
+
+async def with_status(conn: AsyncConnection, status: str, *, limit: int) -> list[Message]:
+    result = await conn.execute(
+        select(outbox).where(outbox.c.status == status).order_by(outbox.c.id.desc()).limit(limit)
+    )
+    return [_message(row) for row in result]
+
+
+async def retry(conn: AsyncConnection, message_id: int) -> bool:
+    """Queue a dead message again, due now, with a fresh set of attempts."""
+    result = await conn.execute(
+        update(outbox)
+        .where(outbox.c.id == message_id, outbox.c.status == "dead")
+        .values(status="pending", attempts=0, due_at=dt.datetime.now(dt.UTC), leased_until=None)
+    )
+    return result.rowcount == 1
 
 
 async def for_draft(conn: AsyncConnection, draft_id: str) -> list[Message]:

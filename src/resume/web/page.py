@@ -3,7 +3,6 @@ and how a step page is rendered."""
 
 from __future__ import annotations
 
-import secrets
 from typing import Any
 from urllib.parse import urlencode
 
@@ -14,7 +13,7 @@ from resume.errors import NotFound, Revoked, TokenExpired, TokenInvalid
 from resume.estimates import estimate
 from resume.fields import Cleaned
 from resume.queries.drafts import DraftState
-from resume.tokens import FormCredential
+from resume.tokens import FormCredential, new_draft_id
 from resume.web.security import widget_headers
 from resume.web.services import Services, services
 from resume.widgets import Widget
@@ -38,7 +37,7 @@ class Page:
             # The draft's id is fixed now, before it exists (version 0): a first page posted
             # twice saves into one draft instead of two.
             return self.svc.signer.sign_form(
-                FormCredential(self.dealer.id, self.widget.slug, secrets.token_urlsafe(16))
+                FormCredential(self.dealer.id, self.widget.slug, new_draft_id())
             )
         return self.svc.signer.sign_form(
             FormCredential(

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-import secrets
 from typing import Any
 
 from litestar import Request, Response, get, post
@@ -17,6 +16,7 @@ from litestar.response import Redirect
 
 from resume.autosave import Save, View
 from resume.errors import BadRequest, NotFound, StepNotReached
+from resume.tokens import new_draft_id
 from resume.web import later
 from resume.web.forms import parse_form
 from resume.web.page import page_for
@@ -134,7 +134,7 @@ async def save_step(
     target = move.target if move.target not in PAGES else None
     consent_field = current.field(later.CONSENT)
     save = Save(
-        draft_id=credential.draft_id or secrets.token_urlsafe(16),  # "" only in old pages
+        draft_id=credential.draft_id or new_draft_id(),  # "" only in old pages
         dealer_id=page.dealer.id,
         widget=widget,
         version=credential.version,
