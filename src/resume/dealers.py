@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from decimal import Decimal
+from typing import Literal
 
 import msgspec
 
@@ -99,6 +100,10 @@ class DealerConfig(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     # Follow-up (issue #4): a draft with contact and consent, not completed, unsaved for
     # idle_minutes has exited; touches go out after these delays (minutes), only between
     # sending_hours in the dealer's timezone. The version is stored on every touch.
+    # Where ADF leads go (the CRM's lead-intake address), and how: the XML as the body, or
+    # attached as application/x-adf+xml. Empty: no ADF, alerts still go to the lead inbox.
+    crm_email: str = ""
+    adf_as: Literal["body", "attachment"] = "attachment"
     idle_minutes: int = 30
     cadence: tuple[int, ...] = (60, 1440, 4320, 10080, 20160)
     cadence_version: str = "default-2026-11"

@@ -14,6 +14,7 @@ from urllib.parse import unquote, urlsplit
 
 import aiosmtplib
 
+from resume import adf
 from resume.dealers import Dealer, for_dealer
 from resume.errors import NotFound
 from resume.estimates import estimate
@@ -27,7 +28,15 @@ from resume.widgets import Followup, Widget
 SMTP_TIMEOUT = 20  # seconds per SMTP command; worker.BATCH times this stays under its lease
 
 # Emails are written for the step the shopper left on; each kind has a .txt and an .html.
-KINDS = {"resume_link": "email/resume_link", "followup": "email/followup"}
+KINDS = {
+    "resume_link": "email/resume_link",
+    "followup": "email/followup",
+    "alert": "email/alert",
+    "adf": "",  # the ADF document itself, see Composer._adf
+}
+
+# Mail to shoppers carries an unsubscribe; alerts and leads go to the dealer's own inboxes.
+SHOPPER_KINDS = frozenset({"resume_link", "followup"})
 
 # Copy for a touch whose step has none of its own in the widget definition.
 GENERIC = Followup(
@@ -52,6 +61,39 @@ def resume_link_message(settings: Settings, to_addr: str, dedupe_key: str) -> di
         "message_id": new_message_id(settings),
         "dedupe_key": dedupe_key,
     }
+
+
+MOMENTS = {
+    "showroom": "wants to finish at the dealership",
+    "resumed_completed": "came back from a resume link and finished the estimate",
+}
+
+
+def alert_messages(
+    settings: Settings, dealer: Dealer, draft_id: str, moment: str
+) -> list[dict[str, Any]]:
+    """Return the outbox rows of a high-intent moment: an alert to the lead inbox, and an ADF
+    lead to the CRM when the dealer has one. Keyed so each moment is sent once per draft."""
+    rows = [
+        {
+            "kind": "alert",
+            "context": {"moment": moment},
+            "to_addr": dealer.lead_email,
+            "message_id": new_message_id(settings),
+            "dedupe_key": f"alert:{draft_id}:{moment}",
+        }
+    ]
+    if dealer.config.crm_email:
+        rows.append(
+            {
+                "kind": "adf",
+                "context": {"moment": moment},
+                "to_addr": dealer.config.crm_email,
+                "message_id": new_message_id(settings),
+                "dedupe_key": f"adf:{draft_id}:{moment}",
+            }
+        )
+    return rows
 
 
 class Composer:
@@ -84,11 +126,52 @@ class Composer:
 
         return {"step": step, "subject": filled(copy.subject), "body": filled(copy.body)}
 
+    def _adf(
+        self,
+        message: Message,
+        dealer: Dealer,
+        draft: DraftState,
+        context: dict[str, Any],
+        resend: bool,
+    ) -> EmailMessage:
+        """The lead for the dealer's CRM: ADF XML as the body, or attached, as it asks."""
+        xml = adf.lead(
+            draft=draft,
+            dealer=dealer,
+            estimate=context["estimate"],
+            moment=str(message.context.get("moment", "")),
+            resume_url=context["resume_url"],
+            resend=resend,
+            when=dt.datetime.now(dt.UTC),
+        )
+        email = self._headers(message, dealer)
+        vehicle = context["estimate"].vehicle if context["estimate"] else "a vehicle"
+        email["Subject"] = " ".join(f"Lead from {dealer.name}: {vehicle}".split())
+        if dealer.config.adf_as == "body":
+            email.set_content(xml.decode(), subtype="plain")
+        else:
+            email.set_content(f"An ADF 1.0 lead for {vehicle} is attached (lead.xml).")
+            email.add_attachment(
+                xml, maintype="application", subtype="x-adf+xml", filename="lead.xml"
+            )
+        return email
+
+    def _headers(self, message: Message, dealer: Dealer) -> EmailMessage:
+        email = EmailMessage()
+        email["From"] = formataddr((dealer.name, self.settings.mail_from))
+        email["To"] = message.to_addr
+        email["Reply-To"] = dealer.lead_email
+        email["Message-ID"] = message.message_id
+        email["Date"] = format_datetime(dt.datetime.now(dt.UTC))
+        return email
+
     def resume_url(self, dealer: Dealer, draft: DraftState) -> str:
         token = self.signer.sign_resume(ResumeLink(dealer.id, draft.id, draft.version))
         return f"{self.settings.base_url}/r/{token}"
 
-    def build(self, message: Message, dealer: Dealer, draft: DraftState | None) -> EmailMessage:
+    def build(
+        self, message: Message, dealer: Dealer, draft: DraftState | None, *, resend: bool = False
+    ) -> EmailMessage:
         if message.kind not in KINDS or draft is None:
             raise NotFound(f"cannot build a {message.kind!r} message without its draft")
         widget = for_dealer(self.widgets[draft.widget], dealer)
@@ -107,21 +190,21 @@ class Composer:
         }
         if message.kind == "followup":
             context.update(self._followup(widget, dealer, context, message.context))
+        if message.kind == "alert":
+            context["moment_text"] = MOMENTS.get(str(message.context.get("moment")), "")
+        if message.kind == "adf":
+            return self._adf(message, dealer, draft, context, resend)
         base = KINDS[message.kind]
         text = self.env.get_template(base + ".txt").render(context)
         html = self.env.get_template(base + ".html").render(context)
         # One line whatever the shopper typed: a header may not carry a line break.
         subject = " ".join(self.env.get_template(base + ".subject.txt").render(context).split())
-        email = EmailMessage()
-        email["From"] = formataddr((dealer.name, self.settings.mail_from))
-        email["To"] = message.to_addr
-        email["Reply-To"] = dealer.lead_email
+        email = self._headers(message, dealer)
         email["Subject"] = subject
-        email["Message-ID"] = message.message_id
-        email["Date"] = format_datetime(dt.datetime.now(dt.UTC))
-        # RFC 8058 one-click: mail clients POST to the link, with no cookie and no page.
-        email["List-Unsubscribe"] = f"<{context['unsubscribe_url']}>"
-        email["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
+        if message.kind in SHOPPER_KINDS:
+            # RFC 8058 one-click: mail clients POST to the link, with no cookie and no page.
+            email["List-Unsubscribe"] = f"<{context['unsubscribe_url']}>"
+            email["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
         email.set_content(text)
         email.add_alternative(html, subtype="html")
         return email

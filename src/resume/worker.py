@@ -118,6 +118,8 @@ class Worker:
             async with self.db.read() as conn:
                 dealer = await dealers_q.get(conn, message.dealer_id)
                 draft = await drafts_q.load(conn, message.draft_id) if message.draft_id else None
+                # A lead the CRM has had before is sent as an update of it.
+                resend = message.kind == "adf" and await outbox_q.sent_before(conn, message)
                 # Checked again at send: an unsubscribe may have come after the claim.
                 stopped = await suppressions_q.is_suppressed(
                     conn, message.dealer_id, message.to_addr
@@ -130,7 +132,7 @@ class Worker:
                 return
             if dealer is None:
                 raise LookupError(f"dealer {message.dealer_id} is gone")
-            email = self.composer.build(message, dealer, draft)
+            email = self.composer.build(message, dealer, draft, resend=resend)
             reply = await self.transport.send(email)
         except Exception as exc:
             await self._failed(message, exc, started)

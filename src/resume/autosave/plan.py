@@ -41,6 +41,8 @@ class Save(msgspec.Struct, kw_only=True):
     records_step: bool = True
     consent: dict[str, Any] | None = None
     mail: dict[str, Any] | None = None
+    # Staff alerts and CRM leads for a high-intent moment, queued with the save (issue #4).
+    alerts: list[dict[str, Any]] = msgspec.field(default_factory=list)
 
 
 class View(msgspec.Struct, frozen=True):
@@ -206,6 +208,16 @@ def _plan(current: DraftState | None, save: Save, rows: Batch) -> DraftState:
     if save.consent:
         rows.consents.append({"draft_id": save.draft_id, "at": save.now, **save.consent})
         rows.event(save, "consent_" + save.consent["kind"])
+    for alert in save.alerts:
+        rows.mail.append(
+            {
+                "dealer_id": save.dealer_id,
+                "draft_id": save.draft_id,
+                "created_at": save.now,
+                "due_at": save.now,
+                **alert,
+            }
+        )
     if save.mail:
         rows.mail.append(
             {
@@ -227,6 +239,7 @@ def _plan(current: DraftState | None, save: Save, rows: Batch) -> DraftState:
         phone=phone,
         wants_showroom=current.wants_showroom or save.wants_showroom,
         link_sent_at=save.now if save.link_requested else current.link_sent_at,
+        resumed_at=save.now if save.resumed else current.resumed_at,
         exit_at=None if save.records_step else current.exit_at,
         values=values,
     )

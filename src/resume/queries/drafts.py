@@ -40,6 +40,7 @@ class DraftState(msgspec.Struct, frozen=True):
     exit_at: dt.datetime | None = None
     exits: int = 0
     lead_status: str = "new"
+    resumed_at: dt.datetime | None = None
 
 
 _DRAFT_COLUMNS = (
@@ -58,6 +59,7 @@ _DRAFT_COLUMNS = (
     drafts.c.exit_at,
     drafts.c.exits,
     drafts.c.lead_status,
+    drafts.c.resumed_at,
 )
 
 
@@ -101,6 +103,7 @@ def lock(conn: Connection, ids: Iterable[str], *, for_update: bool = True) -> di
             exit_at=row.exit_at,
             exits=row.exits,
             lead_status=row.lead_status,
+            resumed_at=row.resumed_at,
             values={},
         )
         for row in result

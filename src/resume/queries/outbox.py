@@ -155,6 +155,17 @@ async def retry(conn: AsyncConnection, message_id: int) -> bool:
     return result.rowcount == 1
 
 
+async def sent_before(conn: AsyncConnection, message: Message) -> bool:
+    """Whether a message of the same kind for the same draft went out before this one."""
+    query = select(outbox.c.id).where(
+        outbox.c.draft_id == message.draft_id,
+        outbox.c.kind == message.kind,
+        outbox.c.status == "sent",
+        outbox.c.id != message.id,
+    )
+    return (await conn.execute(query.limit(1))).first() is not None
+
+
 async def for_draft(conn: AsyncConnection, draft_id: str) -> list[Message]:
     result = await conn.execute(
         select(outbox).where(outbox.c.draft_id == draft_id).order_by(outbox.c.id)

@@ -16,10 +16,12 @@ from litestar.response import Redirect
 
 from resume.autosave import Save, View
 from resume.errors import BadRequest, NotFound, StepNotReached
+from resume.mail import alert_messages
+from resume.queries.drafts import DraftState
 from resume.tokens import new_draft_id
 from resume.web import later
 from resume.web.forms import parse_form
-from resume.web.page import page_for
+from resume.web.page import Page, page_for
 from resume.web.security import widget_headers
 from resume.web.services import client_ip
 from resume.widgets import Step, decide, find_step, validate
@@ -132,9 +134,10 @@ async def save_step(
             notice="Please check your answers and press the button again.",
         )
     target = move.target if move.target not in PAGES else None
+    draft_id = credential.draft_id or new_draft_id()  # "" only in pages from before ids
     consent_field = current.field(later.CONSENT)
     save = Save(
-        draft_id=credential.draft_id or new_draft_id(),  # "" only in old pages
+        draft_id=draft_id,
         dealer_id=page.dealer.id,
         widget=widget,
         version=credential.version,
@@ -149,6 +152,7 @@ async def save_step(
         resumed=credential.resumed,
         wants_showroom=move.target == "showroom",
         consent=later.new_consent(consent_field, results, state, request),
+        alerts=_alerts(page, state, draft_id, move.target, move.completes, credential.resumed),
     )
     saved = await svc.autosave.save(save)
     extra = {"check": "1"} if move.check else {}
@@ -159,6 +163,20 @@ async def save_step(
         status_code=303,
         headers=widget_headers(page.dealer.origins),
     )
+
+
+def _alerts(
+    page: Page, state: DraftState | None, draft_id: str, target: str, completes: bool, resumed: bool
+) -> list[dict[str, Any]]:
+    """The staff alert (and ADF lead) of a high-intent moment in this save, if there is one."""
+    if target == "showroom" and not (state and state.wants_showroom):
+        moment = "showroom"
+    elif completes and (resumed or (state is not None and state.resumed_at is not None)):
+        moment = "resumed_completed"
+    else:
+        return []
+    page.svc.wake_worker()
+    return alert_messages(page.svc.settings, page.dealer, draft_id, moment)
 
 
 def _no_unknown_fields(step: Step, form: dict[str, str]) -> None:
