@@ -142,3 +142,37 @@ def test_asking_for_a_link_after_unsubscribing_says_why_none_comes(
     page = shopper.fill("save", action="send", **{"from": "vehicle", "email": "pat@example.com"})
     assert "unsubscribed from Demo Motors" in unescape(page.text)
     assert len(store.rows("SELECT * FROM outbox")) == 1  # only the first, sent before
+
+
+def test_staff_can_suppress_an_address_by_hand(
+    client: Any, settings: Any, store: Store, tmp_path: Any
+) -> None:
+    import subprocess
+    import sys
+
+    from conftest import child_env
+
+    ask_for_link(client, "lee@example.com")
+    env = child_env(tmp_path, RESUME_DATABASE_URL=settings.database_url)
+
+    def resume(*args: str) -> Any:
+        return subprocess.run(
+            [sys.executable, "-m", "resume", *args],
+            env=env,
+            cwd=tmp_path,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+
+    done = resume("suppress", "Lee@Example.com", "--dealer", "demo-motors")
+    assert done.returncode == 0 and "1 queued message(s) cancelled" in done.stdout
+    [row] = store.rows("SELECT * FROM suppressions")
+    assert row["email"] == "lee@example.com" and row["reason"] == "manual"
+    assert store.one("SELECT status FROM outbox")["status"] == "suppressed"
+    for bad in (
+        ["suppress", "not-an-email", "--dealer", "demo-motors"],
+        ["suppress", "a@example.com", "--dealer", "nobody"],
+    ):
+        refused = resume(*bad)
+        assert refused.returncode == 2 and "Traceback" not in refused.stderr

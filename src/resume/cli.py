@@ -119,6 +119,11 @@ def _parser() -> argparse.ArgumentParser:
     status.add_argument("status", choices=LEAD_STATUSES)
     status.set_defaults(run=_lead_status)
 
+    suppress = sub.add_parser("suppress", help="never email an address for a dealership again")
+    suppress.add_argument("email")
+    suppress.add_argument("--dealer", required=True)
+    suppress.set_defaults(run=_suppress)
+
     outbox = sub.add_parser("outbox", help="look at and retry outgoing mail").add_subparsers(
         required=True, metavar="ACTION"
     )
@@ -309,6 +314,25 @@ def _lead_status(settings: Settings, args: argparse.Namespace) -> int:
     if stopped is None:
         raise ConfigError(f"no draft {args.draft!r}")
     print(f"resume: {args.draft} is {args.status}; {stopped} queued follow-up(s) stopped")
+    return 0
+
+
+def _suppress(settings: Settings, args: argparse.Namespace) -> int:
+    from resume.queries import dealers as dealers_q
+    from resume.queries import suppressions as suppressions_q
+
+    address = _email(args.email)
+
+    async def add(conn: Any) -> int:
+        dealer = await dealers_q.get_by_slug(conn, args.dealer)
+        if dealer is None:
+            raise ConfigError(f"no dealer {args.dealer!r}")
+        return await suppressions_q.add(conn, dealer.id, address, "manual")
+
+    cancelled = asyncio.run(_in_transaction(settings, add))
+    print(
+        f"resume: {address} suppressed for {args.dealer}; {cancelled} queued message(s) cancelled"
+    )
     return 0
 
 
