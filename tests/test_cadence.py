@@ -208,3 +208,27 @@ def test_lead_status_refuses_unknown_drafts_and_statuses(settings: Any, tmp_path
     bad = _resume(settings, tmp_path, "lead", "status", "nope", "married")
     assert bad.returncode == 2 and "invalid choice" in bad.stderr
     assert "Traceback" not in unknown.stderr + bad.stderr
+
+
+def test_unticking_the_consent_withdraws_the_follow_up(
+    client: Any, settings: Any, store: Store
+) -> None:
+    draft_id = leave(client)
+    store.execute(
+        "UPDATE field_values SET value = '' WHERE draft_id = :d AND name = 'consent_followup'",
+        d=draft_id,
+    )
+    deliver(settings, now=later(31))
+    assert followups(store, draft_id) == []
+
+
+def test_a_suppressed_address_gets_no_cadence_queued(
+    client: Any, settings: Any, store: Store
+) -> None:
+    draft_id = leave(client)
+    store.execute(
+        "INSERT INTO suppressions (dealer_id, email, reason, at) "
+        "VALUES (1, 'pat@example.com', 'manual', CURRENT_TIMESTAMP)"
+    )
+    deliver(settings, now=later(31))
+    assert followups(store, draft_id) == []

@@ -23,6 +23,10 @@ def upgrade() -> None:
         batch_op.add_column(sa.Column("exit_at", sa.DateTime(timezone=True), nullable=True))
         batch_op.add_column(sa.Column("exits", sa.Integer(), server_default="0", nullable=False))
 
+    # Drafts from before follow-up existed are not new exits: without this, the first worker
+    # pass would start a cadence for every old abandoned draft at once.
+    op.execute("UPDATE drafts SET exit_at = updated_at WHERE status <> 'completed'")
+
     # ### end Alembic commands ###
 
 

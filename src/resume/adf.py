@@ -15,6 +15,7 @@ from decimal import Decimal
 from resume.calc.payment import cents
 from resume.dealers import Dealer
 from resume.estimates import Estimate
+from resume.fields import CHECKED
 from resume.queries.drafts import DraftState
 
 SOURCE = "resume"
@@ -105,7 +106,7 @@ def _comments(draft: DraftState, moment: str, resume_url: str, quote: object) ->
 
 def _consented(draft: DraftState) -> bool:
     stored = draft.values.get("consent_followup")
-    return bool(stored and stored.valid and stored.value.strip().lower() in {"yes", "on", "1"})
+    return bool(stored and stored.valid and stored.value.strip().lower() in CHECKED)
 
 
 def _amount(value: Decimal) -> str:

@@ -11,6 +11,7 @@ passed in: tests move the clock, nothing sleeps.
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -66,11 +67,9 @@ async def detect_exits(
     db: Database, settings: Settings, widgets: dict[str, Widget], now: dt.datetime
 ) -> int:
     """Record the exits that happened by `now` and queue their touches; return how many."""
-    async with db.read() as conn:
-        candidates = await followups_q.idle_drafts(conn, now, limit=BATCH)
     found = 0
     dealers: dict[int, Dealer | None] = {}
-    for draft_id, dealer_id, updated_at in candidates:
+    async for draft_id, dealer_id, updated_at in _candidates(db, now):
         if dealer_id not in dealers:
             async with db.read() as conn:
                 dealers[dealer_id] = await dealers_q.get(conn, dealer_id)
@@ -80,6 +79,19 @@ async def detect_exits(
         async with db.write() as conn:
             found += await _record_exit(conn, settings, widgets, dealer, draft_id, now)
     return found
+
+
+async def _candidates(db: Database, now: dt.datetime) -> Any:
+    """Every idle draft, a page at a time: one dealer's longer idle time never hides the rest."""
+    after = None
+    while True:
+        async with db.read() as conn:
+            page = await followups_q.idle_drafts(conn, now, limit=BATCH, after=after)
+        for candidate in page:
+            yield candidate
+        if len(page) < BATCH:
+            return
+        after = page[-1][2]
 
 
 async def _record_exit(

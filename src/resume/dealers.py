@@ -162,6 +162,11 @@ def check_config(config: DealerConfig) -> DealerConfig:
     for name in ("accent", "accent_text", "text", "background"):
         if not _COLOUR.match(getattr(config.theme, name)):
             raise ConfigError(f"theme {name} must be a colour like #0b5cad")
+    start, end = config.sending_hours
+    if not 0 <= start < end <= 24:
+        raise ConfigError("sending hours must be two hours of the day, like 8 and 20")
+    if not config.cadence or any(not 1 <= delay <= 60 * 24 * 90 for delay in config.cadence):
+        raise ConfigError("the cadence needs delays between 1 minute and 90 days")
     if not 1 <= config.resume_link_days <= 365:
         raise ConfigError("resume links must last between 1 and 365 days")
     return config

@@ -70,7 +70,7 @@ MOMENTS = {
 
 
 def alert_messages(
-    settings: Settings, dealer: Dealer, draft_id: str, moment: str
+    settings: Settings, dealer: Dealer, draft_id: str, moment: str, *, has_contact: bool
 ) -> list[dict[str, Any]]:
     """Return the outbox rows of a high-intent moment: an alert to the lead inbox, and an ADF
     lead to the CRM when the dealer has one. Keyed so each moment is sent once per draft."""
@@ -83,7 +83,8 @@ def alert_messages(
             "dedupe_key": f"alert:{draft_id}:{moment}",
         }
     ]
-    if dealer.config.crm_email:
+    # ADF needs an email or a phone for the customer; without one the alert still goes.
+    if dealer.config.crm_email and has_contact:
         rows.append(
             {
                 "kind": "adf",

@@ -27,6 +27,7 @@ from resume.queries import drafts as drafts_q
 from resume.queries import outbox as outbox_q
 from resume.queries import suppressions as suppressions_q
 from resume.queries.drafts import DraftState
+from resume.queries.followups import still_consents
 from resume.queries.outbox import Message
 from resume.resources import data_dir
 from resume.settings import Settings
@@ -94,10 +95,13 @@ class Worker:
     ) -> int:
         """Find new exits now and then, claim one batch and deliver it; return how many
         messages were handled. `now` is for tests that move the clock."""
+        given = now
         now = now or dt.datetime.now(dt.UTC)
         if self._last_exit_check is None or now - self._last_exit_check >= EXIT_CHECK:
             self._last_exit_check = now
             await detect_exits(self.db, self.composer.settings, self.composer.widgets, now)
+            if given is None:
+                now = dt.datetime.now(dt.UTC)  # the lease starts when the claim is made
         async with self.db.write() as conn:
             messages = await outbox_q.claim(
                 conn, owner=self.owner, now=now, lease=LEASE, limit=BATCH
@@ -170,6 +174,8 @@ def _stopped(message: Message, draft: DraftState | None) -> str:
         return ""
     if draft is None or draft.status == "completed" or draft.lead_status != "new":
         return "stopped"
+    if not still_consents(draft):
+        return "stopped"  # the box was unticked since the exit
     if draft.exit_at is None or draft.exits != message.context.get("exit"):
         return "stopped"  # the shopper came back after this exit
     return ""

@@ -5,16 +5,17 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import and_, exists, insert, select, update
+from sqlalchemy import and_, exists, func, insert, select, true, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from resume.fields import CHECKED
 from resume.queries.drafts import DraftState, load
-from resume.tables import consents, drafts, events, outbox
+from resume.tables import consents, drafts, events, outbox, suppressions
 
 
 async def idle_drafts(
-    conn: AsyncConnection, now: dt.datetime, *, limit: int
+    conn: AsyncConnection, now: dt.datetime, *, limit: int, after: dt.datetime | None = None
 ) -> list[tuple[str, int, dt.datetime]]:
     """Drafts that may have exited: contact and consent, open, no exit since the last save.
 
@@ -22,6 +23,12 @@ async def idle_drafts(
     """
     consented = exists().where(
         and_(consents.c.draft_id == drafts.c.id, consents.c.kind == "followup")
+    )
+    suppressed = exists().where(
+        and_(
+            suppressions.c.dealer_id == drafts.c.dealer_id,
+            suppressions.c.email == func.lower(drafts.c.email),
+        )
     )
     query = (
         select(drafts.c.id, drafts.c.dealer_id, drafts.c.updated_at)
@@ -32,6 +39,8 @@ async def idle_drafts(
             drafts.c.lead_status == "new",
             drafts.c.updated_at < now - dt.timedelta(minutes=1),
             consented,
+            ~suppressed,
+            drafts.c.updated_at > after if after is not None else true(),
         )
         .order_by(drafts.c.updated_at)
         .limit(limit)
@@ -47,9 +56,16 @@ async def load_idle(conn: AsyncConnection, draft_id: str) -> DraftState | None:
         or draft.status == "completed"
         or draft.exit_at is not None
         or draft.lead_status != "new"
+        or not still_consents(draft)
     ):
         return None
     return draft
+
+
+def still_consents(draft: DraftState) -> bool:
+    """Whether the follow-up box is still ticked (an untick withdraws it, design rule 7)."""
+    stored = draft.values.get("consent_followup")
+    return bool(stored and stored.valid and stored.value.strip().lower() in CHECKED)
 
 
 async def last_activity(conn: AsyncConnection, draft_id: str) -> tuple[str, str | None]:

@@ -130,7 +130,12 @@ async def mark_failed(
         values["status"] = "dead"
     else:
         values["due_at"] = retry_at
-    await conn.execute(update(outbox).where(outbox.c.id == message_id).values(**values))
+    # A message stopped or suppressed meanwhile keeps that status.
+    await conn.execute(
+        update(outbox)
+        .where(outbox.c.id == message_id, outbox.c.status == "pending")
+        .values(**values)
+    )
 
 
 async def get(conn: AsyncConnection, message_id: int) -> Message | None:

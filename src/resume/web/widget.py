@@ -176,7 +176,8 @@ def _alerts(
     else:
         return []
     page.svc.wake_worker()
-    return alert_messages(page.svc.settings, page.dealer, draft_id, moment)
+    has_contact = state is not None and bool(state.email or state.phone)
+    return alert_messages(page.svc.settings, page.dealer, draft_id, moment, has_contact=has_contact)
 
 
 def _no_unknown_fields(step: Step, form: dict[str, str]) -> None:
