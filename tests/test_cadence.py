@@ -232,3 +232,19 @@ def test_a_suppressed_address_gets_no_cadence_queued(
     )
     deliver(settings, now=later(31))
     assert followups(store, draft_id) == []
+
+
+def test_a_retried_touch_still_waits_for_sending_hours(
+    client: Any, settings: Any, store: Store
+) -> None:
+    from conftest import free_port
+
+    draft_id = leave(client)
+    deliver(settings, now=later(31))
+    first = followups(store, draft_id)[0]
+    due = dt.datetime.fromisoformat(str(first["due_at"])).replace(tzinfo=dt.UTC)
+    deliver(settings, f"smtp://127.0.0.1:{free_port()}", now=due + dt.timedelta(seconds=1))
+    retried = store.one("SELECT * FROM outbox WHERE id = :i", i=first["id"])
+    assert retried["status"] == "pending" and retried["attempts"] == 1
+    retry_at = dt.datetime.fromisoformat(str(retried["due_at"])).replace(tzinfo=dt.UTC)
+    assert 8 <= retry_at.astimezone(CHICAGO).hour < 20

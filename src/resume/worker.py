@@ -18,8 +18,9 @@ import time
 
 import aiosmtplib
 
-from resume.cadence import detect_exits
+from resume.cadence import detect_exits, within_hours
 from resume.db import Database
+from resume.dealers import Dealer
 from resume.errors import NotFound
 from resume.mail import Composer, Transport, transport_for
 from resume.queries import dealers as dealers_q
@@ -113,11 +114,12 @@ class Worker:
                 async with self.db.write() as conn:
                     await outbox_q.release(conn, [m.id for m in messages[index:]])
                 return index
-            await self._deliver(message)
+            await self._deliver(message, now)
         return len(messages)
 
-    async def _deliver(self, message: Message) -> None:
+    async def _deliver(self, message: Message, now: dt.datetime) -> None:
         started = time.perf_counter()
+        dealer = None
         try:
             async with self.db.read() as conn:
                 dealer = await dealers_q.get(conn, message.dealer_id)
@@ -139,7 +141,7 @@ class Worker:
             email = self.composer.build(message, dealer, draft, resend=resend)
             reply = await self.transport.send(email)
         except Exception as exc:
-            await self._failed(message, exc, started)
+            await self._failed(message, exc, started, dealer, now)
             return
         async with self.db.write() as conn:
             await outbox_q.mark_sent(
@@ -147,7 +149,14 @@ class Worker:
             )
         _log(message, "sent", started)
 
-    async def _failed(self, message: Message, exc: Exception, started: float) -> None:
+    async def _failed(
+        self,
+        message: Message,
+        exc: Exception,
+        started: float,
+        dealer: Dealer | None,
+        now: dt.datetime,
+    ) -> None:
         # A 5xx reply, or a message that cannot be built (its draft or dealer is gone), will
         # not get better by waiting.
         permanent = (
@@ -156,7 +165,10 @@ class Worker:
             or _refused_for_good(exc)
         )
         last = permanent or message.attempts >= MAX_ATTEMPTS
-        retry_at = None if last else dt.datetime.now(dt.UTC) + backoff(message.attempts)
+        retry_at = None if last else now + backoff(message.attempts)
+        if retry_at is not None and message.kind == "followup" and dealer is not None:
+            # A retried touch still waits for the dealer's sending hours.
+            retry_at = within_hours(retry_at, dealer.config.sending_hours, dealer.timezone)
         error = f"{type(exc).__name__}: {exc}"
         async with self.db.write() as conn:
             await outbox_q.mark_failed(conn, message.id, error=error, retry_at=retry_at)
