@@ -68,6 +68,22 @@ def child_env(tmp_path: Path, **settings: str) -> dict[str, str]:
     return env
 
 
+def resume_cli(settings: Settings, cwd: Path, *args: str) -> Any:
+    """Run the `resume` command on the test's database, as an operator would."""
+    import subprocess
+    import sys
+
+    env = child_env(cwd, RESUME_DATABASE_URL=settings.database_url)
+    return subprocess.run(
+        [sys.executable, "-m", "resume", *args],
+        env=env,
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+
 def seed_demo(env: dict[str, str], cwd: Path) -> None:
     """Run `resume demo` as an operator would: migrate and seed Demo Motors."""
     import subprocess

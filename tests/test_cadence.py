@@ -172,20 +172,9 @@ def test_completing_or_unsubscribing_stops_the_cadence(
 
 
 def _resume(settings: Any, tmp_path: Any, *args: str) -> Any:
-    import subprocess
-    import sys
+    from conftest import resume_cli
 
-    from conftest import child_env
-
-    env = child_env(tmp_path, RESUME_DATABASE_URL=settings.database_url)
-    return subprocess.run(
-        [sys.executable, "-m", "resume", *args],
-        env=env,
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    return resume_cli(settings, tmp_path, *args)
 
 
 def test_staff_marking_the_lead_contacted_stops_the_cadence(

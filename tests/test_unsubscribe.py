@@ -147,23 +147,12 @@ def test_asking_for_a_link_after_unsubscribing_says_why_none_comes(
 def test_staff_can_suppress_an_address_by_hand(
     client: Any, settings: Any, store: Store, tmp_path: Any
 ) -> None:
-    import subprocess
-    import sys
-
-    from conftest import child_env
+    from conftest import resume_cli
 
     ask_for_link(client, "lee@example.com")
-    env = child_env(tmp_path, RESUME_DATABASE_URL=settings.database_url)
 
     def resume(*args: str) -> Any:
-        return subprocess.run(
-            [sys.executable, "-m", "resume", *args],
-            env=env,
-            cwd=tmp_path,
-            capture_output=True,
-            text=True,
-            timeout=60,
-        )
+        return resume_cli(settings, tmp_path, *args)
 
     done = resume("suppress", "Lee@Example.com", "--dealer", "demo-motors")
     assert done.returncode == 0 and "1 queued message(s) cancelled" in done.stdout

@@ -173,24 +173,13 @@ def test_the_mail_page_is_only_for_this_machine(client: Any) -> None:
 def test_a_dead_message_can_be_retried_from_the_command_line(
     shopper: Shopper, settings: Any, store: Store, mailbox: Mailbox, tmp_path: Any
 ) -> None:
-    import subprocess
-    import sys
-
-    from conftest import child_env
+    from conftest import resume_cli
 
     queue_link(shopper)
     store.execute("UPDATE outbox SET status = 'dead', last_error = 'earlier failure'")
-    env = child_env(tmp_path, RESUME_DATABASE_URL=settings.database_url)
 
     def resume(*args: str) -> Any:
-        return subprocess.run(
-            [sys.executable, "-m", "resume", *args],
-            env=env,
-            cwd=tmp_path,
-            capture_output=True,
-            text=True,
-            timeout=60,
-        )
+        return resume_cli(settings, tmp_path, *args)
 
     listed = resume("outbox", "list", "--status", "dead")
     assert listed.returncode == 0 and "earlier failure" in listed.stdout
