@@ -21,6 +21,7 @@ import os
 import resource
 import sys
 import time
+from typing import Any
 
 HOST = "127.0.0.1"  # the only address this tool ever talks to
 FIRST_PAGE = "/embed/demo-motors/payment"
@@ -241,10 +242,12 @@ def cpu_seconds(pid: int | None) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-async def main(args: argparse.Namespace) -> dict[str, object]:
-    stats = Stats()
+async def measure(args: argparse.Namespace, stats: Stats, run_shopper: Any) -> dict[str, object]:
+    """Run `args.connections` shoppers through warm-up and the window; return the figures."""
     clock = Clock(args.warmup, args.duration)
-    tasks = [asyncio.create_task(shopper(i, args, clock, stats)) for i in range(args.connections)]
+    tasks = [
+        asyncio.create_task(run_shopper(i, args, clock, stats)) for i in range(args.connections)
+    ]
     await asyncio.sleep(max(0.0, clock.window_start - time.perf_counter()))
     cpu0, server0 = cpu_seconds(None), cpu_seconds(args.server_pid) if args.server_pid else 0.0
     cores0 = core_ticks()
@@ -264,7 +267,6 @@ async def main(args: argparse.Namespace) -> dict[str, object]:
         return lat[min(len(lat) - 1, int(round(p * (len(lat) - 1))))] * 1000 if lat else 0.0
 
     return {
-        "mode": args.mode,
         "connections": args.connections,
         "duration": args.duration,
         "steps": len(lat),
@@ -280,12 +282,17 @@ async def main(args: argparse.Namespace) -> dict[str, object]:
         "drafts_started": stats.drafts_started,
         "statuses": stats.statuses,
         "errors": stats.errors,
-        "page_bytes": stats.page_bytes,
         "loadgen_cpu": (cpu1 - cpu0) / wall,
         "server_cpu": (server1 - server0) / wall if args.server_pid else None,
         # Busy share of each core from anyone: other work on the machine shows up here.
         "core_busy": cores,
     }
+
+
+async def main(args: argparse.Namespace) -> dict[str, object]:
+    stats = Stats()
+    figures = await measure(args, stats, shopper)
+    return {"mode": args.mode, **figures, "page_bytes": stats.page_bytes}
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:

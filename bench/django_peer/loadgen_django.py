@@ -36,16 +36,13 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from loadgen import (  # noqa: E402  (bench/loadgen.py)
-    GRACE_SECONDS,
     HOST,
     MAX_STEPS_PER_SHOPPER,
     MODELS,
     Clock,
     Connection,
     Stats,
-    core_busy,
-    core_ticks,
-    cpu_seconds,
+    measure,
 )
 
 CSRF = re.compile(rb'name="csrfmiddlewaretoken" value="([^"]+)"')
@@ -209,48 +206,9 @@ async def shopper(index: int, args: argparse.Namespace, clock: Clock, stats: Sta
 async def main(args: argparse.Namespace) -> dict[str, object]:
     stats = Stats()
     stats.backs_in_window = 0  # type: ignore[attr-defined]
-    clock = Clock(args.warmup, args.duration)
-    tasks = [asyncio.create_task(shopper(i, args, clock, stats)) for i in range(args.connections)]
-    await asyncio.sleep(max(0.0, clock.window_start - time.perf_counter()))
-    cpu0, server0 = cpu_seconds(None), cpu_seconds(args.server_pid) if args.server_pid else 0.0
-    cores0 = core_ticks()
-    wall0 = time.perf_counter()
-    await asyncio.sleep(max(0.0, clock.window_end - time.perf_counter()))
-    wall = time.perf_counter() - wall0
-    cpu1, server1 = cpu_seconds(None), cpu_seconds(args.server_pid) if args.server_pid else 0.0
-    cores = core_busy(cores0, core_ticks())
-    done, pending = await asyncio.wait(tasks, timeout=GRACE_SECONDS)
-    for task in pending:
-        task.cancel()
-    if pending:
-        await asyncio.wait(pending, timeout=5)
-    lat = sorted(stats.latencies)
-
-    def pct(p: float) -> float:
-        return lat[min(len(lat) - 1, int(round(p * (len(lat) - 1))))] * 1000 if lat else 0.0
-
-    return {
-        "mode": f"django-{args.view}-{args.loop}",
-        "connections": args.connections,
-        "duration": args.duration,
-        "steps": len(lat),
-        "steps_per_s": len(lat) / args.duration,
-        "backs_per_s": stats.backs_in_window / args.duration,  # type: ignore[attr-defined]
-        "requests_per_s": stats.requests_in_window / args.duration,
-        "p50_ms": pct(0.50),
-        "p90_ms": pct(0.90),
-        "p99_ms": pct(0.99),
-        "max_ms": lat[-1] * 1000 if lat else 0.0,
-        "posts_sent": stats.posts_sent,
-        "posts_acked": stats.posts_acked,
-        "unfinished_shoppers": len(pending),
-        "drafts_started": stats.drafts_started,
-        "statuses": stats.statuses,
-        "errors": stats.errors,
-        "loadgen_cpu": (cpu1 - cpu0) / wall,
-        "server_cpu": (server1 - server0) / wall if args.server_pid else None,
-        "core_busy": cores,
-    }
+    figures = await measure(args, stats, shopper)
+    backs = stats.backs_in_window / args.duration  # type: ignore[attr-defined]
+    return {"mode": f"django-{args.view}-{args.loop}", **figures, "backs_per_s": backs}
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:

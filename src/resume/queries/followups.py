@@ -10,6 +10,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from resume.fields import CHECKED
+from resume.queries import outbox as outbox_q
 from resume.queries.drafts import DraftState, load
 from resume.tables import consents, drafts, events, outbox, suppressions
 
@@ -144,14 +145,8 @@ async def set_lead_status(conn: AsyncConnection, draft_id: str, status: str) -> 
         return None
     if status == "new":
         return 0
-    stopped = await conn.execute(
-        update(outbox)
-        .where(
-            outbox.c.draft_id == draft_id, outbox.c.kind == "followup", outbox.c.status == "pending"
-        )
-        .values(status="stopped", leased_until=None)
-    )
-    return int(stopped.rowcount or 0)
+    # The same stop as a shopper's return: the queued touches end at once.
+    return await conn.run_sync(outbox_q.stop_followups, [draft_id])
 
 
 async def enqueue_touches(conn: AsyncConnection, rows: list[dict[str, Any]]) -> None:

@@ -56,18 +56,20 @@ def enqueue(conn: Connection, rows: list[dict[str, Any]]) -> None:
     conn.execute(stmt, rows)
 
 
-def stop_followups(conn: Connection, draft_ids: list[str]) -> None:
-    """Stop the follow-ups still queued for these drafts (the shopper came back)."""
-    if draft_ids:
-        conn.execute(
-            update(outbox)
-            .where(
-                outbox.c.draft_id.in_(draft_ids),
-                outbox.c.kind == "followup",
-                outbox.c.status == "pending",
-            )
-            .values(status="stopped", leased_until=None)
+def stop_followups(conn: Connection, draft_ids: list[str]) -> int:
+    """Stop the follow-ups still queued for these drafts; return how many were stopped."""
+    if not draft_ids:
+        return 0
+    stopped = conn.execute(
+        update(outbox)
+        .where(
+            outbox.c.draft_id.in_(draft_ids),
+            outbox.c.kind == "followup",
+            outbox.c.status == "pending",
         )
+        .values(status="stopped", leased_until=None)
+    )
+    return int(stopped.rowcount or 0)
 
 
 async def claim(
