@@ -25,7 +25,7 @@ from resume.templating import environment
 from resume.tokens import ResumeLink, Signer, UnsubscribeLink
 from resume.widgets import Followup, Widget
 
-SMTP_TIMEOUT = 20  # seconds per SMTP command; worker.BATCH times this stays under its lease
+SMTP_TIMEOUT = 20  # seconds per SMTP command; the worker also bounds each whole message
 
 # Emails are written for the step the shopper left on; each kind has a .txt and an .html.
 KINDS = {
@@ -239,7 +239,11 @@ class SMTPTransport:
             await self._client.connect()
         try:
             _, reply = await self._client.send_message(email)
-        except (aiosmtplib.SMTPServerDisconnected, aiosmtplib.SMTPConnectError):
+        except aiosmtplib.SMTPResponseException:
+            raise  # a refusal leaves the session usable for the next message
+        except BaseException:
+            # Disconnected, timed out or cancelled mid-command: the session's state is unknown.
+            self._client.close()
             self._client = None
             raise
         # aiosmtplib returns the text of the final reply; success after DATA is always 250.

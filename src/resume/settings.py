@@ -86,6 +86,13 @@ def _positive_int(value: str) -> int:
     return number
 
 
+def _lease_seconds(value: str) -> int:
+    number = int(value)
+    if not 6 <= number <= 3600:
+        raise ValueError("must be between 6 and 3600 seconds")
+    return number
+
+
 def _synchronous(value: str) -> str:
     value = value.upper()
     if value not in {"OFF", "NORMAL", "FULL", "EXTRA"}:
@@ -206,6 +213,14 @@ SPECS: tuple[Spec, ...] = (
         "1.0",
         "How often the outbox worker looks for due messages when idle.",
     ),
+    Spec(
+        "RESUME_WORKER_LEASE_SECONDS",
+        "worker_lease_seconds",
+        _lease_seconds,
+        "120",
+        "How long a worker holds the messages it claimed. A worker that dies leaves them to "
+        "be claimed again after this; each message of a batch gets a share of it to be sent.",
+    ),
     Spec("RESUME_LOG_LEVEL", "log_level", _log_level, "INFO", "Python logging level."),
 )
 
@@ -224,6 +239,7 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     rate_limit_draft: int = 60
     form_token_hours: int = 72
     worker_poll_seconds: float = 1.0
+    worker_lease_seconds: int = 120
     log_level: str = "INFO"
 
     def __repr__(self) -> str:

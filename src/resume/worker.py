@@ -37,10 +37,10 @@ from resume.widgets import load_widgets
 
 log = logging.getLogger("resume.worker")
 
-LEASE = dt.timedelta(minutes=2)
 EXIT_CHECK = dt.timedelta(seconds=30)  # how often a worker looks for shoppers who left
-# A claimed batch must be sent well within its lease, even if every message hits the SMTP
-# timeout; otherwise another worker could claim and send it again.
+# A claimed batch must be sent well within its lease, even if every message is slow; otherwise
+# another worker could claim and send it again. Each message gets 1/(BATCH + 1) of the lease,
+# and a message that cannot start with a full share left goes back to the queue.
 BATCH = 5
 MAX_ATTEMPTS = 8
 BACKOFF_BASE = 30.0  # seconds; doubles per attempt
@@ -55,12 +55,21 @@ def backoff(attempt: int) -> dt.timedelta:
 
 class Worker:
     def __init__(
-        self, db: Database, composer: Composer, transport: Transport, *, poll_seconds: float = 1.0
+        self,
+        db: Database,
+        composer: Composer,
+        transport: Transport,
+        *,
+        poll_seconds: float = 1.0,
+        lease_seconds: float = 120.0,
     ) -> None:
         self.db = db
         self.composer = composer
         self.transport = transport
         self.poll_seconds = poll_seconds
+        self.lease = dt.timedelta(seconds=lease_seconds)
+        # The most one message may take, connecting and every SMTP command included.
+        self.send_budget = lease_seconds / (BATCH + 1)
         self.owner = f"{socket.gethostname()}:{os.getpid()}:{id(self):x}"
         self.wake = asyncio.Event()
         self._last_exit_check: dt.datetime | None = None
@@ -105,12 +114,16 @@ class Worker:
                 now = dt.datetime.now(dt.UTC)  # the lease starts when the claim is made
         async with self.db.write() as conn:
             messages = await outbox_q.claim(
-                conn, owner=self.owner, now=now, lease=LEASE, limit=BATCH
+                conn, owner=self.owner, now=now, lease=self.lease, limit=BATCH
             )
+        claimed = time.monotonic()
+        lease = self.lease.total_seconds()
         for index, message in enumerate(messages):
-            if stop is not None and stop.is_set():
-                # SIGTERM: the message in flight was finished; the rest go back at once
-                # instead of waiting for their lease to run out.
+            stopping = stop is not None and stop.is_set()
+            late = time.monotonic() - claimed > lease - 1.5 * self.send_budget
+            if stopping or late:
+                # SIGTERM, or a slow server ate the lease: the message in flight was finished;
+                # the rest go back at once, before another worker could claim them.
                 async with self.db.write() as conn:
                     await outbox_q.release(conn, [m.id for m in messages[index:]])
                 return index
@@ -139,7 +152,8 @@ class Worker:
             if dealer is None:
                 raise LookupError(f"dealer {message.dealer_id} is gone")
             email = self.composer.build(message, dealer, draft, resend=resend)
-            reply = await self.transport.send(email)
+            async with asyncio.timeout(self.send_budget):
+                reply = await self.transport.send(email)
         except Exception as exc:
             await self._failed(message, exc, started, dealer, now)
             return
@@ -223,7 +237,11 @@ async def run_worker(
         settings, Signer(settings.secret_keys), load_widgets(data_dir() / "widgets")
     )
     worker = Worker(
-        db, composer, transport_for(settings), poll_seconds=settings.worker_poll_seconds
+        db,
+        composer,
+        transport_for(settings),
+        poll_seconds=settings.worker_poll_seconds,
+        lease_seconds=settings.worker_lease_seconds,
     )
     stop = stop or asyncio.Event()
     if install_signals:

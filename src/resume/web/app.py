@@ -35,6 +35,7 @@ def create_app(settings: Settings, *, run_worker: bool = False) -> Litestar:
                 svc.composer,
                 transport_for(settings),
                 poll_seconds=settings.worker_poll_seconds,
+                lease_seconds=settings.worker_lease_seconds,
             )
             svc.worker_wake = worker.wake
             task = asyncio.create_task(worker.run(stop), name="resume-worker")
