@@ -33,6 +33,9 @@ from resume.web.app import create_app
 
 PG_HOST = os.environ.get("RESUME_TEST_PG", "postgresql+asyncpg://postgres@127.0.0.1:5432")
 SECRET_KEYS = ("test-signing-key-0123456789",)
+# Fernet keys for the sealed fields; the rotation test brings a second one.
+DATA_KEYS = ("C6tsAFVzcptJlEun0d7cTJHyOhFKkk6gR3rk7rSJS2c=",)
+NEWER_DATA_KEY = "77FSDWnJVaXI-MmUR5kxliTYYhK_8L4_Dm0mrtF-bpQ="
 BACKENDS = ["sqlite", "postgresql"]
 if os.environ.get("RESUME_TEST_SKIP_POSTGRES") == "1" and not os.environ.get("CI"):
     BACKENDS = ["sqlite"]
@@ -58,6 +61,7 @@ def child_env(tmp_path: Path, **settings: str) -> dict[str, str]:
         )
     env.update(
         RESUME_SECRET_KEYS=SECRET_KEYS[0],
+        RESUME_DATA_KEYS=DATA_KEYS[0],
         RESUME_MIN_FORM_SECONDS="0",
         RESUME_RATE_LIMIT_IP="100000000",
         RESUME_RATE_LIMIT_DRAFT="100000000",
@@ -104,6 +108,7 @@ def make_settings(database_url: str, tmp_path: Path, **overrides: Any) -> Settin
     values: dict[str, Any] = {
         "database_url": database_url,
         "secret_keys": SECRET_KEYS,
+        "data_keys": DATA_KEYS,
         "mail_dir": str(tmp_path / "mail"),
         # Tests type faster than people; the bot test turns this back on.
         "min_form_seconds": 0.0,
@@ -399,6 +404,7 @@ def deliver(settings: Settings, smtp_url: str = "", now: Any = None) -> int:
     from resume.resources import data_dir
     from resume.tokens import Signer
     from resume.widgets import load_widgets
+    from resume.crypto import install
     from resume.worker import Worker
 
     if smtp_url:
@@ -406,6 +412,7 @@ def deliver(settings: Settings, smtp_url: str = "", now: Any = None) -> int:
 
     async def drain() -> int:
         db = Database(settings)
+        install(settings.data_keys)
         composer = Composer(
             settings, Signer(settings.secret_keys), load_widgets(data_dir() / "widgets")
         )

@@ -72,6 +72,16 @@ def _parser() -> argparse.ArgumentParser:
     sub.add_parser("worker", help="run an outbox worker alone").set_defaults(run=_worker)
     sub.add_parser("migrate", help="apply database migrations").set_defaults(run=_migrate)
 
+    keys = sub.add_parser("keys", help="the keys that encrypt personal data").add_subparsers(
+        required=True, metavar="ACTION"
+    )
+    keys.add_parser("new", help="print a fresh key for RESUME_DATA_KEYS").set_defaults(
+        run=_keys_new
+    )
+    keys.add_parser(
+        "rotate", help="re-encrypt everything with the newest key in RESUME_DATA_KEYS"
+    ).set_defaults(run=_keys_rotate)
+
     dealer = sub.add_parser("dealer", help="manage dealerships").add_subparsers(
         required=True, metavar="ACTION"
     )
@@ -158,6 +168,8 @@ def _serve(settings: Settings, args: argparse.Namespace) -> int:
         from resume.migrations import migrate
 
         migrate(settings)
+    # A wrong data key stops here with a message, before anything is served.
+    asyncio.run(_check_keys(settings))
     app = create_app(settings, run_worker=not args.no_worker)
     print(
         f"resume: serving on http://{args.host}:{args.port} (public URL {settings.base_url})",
@@ -170,7 +182,49 @@ def _serve(settings: Settings, args: argparse.Namespace) -> int:
 def _worker(settings: Settings, args: argparse.Namespace) -> int:
     from resume.worker import run_worker
 
+    asyncio.run(_check_keys(settings))
     asyncio.run(run_worker(settings, install_signals=True))
+    return 0
+
+
+async def _check_keys(settings: Settings) -> None:
+    from resume.crypto import prepare
+    from resume.db import Database
+
+    db = Database(settings)
+    try:
+        await prepare(db, settings.data_keys)
+    finally:
+        await db.dispose()
+
+
+def _keys_new(settings: Settings, args: argparse.Namespace) -> int:
+    from resume.crypto import new_key
+
+    print(new_key())
+    return 0
+
+
+def _keys_rotate(settings: Settings, args: argparse.Namespace) -> int:
+    from resume.crypto import prepare, rotate
+    from resume.db import Database
+
+    def progress(done: int, total: int) -> None:
+        print(f"re-sealed {done} of {total} values", flush=True)
+
+    async def work() -> int:
+        db = Database(settings)
+        try:
+            ring = await prepare(db, settings.data_keys)
+            return await rotate(db, ring, progress)
+        finally:
+            await db.dispose()
+
+    done = asyncio.run(work())
+    print(
+        f"resume: {done} values are sealed with the newest key. Older keys can now be "
+        "removed from RESUME_DATA_KEYS."
+    )
     return 0
 
 

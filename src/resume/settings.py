@@ -20,6 +20,7 @@ from resume.errors import ConfigError
 log = logging.getLogger("resume.settings")
 
 SECRET_FILE = ".resume-secret-key"
+DATA_KEY_FILE = ".resume-data-key"
 
 
 def _keys(value: str) -> tuple[str, ...]:
@@ -29,6 +30,12 @@ def _keys(value: str) -> tuple[str, ...]:
     if any(len(k) < 16 for k in keys):
         raise ValueError("every key must be at least 16 characters")
     return keys
+
+
+def _data_keys(value: str) -> tuple[str, ...]:
+    from resume.crypto import parse_keys
+
+    return parse_keys(value)
 
 
 def _database_url(value: str) -> str:
@@ -133,6 +140,15 @@ SPECS: tuple[Spec, ...] = (
         f"development key is generated once into ./{SECRET_FILE} and a warning is logged.",
     ),
     Spec(
+        "RESUME_DATA_KEYS",
+        "data_keys",
+        _data_keys,
+        None,
+        "Comma-separated keys that encrypt sensitive fields at rest, newest last (make one "
+        "with `resume keys new`). Unset: a development key is generated once into "
+        f"./{DATA_KEY_FILE} and a warning is logged.",
+    ),
+    Spec(
         "RESUME_BASE_URL",
         "base_url",
         _url,
@@ -228,6 +244,7 @@ SPECS: tuple[Spec, ...] = (
 class Settings(msgspec.Struct, frozen=True, kw_only=True):
     database_url: str = "sqlite+aiosqlite:///resume.db"
     secret_keys: tuple[str, ...] = ()
+    data_keys: tuple[str, ...] = ()
     base_url: str = "http://127.0.0.1:8000"
     smtp_url: str = ""
     mail_from: str = "resume@localhost"
@@ -265,19 +282,25 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
                 shown = "***" if "KEY" in spec.env else repr(raw)
                 raise ConfigError(f"{spec.env}={shown} is not valid: {exc}") from None
         if "secret_keys" not in values:
-            values["secret_keys"] = (_development_key(),)
+            values["secret_keys"] = (
+                _development_key(SECRET_FILE, "RESUME_SECRET_KEYS", lambda: secrets.token_urlsafe(32)),
+            )
+        if "data_keys" not in values:
+            from resume.crypto import new_key
+
+            values["data_keys"] = (_development_key(DATA_KEY_FILE, "RESUME_DATA_KEYS", new_key),)
         return cls(**values)
 
 
-def _development_key() -> str:
-    path = Path(SECRET_FILE)
+def _development_key(name: str, variable: str, make: Callable[[], str]) -> str:
+    path = Path(name)
     if path.exists():
         key = path.read_text().strip()
     else:
-        key = secrets.token_urlsafe(32)
+        key = make()
         path.write_text(key + "\n")
         path.chmod(0o600)
-    log.warning("RESUME_SECRET_KEYS is unset: using the development key in %s", path.resolve())
+    log.warning("%s is unset: using the development key in %s", variable, path.resolve())
     return key
 
 

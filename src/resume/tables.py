@@ -104,6 +104,9 @@ drafts = Table(
     # The sales team's view of the lead: new, contacted, appointment, sold, lost. Anything past
     # "new" stops the automatic follow-up (issue #4).
     Column("lead_status", String(16), nullable=False, server_default="new"),
+    # The draft this one was started from (a trade-in carried into the payment widget): the
+    # same shopper, so the two are one lead.
+    Column("origin_id", ForeignKey("drafts.id", ondelete="SET NULL"), nullable=True),
     Index("ix_drafts_dealer_updated", "dealer_id", "updated_at"),
 )
 
@@ -113,8 +116,10 @@ field_values = Table(
     Column("draft_id", ForeignKey("drafts.id", ondelete="CASCADE"), primary_key=True),
     Column("name", String(64), primary_key=True),
     Column("step", String(64), nullable=False),
-    # Exactly what the shopper typed, valid or not (design rule 3).
+    # Exactly what the shopper typed, valid or not (design rule 3); for a field the widget
+    # marks sensitive, that text sealed under RESUME_DATA_KEYS (resume.crypto).
     Column("value", Text, nullable=False),
+    Column("sealed", Boolean, nullable=False, server_default=false()),
     Column("valid", Boolean, nullable=False),
     Column("error", Text, nullable=True),
     Column("changed_at", Timestamp(), nullable=False),
@@ -149,6 +154,31 @@ consents = Table(
     Column("ip", String(64), nullable=False),
     Column("user_agent", Text, nullable=False),
     Index("ix_consents_draft", "draft_id"),
+)
+
+prequals = Table(
+    "prequals",
+    metadata,
+    # One per draft, ever (issue #3): the row is claimed before the provider is asked.
+    Column("draft_id", ForeignKey("drafts.id", ondelete="CASCADE"), primary_key=True),
+    Column("dealer_id", ForeignKey("dealers.id"), nullable=False),
+    # The "I agree" under the written-instructions notice that allowed it.
+    Column("consent_id", ForeignKey("consents.id"), nullable=False),
+    Column("provider", String(32), nullable=False),
+    # running, done or failed.
+    Column("status", String(16), nullable=False),
+    # The provider's answer as JSON, sealed: it is derived from income and debts.
+    Column("result", Text, nullable=True),
+    Column("created_at", Timestamp(), nullable=False),
+    Column("finished_at", Timestamp(), nullable=True),
+)
+
+meta = Table(
+    "meta",
+    metadata,
+    # Facts about this installation, e.g. the sealed value that checks the data keys.
+    Column("name", String(64), primary_key=True),
+    Column("value", Text, nullable=False),
 )
 
 suppressions = Table(

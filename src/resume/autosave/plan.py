@@ -11,6 +11,7 @@ from typing import Any
 import msgspec
 from sqlalchemy import Connection
 
+from resume.crypto import keyring
 from resume.errors import NotFound, ResumeError, Revoked, StepNotReached
 from resume.fields import Cleaned
 from resume.queries import drafts as drafts_q
@@ -31,6 +32,8 @@ class Save(msgspec.Struct, kw_only=True):
     step_index: int
     values: dict[str, Cleaned]
     now: dt.datetime
+    # Fields the widget marks sensitive: stored sealed (resume.crypto).
+    sealed: frozenset[str] = frozenset()
     move_step: str | None = None
     move_index: int = 0
     completes: bool = False
@@ -179,12 +182,14 @@ def _plan(current: DraftState | None, save: Save, rows: Batch) -> DraftState:
         values[name] = stored
         if stored == old:
             continue  # already stored exactly so; its changed_at stays
+        sealed = name in save.sealed
         rows.values.append(
             {
                 "draft_id": save.draft_id,
                 "name": name,
                 "step": save.step,
-                "value": cleaned.raw,
+                "value": keyring().seal(cleaned.raw) if sealed else cleaned.raw,
+                "sealed": sealed,
                 "valid": cleaned.valid,
                 "error": cleaned.error,
                 "changed_at": save.now,

@@ -11,6 +11,7 @@ from sqlalchemy import Connection, bindparam, case, func, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from resume.crypto import keyring
 from resume.tables import consents, drafts, events, field_values
 
 
@@ -121,12 +122,14 @@ def load_values(conn: Connection, ids: Sequence[str]) -> dict[str, dict[str, Sto
             field_values.c.valid,
             field_values.c.error,
             field_values.c.step,
+            field_values.c.sealed,
         ).where(field_values.c.draft_id.in_(list(ids)))
     )
     found: dict[str, dict[str, Stored]] = {}
     for row in result:
+        value = keyring().open(row.value) if row.sealed else row.value
         found.setdefault(row.draft_id, {})[row.name] = Stored(
-            row.value, bool(row.valid), row.error, row.step
+            value, bool(row.valid), row.error, row.step
         )
     return found
 
@@ -137,7 +140,8 @@ def insert_drafts(conn: Connection, rows: list[dict[str, Any]]) -> None:
 
 
 def upsert_values(conn: Connection, rows: list[dict[str, Any]]) -> None:
-    """Store values as typed; changed_at moves only when the text changed."""
+    """Store values as typed (rows with "sealed" already hold sealed text); changed_at
+    moves only when the stored text changed."""
     if not rows:
         return
     dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
@@ -146,6 +150,7 @@ def upsert_values(conn: Connection, rows: list[dict[str, Any]]) -> None:
         index_elements=[field_values.c.draft_id, field_values.c.name],
         set_={
             "value": stmt.excluded.value,
+            "sealed": stmt.excluded.sealed,
             "valid": stmt.excluded.valid,
             "error": stmt.excluded.error,
             "step": stmt.excluded.step,

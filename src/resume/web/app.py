@@ -10,6 +10,7 @@ from contextlib import asynccontextmanager
 from litestar import Litestar
 from litestar.datastructures import State
 
+from resume.crypto import prepare
 from resume.mail import transport_for
 from resume.settings import Settings
 from resume.web import links, pages, unsubscribe, widget
@@ -26,6 +27,7 @@ def create_app(settings: Settings, *, run_worker: bool = False) -> Litestar:
 
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
+        await prepare(svc.db, settings.data_keys)
         await svc.autosave.start()
         stop = asyncio.Event()
         task = None

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 from jinja2 import Template
 
 from resume.autosave import Autosave
+from resume.crypto import install
 from resume.db import Database
 from resume.dealers import Dealer, for_dealer
 from resume.errors import NotFound
@@ -33,6 +34,7 @@ class Services:
         self.widgets: dict[str, Widget] = load_widgets(data_dir() / "widgets")
         self.env = environment()
         self.db = Database(settings)
+        install(settings.data_keys)
         self.signer = Signer(settings.secret_keys)
         self.autosave = Autosave(self.db)
         self.composer = Composer(settings, self.signer, self.widgets)

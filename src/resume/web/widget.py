@@ -145,6 +145,7 @@ async def save_step(
         step=step,
         step_index=index,
         values=results,
+        sealed=frozenset(f.name for f in current.fields if f.sensitive),
         now=dt.datetime.now(dt.UTC),
         move_step=target,
         move_index=find_step(page.steps, target)[0] if target else index,
