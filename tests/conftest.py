@@ -400,11 +400,11 @@ def deliver(settings: Settings, smtp_url: str = "", now: Any = None) -> int:
     """
     import msgspec
 
+    from resume.crypto import install
     from resume.mail import Composer, transport_for
     from resume.resources import data_dir
     from resume.tokens import Signer
     from resume.widgets import load_widgets
-    from resume.crypto import install
     from resume.worker import Worker
 
     if smtp_url:

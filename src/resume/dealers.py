@@ -83,6 +83,62 @@ class Finance(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
         return (low + (high - low) * share).quantize(Decimal("0.01"))
 
 
+class TradeInRules(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    """A dealer's own rule set for an instant trade-in range (resume.tradein). Nothing here
+    calls a valuation service; a dealer that wants one plugs a provider in instead."""
+
+    # Starting value in dollars by the car's age in years; older than the last: the last.
+    values_by_age: dict[int, Decimal]
+    miles_per_year: int = 12_000
+    # Dollars off per mile above the expected mileage (and on per mile below, up to half).
+    per_mile: Decimal = _d("0.08")
+    grade_percent: dict[str, Decimal] = msgspec.field(
+        default_factory=lambda: {
+            "excellent": _d("100"),
+            "good": _d("90"),
+            "fair": _d("75"),
+            "poor": _d("50"),
+        }
+    )
+    accident_percent: dict[str, Decimal] = msgspec.field(
+        default_factory=lambda: {"none": _d("0"), "minor": _d("5"), "major": _d("20")}
+    )
+    warning_lights: Decimal = _d("750")
+    smoked: Decimal = _d("500")
+    one_key: Decimal = _d("250")
+    modifications_percent: Decimal = _d("5")
+    # The range shown: the value less and plus this percent.
+    spread_percent: Decimal = _d("8")
+
+
+class TradeIn(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    # "appraiser": a person sends an offer within offer_hours business hours (the default);
+    # "rules": an instant range from `rules`.
+    mode: Literal["appraiser", "rules"] = "appraiser"
+    offer_hours: int = 4
+    rules: TradeInRules | None = None
+
+
+FCRA_NOTICE = (
+    'By pressing "I agree" below, you understand that you are providing written '
+    "instructions to {dealer} under the Fair Credit Reporting Act, authorizing {dealer} to "
+    "obtain information from your personal credit profile or other information from a "
+    "consumer reporting agency, solely to pre-qualify you for financing of a vehicle. This is "
+    "a soft inquiry: it does not affect your credit score and is not an application for "
+    "credit. The estimate you see is not an offer of credit; any offer depends on a full "
+    "application and the lender's approval."
+)
+
+
+class Credit(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    """The soft-credit widget: the written-instructions notice and who pre-qualifies."""
+
+    notice_version: str = "fcra-2026-11"
+    # {dealer} is replaced by the dealer's name; the stored text is the text shown.
+    notice: str = FCRA_NOTICE
+    provider: str = "builtin"
+
+
 class Theme(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     accent: str = "#0b5cad"
     accent_text: str = "#ffffff"
@@ -108,6 +164,11 @@ class DealerConfig(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     cadence: tuple[int, ...] = (60, 1440, 4320, 10080, 20160)
     cadence_version: str = "default-2026-11"
     sending_hours: tuple[int, int] = (8, 20)
+    trade_in: TradeIn = msgspec.field(default_factory=TradeIn)
+    credit: Credit = msgspec.field(default_factory=Credit)
+    # Drafts untouched for this many days are deleted with their answers and events
+    # (`resume purge`, and the worker once an hour).
+    retention_days: int = 365
 
     def flags(self) -> frozenset[str]:
         return frozenset({"contact_before_result"} if self.contact_before_result else ())
@@ -167,6 +228,14 @@ def check_config(config: DealerConfig) -> DealerConfig:
         raise ConfigError("sending hours must be two hours of the day, like 8 and 20")
     if not config.cadence or any(not 1 <= delay <= 60 * 24 * 90 for delay in config.cadence):
         raise ConfigError("the cadence needs delays between 1 minute and 90 days")
+    if not 30 <= config.retention_days <= 3650:
+        raise ConfigError("retention must be between 30 and 3650 days")
+    if not 1 <= config.trade_in.offer_hours <= 72:
+        raise ConfigError("the trade-in offer must be promised within 1 to 72 business hours")
+    if config.trade_in.mode == "rules" and not config.trade_in.rules:
+        raise ConfigError("an instant trade-in range needs trade_in.rules.values_by_age")
+    if not config.credit.notice.strip() or len(config.credit.notice) > 5000:
+        raise ConfigError("the credit notice must be between 1 and 5000 characters")
     if not 1 <= config.resume_link_days <= 365:
         raise ConfigError("resume links must last between 1 and 365 days")
     return config

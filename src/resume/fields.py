@@ -16,7 +16,18 @@ import phonenumbers
 from email_validator import EmailNotValidError, validate_email
 
 FieldType = Literal[
-    "money", "percent", "integer", "year", "text", "email", "phone", "choice", "checkbox"
+    "money",
+    "percent",
+    "integer",
+    "year",
+    "text",
+    "email",
+    "phone",
+    "choice",
+    "checkbox",
+    "vin",
+    "birthdate",
+    "zip",
 ]
 
 # Amounts as people type them: "25000", "25,000", "$25,000.50", "25000.5". No exponents, no
@@ -59,6 +70,8 @@ class Cleaned(msgspec.Struct, frozen=True):
     raw: str
     value: object = None
     error: str | None = None
+    # Advice shown beside a valid answer (a VIN that disagrees with the year): not a refusal.
+    note: str | None = None
 
     @property
     def valid(self) -> bool:
@@ -168,6 +181,52 @@ def _choice(field: Field, raw: str, text: str) -> Cleaned:
     return Cleaned(raw, text)
 
 
+def _vin(field: Field, raw: str, text: str) -> Cleaned:
+    from resume.calc.vin import check_vin
+
+    found = check_vin(text)
+    if isinstance(found, str):
+        return Cleaned(raw, error=found)
+    return Cleaned(raw, found)
+
+
+# A birth date as a date input sends it (2001-04-30) or as people type it (04/30/2001).
+_ISO_DATE = re.compile(r"^([0-9]{4})-([0-9]{1,2})-([0-9]{1,2})$")
+_US_DATE = re.compile(r"^([0-9]{1,2})/([0-9]{1,2})/([0-9]{4})$")
+YOUNGEST, OLDEST = 18, 120
+
+
+def _birthdate(field: Field, raw: str, text: str) -> Cleaned:
+    if match := _ISO_DATE.match(text):
+        year, month, day = (int(part) for part in match.groups())
+    elif match := _US_DATE.match(text):
+        month, day, year = (int(part) for part in match.groups())
+    else:
+        return Cleaned(raw, error="Enter your date of birth as MM/DD/YYYY, like 04/30/1988.")
+    try:
+        born = dt.date(year, month, day)
+    except ValueError:
+        return Cleaned(raw, error="That date doesn't exist. Check the month and the day.")
+    today = dt.date.today()
+    if born > today:
+        return Cleaned(raw, error="That date is in the future. Enter your date of birth.")
+    age = today.year - born.year - ((today.month, today.day) < (born.month, born.day))
+    if age < YOUNGEST:
+        return Cleaned(raw, error=f"You need to be {YOUNGEST} or older to pre-qualify.")
+    if age > OLDEST:
+        return Cleaned(raw, error=f"Check the year: that date would make you {age}.")
+    return Cleaned(raw, born)
+
+
+_ZIP = re.compile(r"^[0-9]{5}(-[0-9]{4})?$")
+
+
+def _zip(field: Field, raw: str, text: str) -> Cleaned:
+    if not _ZIP.match(text):
+        return Cleaned(raw, error="Enter a five-digit ZIP code, like 30301.")
+    return Cleaned(raw, text[:5])
+
+
 _CLEANERS = {
     "money": _money,
     "percent": _percent,
@@ -177,4 +236,7 @@ _CLEANERS = {
     "email": _email,
     "phone": _phone,
     "choice": _choice,
+    "vin": _vin,
+    "birthdate": _birthdate,
+    "zip": _zip,
 }

@@ -14,10 +14,10 @@ from urllib.parse import unquote, urlsplit
 
 import aiosmtplib
 
-from resume import adf
+from resume import adf, leads
 from resume.dealers import Dealer, for_dealer
 from resume.errors import NotFound
-from resume.estimates import estimate
+from resume.estimates import estimate, vehicle_label
 from resume.queries.drafts import DraftState
 from resume.queries.outbox import Message
 from resume.settings import Settings
@@ -66,6 +66,9 @@ def resume_link_message(settings: Settings, to_addr: str, dedupe_key: str) -> di
 MOMENTS = {
     "showroom": "wants to finish at the dealership",
     "resumed_completed": "came back from a resume link and finished the estimate",
+    "trade_in": "asked for a trade-in appraisal",
+    "prequalified": "completed a soft-credit pre-qualification",
+    "this_week": "plans to trade this week",
 }
 
 
@@ -97,6 +100,14 @@ def alert_messages(
     return rows
 
 
+def _vehicle(widget: Widget, draft: DraftState) -> str:
+    """What a follow-up calls the shopper's car when there is no payment estimate."""
+    if widget.slug == "trade-in":
+        label = vehicle_label(draft.values)
+        return label if label != "your vehicle" else "car"
+    return "next car"
+
+
 class Composer:
     """Renders an outbox message for its dealer and draft into a two-part email."""
 
@@ -111,13 +122,18 @@ class Composer:
         return f"{self.settings.base_url}/u/{token}"
 
     def _followup(
-        self, widget: Widget, dealer: Dealer, context: dict[str, Any], touch: dict[str, Any]
+        self,
+        widget: Widget,
+        dealer: Dealer,
+        draft: DraftState,
+        context: dict[str, Any],
+        touch: dict[str, Any],
     ) -> dict[str, Any]:
         """The copy written for the step the shopper left on and this touch of the cadence."""
         step = next((s for s in widget.steps if s.name == touch.get("exit_step")), context["step"])
         number = int(touch.get("touch", 1))
         copy = step.followups[number - 1] if number <= len(step.followups) else GENERIC
-        vehicle = context["estimate"].vehicle if context["estimate"] else "vehicle"
+        vehicle = context["estimate"].vehicle if context["estimate"] else _vehicle(widget, draft)
         fill = {"{vehicle}": vehicle, "{dealer}": dealer.name, "{step}": step.title}
 
         def filled(text: str) -> str:
@@ -139,6 +155,7 @@ class Composer:
         xml = adf.lead(
             draft=draft,
             dealer=dealer,
+            widget=context["widget"],
             estimate=context["estimate"],
             moment=str(message.context.get("moment", "")),
             resume_url=context["resume_url"],
@@ -146,7 +163,7 @@ class Composer:
             when=dt.datetime.now(dt.UTC),
         )
         email = self._headers(message, dealer)
-        vehicle = context["estimate"].vehicle if context["estimate"] else "a vehicle"
+        vehicle = leads.subject_of(context["widget"], draft, context["estimate"])
         email["Subject"] = " ".join(f"Lead from {dealer.name}: {vehicle}".split())
         if dealer.config.adf_as == "body":
             email.set_content(xml.decode(), subtype="plain")
@@ -185,12 +202,16 @@ class Composer:
             if draft.widget == "payment"
             else None,
             "resume_url": self.resume_url(dealer, draft),
+            # Staff see non-sensitive facts; a widget with sensitive answers keeps its link
+            # out of staff mail, where it would open them to anyone holding the email.
+            "summary": leads.summary(widget, dealer, draft),
+            "private": leads.has_sensitive(widget),
             "link_days": dealer.config.resume_link_days,
             "unsubscribe_url": self.unsubscribe_url(message),
             **message.context,
         }
         if message.kind == "followup":
-            context.update(self._followup(widget, dealer, context, message.context))
+            context.update(self._followup(widget, dealer, draft, context, message.context))
         if message.kind == "alert":
             context["moment_text"] = MOMENTS.get(str(message.context.get("moment")), "")
         if message.kind == "adf":

@@ -283,7 +283,9 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
                 raise ConfigError(f"{spec.env}={shown} is not valid: {exc}") from None
         if "secret_keys" not in values:
             values["secret_keys"] = (
-                _development_key(SECRET_FILE, "RESUME_SECRET_KEYS", lambda: secrets.token_urlsafe(32)),
+                _development_key(
+                    SECRET_FILE, "RESUME_SECRET_KEYS", lambda: secrets.token_urlsafe(32)
+                ),
             )
         if "data_keys" not in values:
             from resume.crypto import new_key

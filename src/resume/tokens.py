@@ -22,6 +22,7 @@ from resume.errors import TokenExpired, TokenInvalid
 FORM = "resume.form"
 RESUME = "resume.link"
 UNSUBSCRIBE = "resume.unsubscribe"
+NOTICE = "resume.notice"
 
 _ID = re.compile(r"^[A-Za-z0-9_-]{0,64}$")
 _SLUG = re.compile(r"^[a-z0-9-]{1,32}$")
@@ -91,6 +92,24 @@ class UnsubscribeLink(msgspec.Struct, frozen=True):
         return cls(_int(parts[0]), _int(parts[1]))
 
 
+class NoticeShown(msgspec.Struct, frozen=True):
+    """Proof that the consent page showed this notice text to this draft: an "I agree" is
+    accepted only with it, so a forged POST can't consent to words nobody saw."""
+
+    draft_id: str
+    text_hash: str  # hex SHA-256 of the notice as shown
+
+    def encode(self) -> bytes:
+        return f"{self.draft_id}.{self.text_hash}".encode()
+
+    @classmethod
+    def decode(cls, raw: bytes) -> NoticeShown:
+        parts = _split(raw, 2)
+        if not parts[0] or not _ID.match(parts[0]) or not re.fullmatch(r"[0-9a-f]{64}", parts[1]):
+            raise TokenInvalid("This agreement page is not one of ours.")
+        return cls(parts[0], parts[1])
+
+
 class Signer:
     """Signs and verifies each purpose's tokens with the rotating key list."""
 
@@ -98,7 +117,7 @@ class Signer:
         # itsdangerous signs with the last key and verifies with any of them.
         self._signers = {
             purpose: TimestampSigner(list(secret_keys), salt=purpose)
-            for purpose in (FORM, RESUME, UNSUBSCRIBE)
+            for purpose in (FORM, RESUME, UNSUBSCRIBE, NOTICE)
         }
 
     def sign_form(self, credential: FormCredential) -> str:
@@ -122,6 +141,13 @@ class Signer:
     def verify_unsubscribe(self, token: str, *, max_age: int) -> UnsubscribeLink:
         raw, _ = self._unsign(UNSUBSCRIBE, token, max_age)
         return UnsubscribeLink.decode(raw)
+
+    def sign_notice(self, shown: NoticeShown) -> str:
+        return self._signers[NOTICE].sign(shown.encode()).decode()
+
+    def verify_notice(self, token: str, *, max_age: int) -> NoticeShown:
+        raw, _ = self._unsign(NOTICE, token, max_age)
+        return NoticeShown.decode(raw)
 
     def expired_resume(self, error: TokenExpired) -> ResumeLink | None:
         """Read the ids out of a well-signed but expired link, to offer a fresh one."""

@@ -32,8 +32,9 @@ class Step(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     title: str
     intro: str = ""
     fields: tuple[Field, ...] = ()
-    # "result" steps compute and show; "form" steps ask.
-    kind: Literal["form", "result"] = "form"
+    # "result" steps compute and show; "form" steps ask; a "consent" step shows a notice with
+    # an "I agree" button under it (the credit widget's FCRA written instructions).
+    kind: Literal["form", "result", "consent"] = "form"
     # A dealer flag that must be on for the step to appear, e.g. contact_before_result.
     when: str = ""
     # Follow-up copy for a shopper who left on this step, one per touch of the cadence.
@@ -128,8 +129,8 @@ def _check(filename: str, widget: Widget) -> None:
         if step.name in seen_steps or step.name in {"save", "saved", "showroom"}:
             raise ConfigError(f"{where}: the step name is used twice or reserved")
         seen_steps.add(step.name)
-        if step.kind == "result" and step.fields:
-            raise ConfigError(f"{where}: a result step has no fields")
+        if step.kind != "form" and step.fields:
+            raise ConfigError(f"{where}: a {step.kind} step has no fields")
         for field in step.fields:
             _check_field(f"{where}, field {field.name!r}", field)
             if field.name in seen_fields:

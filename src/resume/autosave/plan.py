@@ -34,6 +34,10 @@ class Save(msgspec.Struct, kw_only=True):
     now: dt.datetime
     # Fields the widget marks sensitive: stored sealed (resume.crypto).
     sealed: frozenset[str] = frozenset()
+    # Values carried from another widget belong to other steps than `step`.
+    field_steps: dict[str, str] = msgspec.field(default_factory=dict)
+    # The draft this new one was carried from (the same shopper).
+    origin_id: str | None = None
     move_step: str | None = None
     move_index: int = 0
     completes: bool = False
@@ -178,7 +182,10 @@ def _plan(current: DraftState | None, save: Save, rows: Batch) -> DraftState:
             email = str(cleaned.value)
         if cleaned.valid and cleaned.value and name == "phone":
             phone = str(cleaned.value)
-        stored = Stored(cleaned.raw, cleaned.valid, cleaned.error, save.step)
+        # A valid answer's note rides in `error`: `valid` tells the two apart.
+        message = cleaned.error if cleaned.error is not None else cleaned.note
+        step = save.field_steps.get(name, save.step)
+        stored = Stored(cleaned.raw, cleaned.valid, message, step)
         values[name] = stored
         if stored == old:
             continue  # already stored exactly so; its changed_at stays
@@ -187,11 +194,11 @@ def _plan(current: DraftState | None, save: Save, rows: Batch) -> DraftState:
             {
                 "draft_id": save.draft_id,
                 "name": name,
-                "step": save.step,
+                "step": step,
                 "value": keyring().seal(cleaned.raw) if sealed else cleaned.raw,
                 "sealed": sealed,
                 "valid": cleaned.valid,
-                "error": cleaned.error,
+                "error": message,
                 "changed_at": save.now,
             }
         )
@@ -272,6 +279,7 @@ def _row(state: DraftState, save: Save, rows: Batch, creating: bool) -> None:
                 "completed_at": save.now if state.status == "completed" else None,
                 "link_sent_at": state.link_sent_at,
                 "resumed_at": None,
+                "origin_id": save.origin_id,
             }
         )
         return

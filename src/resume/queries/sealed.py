@@ -23,15 +23,11 @@ def put_meta(conn: Connection, name: str, value: str) -> None:
 
 def count_sealed(conn: Connection) -> int:
     values = conn.execute(select(func.count()).where(field_values.c.sealed)).scalar_one()
-    results = conn.execute(
-        select(func.count()).where(prequals.c.result.is_not(None))
-    ).scalar_one()
+    results = conn.execute(select(func.count()).where(prequals.c.result.is_not(None))).scalar_one()
     return int(values) + int(results)
 
 
-def sealed_values_after(
-    conn: Connection, after: tuple[str, str] | None, limit: int
-) -> list[Any]:
+def sealed_values_after(conn: Connection, after: tuple[str, str] | None, limit: int) -> list[Any]:
     """The next page of sealed field values, in key order."""
     query = select(field_values.c.draft_id, field_values.c.name, field_values.c.value).where(
         field_values.c.sealed

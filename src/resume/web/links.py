@@ -50,6 +50,7 @@ async def open_link(request: Request[Any, Any, Any], token: FromPath[str]) -> Re
         state,
         page.credential(state, resumed=True),
         notice="Welcome back. Everything you entered is here; pick up where you left off.",
+        **await page.extras(index, state),
     )
 
 

@@ -14,6 +14,7 @@ from resume.estimates import estimate
 from resume.fields import Cleaned
 from resume.queries.drafts import DraftState
 from resume.tokens import FormCredential, new_draft_id
+from resume.tradein import appraise
 from resume.web.security import widget_headers
 from resume.web.services import Services, services
 from resume.widgets import Widget
@@ -75,6 +76,17 @@ class Page:
             raise Revoked("This page was replaced by a newer link. Open the latest email from us.")
         return state
 
+    async def extras(self, index: int, state: DraftState | None) -> dict[str, Any]:
+        """What a consent or a credit result page shows besides the step."""
+        from resume.web import credit
+
+        kind = self.steps[index].kind
+        if kind == "consent":
+            return credit.consent_context(self, state)
+        if kind == "result" and self.widget.slug == "credit":
+            return await credit.result_context(self, state)
+        return {}
+
     def render(
         self, template: str | list[str], *, status: int = 200, **context: Any
     ) -> Response[str]:
@@ -103,17 +115,21 @@ class Page:
         posted: dict[str, Cleaned] | None = None,
         notice: str = "",
         status: int = 200,
+        **extra: Any,
     ) -> Response[str]:
+        """Render step `index`; `extra` goes to the template (a consent notice, a result)."""
         step = self.steps[index]
         stored = state.values if state else {}
         values = {name: s.value for name, s in stored.items()}
-        errors = {}
+        errors, notes = {}, {}
         for field in step.fields:
             saved = stored.get(field.name)
             # A wrong answer is always shown with its message; an empty required one only
             # after the shopper pressed Continue.
             if saved and not saved.valid and (check or saved.value.strip()):
                 errors[field.name] = saved.error
+            elif saved and saved.valid and saved.error:
+                notes[field.name] = saved.error
         if posted:
             values.update({name: c.raw for name, c in posted.items()})
         slug, kind = self.dealer.slug, step.kind
@@ -123,7 +139,11 @@ class Page:
             f"widget/{slug}/{kind}.html",
             f"widget/{kind}.html",
         ]
-        result = estimate(self.widget, self.dealer, stored) if kind == "result" else None
+        result = None
+        if kind == "result" and self.widget.slug == "payment":
+            result = estimate(self.widget, self.dealer, stored)
+        elif kind == "result" and self.widget.slug == "trade-in":
+            extra.setdefault("appraisal", appraise(self.widget, self.dealer, stored))
         return self.render(
             templates,
             status=status,
@@ -132,11 +152,13 @@ class Page:
             reached=state.reached if state else 0,
             values=values,
             errors=errors,
+            notes=notes,
             token=token,
             notice=notice,
             estimate=result,
             action=f"/embed/{self.dealer.slug}/{self.widget.slug}/{step.name}",
             draft=state,
+            **extra,
         )
 
 

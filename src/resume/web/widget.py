@@ -14,12 +14,15 @@ from litestar import Request, Response, get, post
 from litestar.params import FromPath
 from litestar.response import Redirect
 
+from resume import tradein
 from resume.autosave import Save, View
 from resume.errors import BadRequest, NotFound, StepNotReached
+from resume.fields import Cleaned
 from resume.mail import alert_messages
 from resume.queries.drafts import DraftState
 from resume.tokens import new_draft_id
-from resume.web import later
+from resume.web import credit, later
+from resume.web.carry import carry
 from resume.web.forms import parse_form
 from resume.web.page import Page, page_for
 from resume.web.security import widget_headers
@@ -29,7 +32,7 @@ from resume.widgets import Step, decide, find_step, validate
 log = logging.getLogger("resume.web")
 
 PAGES = frozenset({"save", "saved", "showroom"})
-FORM_ACTIONS = frozenset({"continue", "back", "save", "showroom"})
+FORM_ACTIONS = frozenset({"continue", "back", "save", "showroom", "agree", "carry"})
 
 
 @get("/embed/{dealer:str}/{widget:str}")
@@ -64,6 +67,8 @@ async def show_step(
     state = await page.state(credential)
     if step in PAGES:
         return later.show_page(page, step, state, request)
+    if step == "notice" and widget == "credit":
+        return credit.notice_page(page, request)
     index, _ = find_step(page.steps, step)
     reached = state.reached if state else 0
     if index > reached:
@@ -82,6 +87,7 @@ async def show_step(
         state,
         token if current else page.credential(state, resumed=credential.resumed),
         check=request.query_params.get("check") == "1",
+        **await page.extras(index, state),
     )
 
 
@@ -115,12 +121,25 @@ async def save_step(
     action = form.pop("action", "continue")
     if action not in FORM_ACTIONS and not action.startswith("goto:"):
         raise BadRequest("The form was sent with a button we don't know.")
+    if current.kind == "consent":
+        if action == "agree":
+            return await credit.agree(page, request, form, credential, index)
+        if action == "continue":
+            raise BadRequest('To see your estimate, press "I agree" under the notice.')
+        form.pop("notice", None)
+    if action in {"agree", "carry"} and current.kind != "result":
+        raise BadRequest("The form was sent with a button this step doesn't have.")
     _no_unknown_fields(current, form)
     results = validate(current.fields, form)
+    if widget == "trade-in" and (check := tradein.CHECKS.get(step)):
+        results = check(results)
     state = await page.state(credential)
     reached = state.reached if state else 0
     if index > reached:
         raise StepNotReached("Finish the steps before this one first.")
+    if action == "carry":
+        prequal = await credit.prequal_of(page, state) if state and widget == "credit" else None
+        return await carry(page, state, prequal)
     move = decide(page.steps, index, reached, action, results)
     too_fast = age < svc.settings.min_form_seconds and action in {"continue", "save", "showroom"}
     if too_fast:
@@ -153,7 +172,9 @@ async def save_step(
         resumed=credential.resumed,
         wants_showroom=move.target == "showroom",
         consent=later.new_consent(consent_field, results, state, request),
-        alerts=_alerts(page, state, draft_id, move.target, move.completes, credential.resumed),
+        alerts=_alerts(
+            page, state, draft_id, move.target, move.completes, credential.resumed, results
+        ),
     )
     saved = await svc.autosave.save(save)
     extra = {"check": "1"} if move.check else {}
@@ -167,17 +188,32 @@ async def save_step(
 
 
 def _alerts(
-    page: Page, state: DraftState | None, draft_id: str, target: str, completes: bool, resumed: bool
+    page: Page,
+    state: DraftState | None,
+    draft_id: str,
+    target: str,
+    completes: bool,
+    resumed: bool,
+    results: dict[str, Cleaned],
 ) -> list[dict[str, Any]]:
-    """The staff alert (and ADF lead) of a high-intent moment in this save, if there is one."""
+    """The staff alert (and ADF lead) of a high-intent moment in this save, if there is one.
+    Each moment is keyed per draft in the outbox, so a moment seen twice alerts once."""
+    timeline = results.get("timeline")
     if target == "showroom" and not (state and state.wants_showroom):
         moment = "showroom"
+    elif completes and page.widget.slug == "trade-in":
+        moment = "trade_in"
     elif completes and (resumed or (state is not None and state.resumed_at is not None)):
         moment = "resumed_completed"
+    elif timeline is not None and timeline.valid and timeline.value == "this_week":
+        moment = "this_week"
     else:
         return []
     page.svc.wake_worker()
-    has_contact = state is not None and bool(state.email or state.phone)
+    has_contact = (state is not None and bool(state.email or state.phone)) or any(
+        (typed := results.get(name)) is not None and typed.valid and bool(typed.value)
+        for name in ("email", "phone")
+    )
     return alert_messages(page.svc.settings, page.dealer, draft_id, moment, has_contact=has_contact)
 
 

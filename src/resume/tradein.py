@@ -1,0 +1,164 @@
+"""The trade-in widget's own rules: the VIN cross-check of the vehicle step, what the
+ownership answers require, and the result (an appraiser's offer to come, or an instant range
+from the dealer's rule set)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from decimal import ROUND_DOWN, Decimal
+
+import msgspec
+
+from resume.calc.vin import Vin, cross_check
+from resume.dealers import Dealer, TradeInRules
+from resume.fields import Cleaned, clean
+from resume.queries.drafts import Stored
+from resume.widgets import Widget
+
+VEHICLE_NEEDED = ("year", "make", "model")
+
+
+def check_vehicle(results: dict[str, Cleaned]) -> dict[str, Cleaned]:
+    """With a good VIN, fill an empty year and make from it and note a disagreement (advice,
+    not a refusal); without one, year, make and model are required."""
+    vin = results.get("vin")
+    decoded = vin.value if vin is not None and isinstance(vin.value, Vin) else None
+    checked = dict(results)
+    if decoded is None:
+        if vin is not None and not vin.valid:
+            return checked  # the VIN's own message says what to fix
+        for name in VEHICLE_NEEDED:
+            typed = checked.get(name)
+            if typed is not None and typed.valid and typed.value is None:
+                label = {"year": "the year", "make": "the make", "model": "the model"}[name]
+                checked[name] = Cleaned(
+                    typed.raw, error=f"Enter {label}, or the VIN instead of all three."
+                )
+        return checked
+    year, make = checked.get("year"), checked.get("make")
+    if year is not None and year.valid:
+        if year.value is None and decoded.year is not None:
+            checked["year"] = Cleaned(str(decoded.year), decoded.year)
+        elif isinstance(year.value, int) and (advice := cross_check(decoded, year.value, None)):
+            checked["year"] = Cleaned(year.raw, year.value, note=advice[0])
+    if make is not None and make.valid:
+        if make.value is None and decoded.make is not None:
+            checked["make"] = Cleaned(decoded.make, decoded.make)
+        elif isinstance(make.value, str) and (advice := cross_check(decoded, None, make.value)):
+            checked["make"] = Cleaned(make.raw, make.value, note=advice[0])
+    return checked
+
+
+def check_ownership(results: dict[str, Cleaned]) -> dict[str, Cleaned]:
+    """A loan needs its payoff and a lease its months left: they decide the equity."""
+    checked = dict(results)
+    plan = checked.get("ownership")
+    needs = {
+        "finance": ("payoff", "the payoff amount (a rough figure is fine)"),
+        "lease": ("lease_months_left", "how many months are left on the lease"),
+    }
+    if plan is not None and plan.valid and plan.value in needs:
+        name, what = needs[str(plan.value)]
+        typed = checked.get(name)
+        if typed is not None and typed.valid and typed.value is None:
+            checked[name] = Cleaned(typed.raw, error=f"Enter {what}.")
+    return checked
+
+
+CHECKS = {"vehicle": check_vehicle, "ownership": check_ownership}
+
+
+class Appraisal(msgspec.Struct, frozen=True):
+    vehicle: str
+    mode: str
+    offer_hours: int
+    low: Decimal | None = None
+    high: Decimal | None = None
+    payoff: Decimal = Decimal(0)
+    ownership: str = ""
+    missing: tuple[str, ...] = ()
+
+    @property
+    def equity_low(self) -> Decimal | None:
+        return None if self.low is None else self.low - self.payoff
+
+    @property
+    def equity_high(self) -> Decimal | None:
+        return None if self.high is None else self.high - self.payoff
+
+    @property
+    def carried_value(self) -> Decimal | None:
+        """The trade value carried into the payment widget: the low end, never promised more."""
+        return self.low
+
+
+def appraise(
+    widget: Widget, dealer: Dealer, values: Mapping[str, Stored], *, today: dt.date | None = None
+) -> Appraisal:
+    """Return the result page's figures from the saved answers."""
+    fields = widget.all_fields()
+    meaning: dict[str, object] = {}
+    for name, field in fields.items():
+        stored = values.get(name)
+        cleaned = clean(field, stored.value if stored else "")
+        if cleaned.valid and cleaned.value is not None:
+            meaning[name] = cleaned.value
+    vin = meaning.get("vin")
+    if isinstance(vin, Vin):
+        meaning.setdefault("year", vin.year)
+        meaning.setdefault("make", vin.make)
+    label = (
+        " ".join(str(meaning[n]) for n in ("year", "make", "model", "trim") if meaning.get(n))
+        or "your car"
+    )
+    ownership = str(meaning.get("ownership", ""))
+    payoff = _money(meaning.get("payoff")) if ownership == "finance" else Decimal(0)
+    if ownership == "lease":
+        payoff = _money(meaning.get("buyout"))
+    settings = dealer.config.trade_in
+    result = Appraisal(
+        label, settings.mode, settings.offer_hours, payoff=payoff, ownership=ownership
+    )
+    if settings.mode != "rules" or settings.rules is None:
+        return result
+    needed = [n for n in ("year", "mileage", "grade", "accident") if meaning.get(n) is None]
+    if needed:
+        return msgspec.structs.replace(result, missing=tuple(needed))
+    low, high = instant_range(settings.rules, meaning, today or dt.date.today())
+    return msgspec.structs.replace(result, low=low, high=high)
+
+
+def instant_range(
+    rules: TradeInRules, answers: Mapping[str, object], today: dt.date
+) -> tuple[Decimal, Decimal]:
+    """The dealer's rule set, applied in order; the range is rounded to $50."""
+    year = int(str(answers["year"]))
+    age = max(today.year - year, 0)
+    ages = sorted(rules.values_by_age)
+    value = rules.values_by_age[min((a for a in ages if a >= age), default=ages[-1])]
+    expected = rules.miles_per_year * max(age, 1)
+    over = Decimal(int(str(answers["mileage"])) - expected)
+    adjust = over * rules.per_mile
+    value -= min(adjust, value / 2) if adjust > 0 else max(adjust, -value / 10)
+    value = value * rules.grade_percent[str(answers["grade"])] / 100
+    value = value * (100 - rules.accident_percent[str(answers["accident"])]) / 100
+    if answers.get("modifications") == "yes":
+        value = value * (100 - rules.modifications_percent) / 100
+    if answers.get("warning_lights") == "yes":
+        value -= rules.warning_lights
+    if answers.get("smoked") == "yes":
+        value -= rules.smoked
+    if answers.get("keys") == "one":
+        value -= rules.one_key
+    value = max(value, Decimal(0))
+    spread = value * rules.spread_percent / 100
+    return _fifty(value - spread), _fifty(value + spread)
+
+
+def _fifty(amount: Decimal) -> Decimal:
+    return (max(amount, Decimal(0)) / 50).quantize(Decimal(1), rounding=ROUND_DOWN) * 50
+
+
+def _money(value: object) -> Decimal:
+    return value if isinstance(value, Decimal) else Decimal(0)
