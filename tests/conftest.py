@@ -72,12 +72,15 @@ def child_env(tmp_path: Path, **settings: str) -> dict[str, str]:
     return env
 
 
-def resume_cli(settings: Settings, cwd: Path, *args: str) -> Any:
-    """Run the `resume` command on the test's database, as an operator would."""
+def resume_cli(
+    settings: Settings, cwd: Path, *args: str, env: dict[str, str] | None = None
+) -> Any:
+    """Run the `resume` command on the test's database, as an operator would; `env` adds
+    or overrides RESUME_* settings."""
     import subprocess
     import sys
 
-    env = child_env(cwd, RESUME_DATABASE_URL=settings.database_url)
+    env = child_env(cwd, RESUME_DATABASE_URL=settings.database_url, **(env or {}))
     return subprocess.run(
         [sys.executable, "-m", "resume", *args],
         env=env,

@@ -56,6 +56,8 @@ async def show_step(
 ) -> Response[str]:
     """Show a step the draft has reached, with everything saved in place."""
     page = await page_for(request, dealer, widget)
+    if step == "notice" and widget == "credit":
+        return credit.notice_page(page, request)
     token = request.query_params.get("d", "")
     if not token:
         if step == page.steps[0].name:
@@ -67,8 +69,6 @@ async def show_step(
     state = await page.state(credential)
     if step in PAGES:
         return later.show_page(page, step, state, request)
-    if step == "notice" and widget == "credit":
-        return credit.notice_page(page, request)
     index, _ = find_step(page.steps, step)
     reached = state.reached if state else 0
     if index > reached:

@@ -1,0 +1,304 @@
+"""The soft-credit widget: its steps and checks, the FCRA consent, the one pre-qualification per
+draft, the carry-over into the payment widget, and personal data sealed at rest."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from pathlib import Path
+from typing import Any
+
+import pytest
+from conftest import (
+    DATA_KEYS,
+    NEWER_DATA_KEY,
+    Mailbox,
+    Shopper,
+    Store,
+    deliver,
+    resume_cli,
+)
+from litestar.testing import TestClient
+
+ABOUT = {
+    "first_name": "Rosa",
+    "last_name": "Delgado",
+    "birthdate": "04/30/1988",
+    "email": "rosa@example.com",
+    "phone": "",
+    "consent_followup": "yes",
+}
+ADDRESS = {
+    "street": "1742 Evergreen Terrace",
+    "city": "Shelbyville",
+    "state": "IL",
+    "zip": "62704",
+    "years_at_address": "6",
+    "housing": "rent",
+    "housing_payment": "1,000",
+}
+INCOME = {
+    "employment": "employed",
+    "employer": "Quimby Logistics",
+    "years_at_job": "4",
+    "monthly_income": "5,000",
+    "credit_band": "good",
+}
+# What must never be readable in the database, a log, an email or a URL.
+SENSITIVE = ("1988-04-30", "04/30/1988", "Evergreen", "Shelbyville", "62704", "Quimby", "5,000")
+
+
+@pytest.fixture
+def applicant(client: TestClient[Any]) -> Shopper:
+    return Shopper(client, widget="credit")
+
+
+def _to_consent(applicant: Shopper) -> None:
+    applicant.start()
+    applicant.fill("about", **ABOUT)
+    applicant.fill("address", **ADDRESS)
+    applicant.fill("income", **INCOME)
+    assert "/consent" in str(applicant.page.url), applicant.errors()
+
+
+def _notice_token(applicant: Shopper) -> str:
+    found = re.search(r'name="notice" value="([^"]+)"', applicant.page.text)
+    assert found, "the consent page carries no proof of the notice"
+    return found.group(1)
+
+
+def test_the_consent_page_shows_the_notice_with_i_agree_right_under_it(
+    applicant: Shopper,
+) -> None:
+    _to_consent(applicant)
+    page = applicant.page.text
+    notice = page.index('id="fcra-notice"')
+    agree = page.index('<button type="submit" name="action" value="agree"')
+    between = page[notice:agree]
+    assert "Fair Credit Reporting Act" in between and "Demo Motors" in between
+    assert "<input" not in between and "<button" not in between  # nothing in between
+    assert "social security" not in page.lower() or "never ask" in page.lower()
+
+
+def test_i_agree_records_the_consent_and_shows_the_estimate(
+    applicant: Shopper, store: Store
+) -> None:
+    _to_consent(applicant)
+    applicant.fill("consent", action="agree", notice=_notice_token(applicant))
+    assert "/result" in str(applicant.page.url)
+    page = applicant.page.text
+    # The built-in provider's worked example (tests/test_prequal.py): $5,000 a month, $1,000
+    # housing, good credit: 15 % of income is $750; at 8.99 % over 72 months that repays
+    # $41,619.09, shown rounded down to $41,600.
+    assert "6.99% to 8.99%" in page
+    assert "$750.00" in page and "$41,600.00" in page
+    assert "not an offer of credit" in page
+    consent = store.one(
+        "SELECT kind, text_version, text_hash, text, ip, user_agent FROM consents "
+        "WHERE draft_id = :d AND kind = 'credit_check'",
+        d=applicant.draft_id,
+    )
+    assert consent["text_version"] == "fcra-2026-11"
+    assert "written instructions to Demo Motors" in consent["text"]
+    import hashlib
+
+    assert consent["text_hash"] == hashlib.sha256(consent["text"].encode()).hexdigest()
+    assert consent["ip"] and consent["user_agent"]
+    prequal = store.one(
+        "SELECT status, consent_id FROM prequals WHERE draft_id = :d", d=applicant.draft_id
+    )
+    assert prequal["status"] == "done"
+    draft = store.one("SELECT status FROM drafts WHERE id = :d", d=applicant.draft_id)
+    assert draft["status"] == "completed"
+
+
+def test_agreeing_twice_stores_one_consent_and_runs_one_prequalification(
+    applicant: Shopper, store: Store
+) -> None:
+    _to_consent(applicant)
+    token, credential = _notice_token(applicant), applicant.token
+    form = {"d": credential, "comment_hp": "", "action": "agree", "notice": token}
+    first = applicant.post("consent", dict(form), follow=False)
+    replayed = applicant.post("consent", dict(form), follow=False)
+    assert first.status_code == 303
+    assert replayed.status_code in (303, 409), replayed.text  # the page moved on; no second run
+    assert len(store.rows("SELECT id FROM consents WHERE kind = 'credit_check'")) == 1
+    assert len(store.rows("SELECT draft_id FROM prequals")) == 1
+    started = [e for e in store.events(applicant.draft_id) if e[0] == "prequal_started"]
+    assert len(started) == 1
+
+
+def test_an_agreement_without_the_notice_is_refused_and_nothing_is_stored(
+    applicant: Shopper, store: Store
+) -> None:
+    _to_consent(applicant)
+    before = store.snapshot()
+    for notice in ("", "forged", _notice_token(applicant)[:-3] + "abc"):
+        response = applicant.post(
+            "consent",
+            {"d": applicant.token, "comment_hp": "", "action": "agree", "notice": notice},
+            follow=False,
+        )
+        assert response.status_code == 400
+        assert "I agree" in response.text
+    assert store.snapshot() == before
+
+
+def test_continue_on_the_consent_step_is_not_agreement(applicant: Shopper, store: Store) -> None:
+    _to_consent(applicant)
+    before = store.snapshot()
+    response = applicant.post(
+        "consent", {"d": applicant.token, "comment_hp": "", "action": "continue"}, follow=False
+    )
+    assert response.status_code == 400
+    assert store.snapshot() == before
+
+
+def test_the_result_step_without_agreement_runs_nothing(applicant: Shopper, store: Store) -> None:
+    _to_consent(applicant)
+    response = applicant.client.get(
+        f"/embed/demo-motors/credit/result?d={applicant.token}", follow_redirects=False
+    )
+    assert response.status_code in (400, 403, 409)
+    assert store.rows("SELECT * FROM prequals") == []
+
+
+@pytest.mark.parametrize(
+    ("typed", "message"),
+    [
+        ((dt.date.today() + dt.timedelta(days=3)).strftime("%m/%d/%Y"), "in the future"),
+        (
+            (dt.date.today().replace(year=dt.date.today().year - 12)).strftime("%m/%d/%Y"),
+            "18 or older",
+        ),
+        ("01/01/" + str(dt.date.today().year - 140), "would make you 14"),
+        ("02/30/1990", "doesn't exist"),
+        ("1990", "MM/DD/YYYY"),
+    ],
+)
+def test_impossible_birth_dates_get_a_message(
+    applicant: Shopper, store: Store, typed: str, message: str
+) -> None:
+    applicant.start()
+    applicant.fill("about", **{**ABOUT, "birthdate": typed})
+    assert "/about" in str(applicant.page.url)
+    assert any(message in error for error in applicant.errors()), applicant.errors()
+    stored = store.values(applicant.draft_id)["birthdate"]
+    assert not stored["valid"] and typed not in stored["value"]  # sealed even when wrong
+
+
+@pytest.mark.parametrize(
+    ("income", "message"),
+    [("0", "at least $1"), ("9,000,000", "$250,000 or less"), ("-5", "can't be negative")],
+)
+def test_zero_or_absurd_income_gets_a_message(
+    applicant: Shopper, income: str, message: str
+) -> None:
+    applicant.start()
+    applicant.fill("about", **ABOUT)
+    applicant.fill("address", **ADDRESS)
+    applicant.fill("income", **{**INCOME, "monthly_income": income})
+    assert "/income" in str(applicant.page.url)
+    assert any(message in error for error in applicant.errors()), applicant.errors()
+
+
+def test_no_sensitive_value_is_stored_in_clear_text(
+    applicant: Shopper, store: Store, settings: Any
+) -> None:
+    _to_consent(applicant)
+    applicant.fill("consent", action="agree", notice=_notice_token(applicant))
+    dump = repr(store.snapshot())
+    for value in SENSITIVE:
+        assert value not in dump, value
+    assert "Rosa" in dump  # the name is contact data, kept readable for the sales team
+    if settings.is_sqlite:
+        # The file itself, pages and write-ahead log, byte for byte.
+        path = Path(settings.database_url.split("///", 1)[1])
+        raw = b"".join(p.read_bytes() for p in path.parent.glob(path.name + "*"))
+        for value in SENSITIVE:
+            assert value.encode() not in raw, value
+    # Sealed values open again with the key: the shopper's page shows them.
+    applicant.client.get(f"/embed/demo-motors/credit/address?d={applicant.token}")
+
+
+def test_the_estimate_carries_into_the_payment_widget(
+    applicant: Shopper, store: Store, client: TestClient[Any]
+) -> None:
+    _to_consent(applicant)
+    applicant.fill("consent", action="agree", notice=_notice_token(applicant))
+    origin = applicant.draft_id
+    applicant.fill("result", action="carry")
+    assert "/embed/demo-motors/payment/vehicle" in str(applicant.page.url)
+    payment = Shopper(client)
+    payment.page = applicant.page
+    linked = store.one("SELECT origin_id, email FROM drafts WHERE id = :d", d=payment.draft_id)
+    assert linked == {"origin_id": origin, "email": "rosa@example.com"}
+    values = store.values(payment.draft_id)
+    assert values["term"]["value"] == "72"
+    assert values["credit"]["sealed"] and values["credit"]["value"] != "good"
+    payment.fill(
+        "vehicle",
+        condition="used",
+        year="2022",
+        make="Honda",
+        model="CR-V",
+        trim="",
+        stock_number="",
+        price="27,000",
+    )
+    assert 'value="good" checked' in payment.page.text
+    assert payment.value("term") == "72"
+
+
+def test_the_notice_can_be_printed_or_saved(client: TestClient[Any]) -> None:
+    page = client.get("/embed/demo-motors/credit/notice")
+    assert page.status_code == 200 and "Fair Credit Reporting Act" in page.text
+    saved = client.get("/embed/demo-motors/credit/notice?download=1")
+    assert saved.headers["content-disposition"].startswith("attachment;")
+    assert "Fair Credit Reporting Act" in saved.text and "fcra-2026-11" in saved.text
+
+
+def test_the_alert_says_what_happened_without_personal_details(
+    applicant: Shopper, settings: Any, mailbox: Mailbox
+) -> None:
+    _to_consent(applicant)
+    applicant.fill("consent", action="agree", notice=_notice_token(applicant))
+    deliver(settings, mailbox.url)
+    alerts = [m for m in mailbox.messages if "pre-qualification" in str(m["Subject"])]
+    assert len(alerts) == 1
+    body = alerts[0].get_body(("plain",)).get_content()  # type: ignore[union-attr]
+    assert "completed a soft-credit pre-qualification" in body and "Rosa Delgado" in body
+    for value in (*SENSITIVE, "$750", "41,600", "/r/"):
+        assert value not in body, value
+
+
+def test_keys_rotate_and_the_old_key_can_go(
+    applicant: Shopper, store: Store, settings: Any, tmp_path: Path
+) -> None:
+    _to_consent(applicant)
+    applicant.fill("consent", action="agree", notice=_notice_token(applicant))
+    before = store.values(applicant.draft_id)["street"]["value"]
+    env = {"RESUME_DATA_KEYS": f"{DATA_KEYS[0]},{NEWER_DATA_KEY}"}
+    rotated = resume_cli(settings, tmp_path, "keys", "rotate", env=env)
+    assert rotated.returncode == 0, rotated.stderr
+    assert "re-sealed" in rotated.stdout and "Older keys can now be removed" in rotated.stdout
+    after = store.values(applicant.draft_id)["street"]["value"]
+    assert after != before and "Evergreen" not in after
+    # The old key removed: everything still opens (the worker starts, the page shows it).
+    only_new = {"RESUME_DATA_KEYS": NEWER_DATA_KEY}
+    status = resume_cli(settings, tmp_path, "keys", "rotate", env=only_new)
+    assert status.returncode == 0, status.stderr
+    from cryptography.fernet import Fernet
+
+    assert Fernet(NEWER_DATA_KEY).decrypt(after.encode()).decode() == ADDRESS["street"]
+    # And the old key alone is now refused at start-up, with a message, not garbage.
+    old = resume_cli(settings, tmp_path, "keys", "rotate", env={"RESUME_DATA_KEYS": DATA_KEYS[0]})
+    assert old.returncode == 2
+    assert "RESUME_DATA_KEYS does not hold the key" in old.stderr
+    assert "Traceback" not in old.stderr
+
+
+def test_a_bad_data_key_is_a_clear_start_up_error(settings: Any, tmp_path: Path) -> None:
+    bad = resume_cli(settings, tmp_path, "keys", "rotate", env={"RESUME_DATA_KEYS": "short"})
+    assert bad.returncode == 2
+    assert "RESUME_DATA_KEYS=*** is not valid" in bad.stderr and "short" not in bad.stderr
