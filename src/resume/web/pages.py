@@ -67,8 +67,15 @@ async def demo_page(request: Request[Any, Any, Any]) -> Response[str]:
     here = f"{request.url.scheme}://{request.url.netloc}"
     if here != origin and origin != svc.settings.base_url:
         return Redirect(origin + "/demo", status_code=302)
+    widget = request.query_params.get("widget", "payment")
+    if widget not in svc.widgets:
+        raise NotFound("The demo page shows payment, trade-in or credit.")
     html = svc.env.get_template("demo/vehicle.html").render(
-        widget_url=f"{svc.settings.base_url}/embed/{DEMO_SLUG}/payment", style_url="/style/-"
+        widget_url=f"{svc.settings.base_url}/embed/{DEMO_SLUG}/{widget}",
+        widget_title=svc.widgets[widget].title,
+        widget=widget,
+        widgets=svc.widgets,
+        style_url="/style/-",
     )
     return Response(
         html, media_type="text/html", headers=page_headers(frame_src=svc.settings.base_url)
