@@ -134,6 +134,13 @@ def _parser() -> argparse.ArgumentParser:
     suppress.add_argument("--dealer", required=True)
     suppress.set_defaults(run=_suppress)
 
+    purge = sub.add_parser(
+        "purge", help="delete drafts past each dealer's retention period, and say what went"
+    )
+    purge.add_argument("--dealer", help="only this dealership")
+    purge.add_argument("--dry-run", action="store_true", help="count, delete nothing")
+    purge.set_defaults(run=_purge)
+
     outbox = sub.add_parser("outbox", help="look at and retry outgoing mail").add_subparsers(
         required=True, metavar="ACTION"
     )
@@ -413,6 +420,20 @@ def _outbox_retry(settings: Settings, args: argparse.Namespace) -> int:
     if not asyncio.run(_in_transaction(settings, retry)):
         raise ConfigError(f"message {args.message} is not dead (or does not exist)")
     print(f"resume: message {args.message} will be sent again")
+    return 0
+
+
+def _purge(settings: Settings, args: argparse.Namespace) -> int:
+    from resume.retention import purge
+
+    reports = asyncio.run(purge(settings, dealer=args.dealer, dry_run=args.dry_run))
+    verb = "would remove" if args.dry_run else "removed"
+    for report in reports:
+        counts = ", ".join(f"{n} {kind}" for kind, n in report.counts.items()) or "nothing"
+        print(
+            f"{report.slug}: {verb} {counts} "
+            f"(drafts untouched since {report.before:%Y-%m-%d}, {report.days} days)"
+        )
     return 0
 
 

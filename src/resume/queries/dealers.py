@@ -32,6 +32,11 @@ async def get_by_slug(conn: AsyncConnection, slug: str) -> Dealer | None:
     return _dealer(row) if row else None
 
 
+async def all_dealers(conn: AsyncConnection) -> list[Dealer]:
+    result = await conn.execute(select(dealers).order_by(dealers.c.id))
+    return [_dealer(row) for row in result]
+
+
 async def get(conn: AsyncConnection, dealer_id: int) -> Dealer | None:
     row = (await conn.execute(select(dealers).where(dealers.c.id == dealer_id))).first()
     return _dealer(row) if row else None

@@ -1,0 +1,58 @@
+"""Retention: drafts untouched past their dealer's retention period are deleted with their
+answers, events, consents and pre-qualification; mail still queued for them is stopped."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import Counter
+
+from sqlalchemy import Connection, delete, func, select, update
+
+from resume.tables import consents, drafts, events, field_values, outbox, prequals
+
+PAGE = 500
+
+
+def purge_page(
+    conn: Connection, dealer_id: int, before: dt.datetime, *, dry_run: bool = False
+) -> Counter[str]:
+    """Remove up to PAGE drafts of one dealer last changed before `before`; count each kind of
+    row removed. Run again until it removes no drafts. A dry run counts them all at once."""
+    query = (
+        select(drafts.c.id)
+        .where(drafts.c.dealer_id == dealer_id, drafts.c.updated_at < before)
+        .order_by(drafts.c.id)
+    )
+    ids = list(conn.execute(query.limit(PAGE)).scalars())
+    counts: Counter[str] = Counter()
+    if not ids:
+        return counts
+    # A dry run counts every draft past retention, as a subquery: no list of ids to bind.
+    chosen = query if dry_run else ids
+    for name, table in (
+        ("field values", field_values),
+        ("events", events),
+        ("consents", consents),
+        ("pre-qualifications", prequals),
+    ):
+        counts[name] = conn.execute(
+            select(func.count()).select_from(table).where(table.c.draft_id.in_(chosen))
+        ).scalar_one()
+    if dry_run:
+        counts["drafts"] = conn.execute(
+            select(func.count()).select_from(query.subquery())
+        ).scalar_one()
+        return counts
+    counts["drafts"] = len(ids)
+    # The purge is a stop rule (issue #4): nothing queued for these shoppers goes out.
+    counts["queued emails stopped"] = conn.execute(
+        update(outbox)
+        .where(outbox.c.draft_id.in_(ids), outbox.c.status == "pending")
+        .values(status="stopped", last_error="draft purged")
+    ).rowcount
+    for table in (field_values, events, prequals, consents):
+        conn.execute(delete(table).where(table.c.draft_id.in_(ids)))
+    conn.execute(update(drafts).where(drafts.c.origin_id.in_(ids)).values(origin_id=None))
+    conn.execute(update(outbox).where(outbox.c.draft_id.in_(ids)).values(draft_id=None))
+    conn.execute(delete(drafts).where(drafts.c.id.in_(ids)))
+    return counts

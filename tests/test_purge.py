@@ -1,0 +1,100 @@
+"""Retention: `resume purge` deletes drafts past the dealer's period with everything about
+them, stops their queued mail, reports what went, and leaves the rest alone."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+from typing import Any
+
+from conftest import NUMBERS, VEHICLE, Shopper, Store, resume_cli, run
+from litestar.testing import TestClient
+
+from resume.db import Database
+from resume.retention import purge_database
+
+
+def _age(store: Store, draft_id: str, days: int) -> None:
+    when = dt.datetime.now(dt.UTC) - dt.timedelta(days=days)
+    store.execute("UPDATE drafts SET updated_at = :w WHERE id = :d", w=when, d=draft_id)
+
+
+def _shopper_with_mail(client: TestClient[Any]) -> str:
+    """A draft with a consent, events and a queued resume-link email; return its id."""
+    shopper = Shopper(client)
+    shopper.start()
+    shopper.fill("vehicle", **VEHICLE)
+    shopper.fill("numbers", **NUMBERS)
+    shopper.fill("result", action="save")
+    draft_id = shopper.draft_id
+    shopper.fill("save", action="send", email="old@example.com", consent_followup="yes")
+    return draft_id
+
+
+def test_purge_removes_old_drafts_and_everything_about_them(
+    client: TestClient[Any], store: Store, settings: Any, tmp_path: Path
+) -> None:
+    old_id = _shopper_with_mail(client)
+    recent = Shopper(client)
+    recent.start()
+    recent.fill("vehicle", **VEHICLE)
+    _age(store, old_id, 400)  # the default retention is 365 days
+    queued = store.one("SELECT status FROM outbox WHERE draft_id = :d", d=old_id)
+    assert queued["status"] == "pending"
+
+    dry = resume_cli(settings, tmp_path, "purge", "--dry-run")
+    assert dry.returncode == 0, dry.stderr
+    assert "demo-motors: would remove" in dry.stdout and "1 drafts" in dry.stdout
+    assert store.rows("SELECT id FROM drafts WHERE id = :d", d=old_id)
+
+    done = resume_cli(settings, tmp_path, "purge")
+    assert done.returncode == 0, done.stderr
+    assert "demo-motors: removed" in done.stdout and "1 drafts" in done.stdout
+    assert "1 queued emails stopped" in done.stdout
+    for table in (
+        "drafts WHERE id",
+        "field_values WHERE draft_id",
+        "events WHERE draft_id",
+        "consents WHERE draft_id",
+    ):
+        assert store.rows(f"SELECT * FROM {table} = :d", d=old_id) == []
+    stopped = store.rows("SELECT status, draft_id FROM outbox")
+    assert stopped == [{"status": "stopped", "draft_id": None}]
+    # The recent draft is untouched.
+    assert store.rows("SELECT id FROM drafts WHERE id = :d", d=recent.draft_id)
+    again = resume_cli(settings, tmp_path, "purge")
+    assert "removed nothing" in again.stdout
+
+
+def test_purge_pages_through_many_drafts(
+    client: TestClient[Any], store: Store, settings: Any
+) -> None:
+    ids = []
+    for _ in range(3):
+        shopper = Shopper(client)
+        shopper.start()
+        shopper.fill("vehicle", **VEHICLE)
+        ids.append(shopper.draft_id)
+        _age(store, shopper.draft_id, 500)
+
+    async def purge() -> Any:
+        db = Database(settings)
+        try:
+            import resume.queries.purge as purge_q
+
+            purge_q.PAGE, page = 2, purge_q.PAGE  # two pages of two and one
+            try:
+                return await purge_database(db)
+            finally:
+                purge_q.PAGE = page
+        finally:
+            await db.dispose()
+
+    reports = run(purge())
+    assert reports[0].counts["drafts"] == 3
+    assert store.rows("SELECT id FROM drafts") == []
+
+
+def test_purge_refuses_an_unknown_dealer(settings: Any, tmp_path: Path) -> None:
+    done = resume_cli(settings, tmp_path, "purge", "--dealer", "nobody")
+    assert done.returncode == 2 and "no dealership 'nobody'" in done.stderr
