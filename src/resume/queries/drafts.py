@@ -84,8 +84,10 @@ def lock(conn: Connection, ids: Iterable[str], *, for_update: bool = True) -> di
         return {}
     query = select(*_DRAFT_COLUMNS).where(drafts.c.id.in_(wanted)).order_by(drafts.c.id)
     if for_update and conn.dialect.name == "postgresql":
-        # Id order: two processes saving overlapping batches never deadlock.
-        query = query.with_for_update()
+        # Id order: two processes saving overlapping batches never deadlock. NO KEY UPDATE,
+        # not UPDATE: the batch also inserts events for other drafts, whose foreign-key checks
+        # take KEY SHARE locks that a plain FOR UPDATE would block (a cross-process deadlock).
+        query = query.with_for_update(key_share=True)
     result = conn.execute(query)
     return {
         row.id: DraftState(
