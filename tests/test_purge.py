@@ -7,7 +7,7 @@ import datetime as dt
 from pathlib import Path
 from typing import Any
 
-from conftest import NUMBERS, VEHICLE, Shopper, Store, resume_cli, run
+from conftest import NUMBERS, VEHICLE, Shopper, Store, deliver, resume_cli, run
 from litestar.testing import TestClient
 
 from resume.db import Database
@@ -98,3 +98,13 @@ def test_purge_pages_through_many_drafts(
 def test_purge_refuses_an_unknown_dealer(settings: Any, tmp_path: Path) -> None:
     done = resume_cli(settings, tmp_path, "purge", "--dealer", "nobody")
     assert done.returncode == 2 and "no dealership 'nobody'" in done.stderr
+
+
+def test_the_worker_purges_on_its_own(
+    client: TestClient[Any], store: Store, settings: Any
+) -> None:
+    old_id = _shopper_with_mail(client)
+    _age(store, old_id, 400)
+    deliver(settings)
+    assert store.rows("SELECT id FROM drafts WHERE id = :d", d=old_id) == []
+    assert store.rows("SELECT status FROM outbox") == [{"status": "stopped"}]

@@ -31,6 +31,7 @@ from resume.queries.drafts import DraftState
 from resume.queries.followups import still_consents
 from resume.queries.outbox import Message
 from resume.resources import data_dir
+from resume.retention import purge_database
 from resume.settings import Settings
 from resume.tokens import Signer
 from resume.widgets import load_widgets
@@ -38,6 +39,7 @@ from resume.widgets import load_widgets
 log = logging.getLogger("resume.worker")
 
 EXIT_CHECK = dt.timedelta(seconds=30)  # how often a worker looks for shoppers who left
+PURGE_EVERY = dt.timedelta(hours=1)  # how often a worker deletes drafts past retention
 # A claimed batch must be sent well within its lease, even if every message is slow; otherwise
 # another worker could claim and send it again. Each message gets 1/(BATCH + 1) of the lease,
 # and a message that cannot start with a full share left goes back to the queue.
@@ -73,6 +75,7 @@ class Worker:
         self.owner = f"{socket.gethostname()}:{os.getpid()}:{id(self):x}"
         self.wake = asyncio.Event()
         self._last_exit_check: dt.datetime | None = None
+        self._last_purge: dt.datetime | None = None
 
     async def run(self, stop: asyncio.Event) -> None:
         """Send until `stop` is set; the message in flight is finished first."""
@@ -110,6 +113,10 @@ class Worker:
         if self._last_exit_check is None or now - self._last_exit_check >= EXIT_CHECK:
             self._last_exit_check = now
             await detect_exits(self.db, self.composer.settings, self.composer.widgets, now)
+            if self._last_purge is None or now - self._last_purge >= PURGE_EVERY:
+                # Retention is a stop rule too: a purged draft's queued mail is stopped.
+                self._last_purge = now
+                await purge_database(self.db, now=now)
             if given is None:
                 now = dt.datetime.now(dt.UTC)  # the lease starts when the claim is made
         async with self.db.write() as conn:
