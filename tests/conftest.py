@@ -72,9 +72,7 @@ def child_env(tmp_path: Path, **settings: str) -> dict[str, str]:
     return env
 
 
-def resume_cli(
-    settings: Settings, cwd: Path, *args: str, env: dict[str, str] | None = None
-) -> Any:
+def resume_cli(settings: Settings, cwd: Path, *args: str, env: dict[str, str] | None = None) -> Any:
     """Run the `resume` command on the test's database, as an operator would; `env` adds
     or overrides RESUME_* settings."""
     import subprocess

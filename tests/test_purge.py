@@ -100,9 +100,7 @@ def test_purge_refuses_an_unknown_dealer(settings: Any, tmp_path: Path) -> None:
     assert done.returncode == 2 and "no dealership 'nobody'" in done.stderr
 
 
-def test_the_worker_purges_on_its_own(
-    client: TestClient[Any], store: Store, settings: Any
-) -> None:
+def test_the_worker_purges_on_its_own(client: TestClient[Any], store: Store, settings: Any) -> None:
     old_id = _shopper_with_mail(client)
     _age(store, old_id, 400)
     deliver(settings)
