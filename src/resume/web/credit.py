@@ -133,9 +133,10 @@ async def _run(page: Page, state: DraftState, now: dt.datetime) -> None:
         applicant = applicant_of(page, state)
         provider = provider_for(page.dealer.config.credit.provider)
         result: Prequal | None = await provider.prequalify(applicant, page.dealer.config.finance)
-    except Exception:
-        # The provider's failure is logged without the applicant: nothing sensitive in logs.
-        log.exception("pre-qualification failed draft=%s", state.id)
+    except Exception as exc:
+        # Only the kind of failure is logged: a message or a traceback could quote the
+        # applicant's answers, and nothing sensitive goes in a log.
+        log.error("pre-qualification failed draft=%s error=%s", state.id, type(exc).__name__)
         result = None
     alerts = []
     if result is not None:
