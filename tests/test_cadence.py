@@ -237,3 +237,24 @@ def test_a_retried_touch_still_waits_for_sending_hours(
     assert retried["status"] == "pending" and retried["attempts"] == 1
     retry_at = dt.datetime.fromisoformat(str(retried["due_at"])).replace(tzinfo=dt.UTC)
     assert 8 <= retry_at.astimezone(CHICAGO).hour < 20
+
+
+def test_a_shopper_who_left_on_the_payment_gets_the_results_copy(
+    client: Any, settings: Any, store: Store, mailbox: Mailbox
+) -> None:
+    shopper = Shopper(client)
+    shopper.start()
+    shopper.fill("vehicle", **VEHICLE)
+    shopper.fill("numbers", **NUMBERS)
+    shopper.fill("result", action="save")
+    draft_id = shopper.draft_id
+    shopper.fill("save", action="send", email="rae@example.com", consent_followup="yes")
+    deliver(settings, mailbox.url, now=later(31))
+    exits = [e[:2] for e in store.events(draft_id) if e[0] == "exited"]
+    assert exits == [("exited", "result")]
+    mailbox.messages.clear()  # the resume link itself
+    first = followups(store, draft_id)[0]
+    due = dt.datetime.fromisoformat(str(first["due_at"])).replace(tzinfo=dt.UTC)
+    deliver(settings, mailbox.url, now=due + dt.timedelta(seconds=1))
+    subjects = [str(m["Subject"]) for m in mailbox.messages]
+    assert subjects == ["Your 2024 Toyota RAV4 XLE estimate is saved"], subjects

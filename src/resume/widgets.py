@@ -39,6 +39,10 @@ class Step(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     when: str = ""
     # Follow-up copy for a shopper who left on this step, one per touch of the cadence.
     followups: tuple[Followup, ...] = ()
+    # Whether reaching this result step finishes the widget. A trade-in request is finished
+    # when it is sent; a payment estimate is not: a shopper who saw the payment and left is
+    # the one the result step's follow-up is written for.
+    completes: bool = True
 
     def field(self, name: str) -> Field | None:
         return next((f for f in self.fields if f.name == name), None)
@@ -85,6 +89,8 @@ class Move(msgspec.Struct, frozen=True):
     target: str
     check: bool = False
     completes: bool = False
+    # The move reaches a result step (finished or not).
+    result: bool = False
 
 
 def load_widgets(folder: Path) -> dict[str, Widget]:
@@ -190,5 +196,6 @@ def decide(
         if index + 1 >= len(steps):
             return Move(steps[index].name, completes=True)
         following = steps[index + 1]
-        return Move(following.name, completes=following.kind == "result")
+        result = following.kind == "result"
+        return Move(following.name, completes=result and following.completes, result=result)
     raise BadRequest("The form was sent with a button we don't know.")

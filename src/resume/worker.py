@@ -15,8 +15,11 @@ import random
 import signal
 import socket
 import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 
 import aiosmtplib
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from resume.cadence import detect_exits, within_hours
 from resume.db import Database
@@ -112,11 +115,12 @@ class Worker:
         now = now or dt.datetime.now(dt.UTC)
         if self._last_exit_check is None or now - self._last_exit_check >= EXIT_CHECK:
             self._last_exit_check = now
-            await detect_exits(self.db, self.composer.settings, self.composer.widgets, now)
             if self._last_purge is None or now - self._last_purge >= PURGE_EVERY:
-                # Retention is a stop rule too: a purged draft's queued mail is stopped.
+                # Retention first, and a stop rule too: a purged draft's queued mail is
+                # stopped, and a draft past retention is never found to have just left.
                 self._last_purge = now
                 await purge_database(self.db, now=now)
+            await detect_exits(self.db, self.composer.settings, self.composer.widgets, now)
             if given is None:
                 now = dt.datetime.now(dt.UTC)  # the lease starts when the claim is made
         async with self.db.write() as conn:
@@ -125,24 +129,28 @@ class Worker:
             )
         claimed = time.monotonic()
         lease = self.lease.total_seconds()
-        for index, message in enumerate(messages):
-            stopping = stop is not None and stop.is_set()
-            late = time.monotonic() - claimed > lease - 1.5 * self.send_budget
-            if stopping or late:
-                # SIGTERM, or a slow server ate the lease: the message in flight was finished;
-                # the rest go back at once, before another worker could claim them.
-                async with self.db.write() as conn:
-                    await outbox_q.release(conn, [m.id for m in messages[index:]])
-                return index
-            await self._deliver(message, now)
+        batch = _Batch(self.db)
+        try:
+            for index, message in enumerate(messages):
+                stopping = stop is not None and stop.is_set()
+                late = time.monotonic() - claimed > lease - 1.5 * self.send_budget
+                if stopping or late:
+                    # SIGTERM, or a slow server ate the lease: the message in flight was
+                    # finished; the rest go back at once, before another worker claims them.
+                    async with self.db.write() as conn:
+                        await outbox_q.release(conn, [m.id for m in messages[index:]])
+                    return index
+                await self._deliver(message, now, batch)
+        finally:
+            await batch.close()
         return len(messages)
 
-    async def _deliver(self, message: Message, now: dt.datetime) -> None:
+    async def _deliver(self, message: Message, now: dt.datetime, batch: _Batch) -> None:
         started = time.perf_counter()
         dealer = None
         try:
-            async with self.db.read() as conn:
-                dealer = await dealers_q.get(conn, message.dealer_id)
+            async with batch.reads.begin() as conn:
+                dealer = await batch.dealer(conn, message.dealer_id)
                 draft = await drafts_q.load(conn, message.draft_id) if message.draft_id else None
                 # A lead the CRM has had before is sent as an update of it.
                 resend = message.kind == "adf" and await outbox_q.sent_before(conn, message)
@@ -164,7 +172,7 @@ class Worker:
         except Exception as exc:
             await self._failed(message, exc, started, dealer, now)
             return
-        async with self.db.write() as conn:
+        async with batch.writes.begin() as conn:
             await outbox_q.mark_sent(
                 conn, message.id, now=dt.datetime.now(dt.UTC), reply=str(reply)[:500]
             )
@@ -199,6 +207,53 @@ class Worker:
                     conn, message.dealer_id, message.to_addr, "bounce", detail=error
                 )
         _log(message, "dead" if last else "retry", started, error)
+
+
+class _Held:
+    """One connection kept for a whole batch, a transaction per use; dropped after an error,
+    so the next message starts on a fresh one."""
+
+    def __init__(self, engine: AsyncEngine) -> None:
+        self.engine = engine
+        self.conn: AsyncConnection | None = None
+
+    @asynccontextmanager
+    async def begin(self) -> AsyncIterator[AsyncConnection]:
+        if self.conn is None:
+            self.conn = await self.engine.connect()
+        try:
+            async with self.conn.begin():
+                yield self.conn
+        except BaseException:
+            await self.close()
+            raise
+
+    async def close(self) -> None:
+        conn, self.conn = self.conn, None
+        if conn is not None:
+            await conn.close()
+
+
+class _Batch:
+    """What the messages of one claim share (issue #4 bench: a message's reads and writes cost
+    more than building and sending it). Each message still reads its draft and the suppression
+    list at send, in a transaction of its own, and is marked sent in another before the next
+    one is sent; only the connections (checked out of the pool, and pinged on PostgreSQL, once
+    per batch instead of twice per message) and the dealer (read once per batch) are shared."""
+
+    def __init__(self, db: Database) -> None:
+        self.reads = _Held(db.reader)
+        self.writes = _Held(db.engine)
+        self.dealers: dict[int, Dealer | None] = {}
+
+    async def dealer(self, conn: AsyncConnection, dealer_id: int) -> Dealer | None:
+        if dealer_id not in self.dealers:
+            self.dealers[dealer_id] = await dealers_q.get(conn, dealer_id)
+        return self.dealers[dealer_id]
+
+    async def close(self) -> None:
+        await self.reads.close()
+        await self.writes.close()
 
 
 def _stopped(message: Message, draft: DraftState | None) -> str:

@@ -173,7 +173,13 @@ async def save_step(
         wants_showroom=move.target == "showroom",
         consent=later.new_consent(consent_field, results, state, request),
         alerts=_alerts(
-            page, state, draft_id, move.target, move.completes, credential.resumed, results
+            page,
+            state,
+            draft_id,
+            move.target,
+            move.completes or move.result,
+            credential.resumed,
+            results,
         ),
     )
     saved = await svc.autosave.save(save)
@@ -192,7 +198,7 @@ def _alerts(
     state: DraftState | None,
     draft_id: str,
     target: str,
-    completes: bool,
+    finishes: bool,
     resumed: bool,
     results: dict[str, Cleaned],
 ) -> list[dict[str, Any]]:
@@ -201,9 +207,9 @@ def _alerts(
     timeline = results.get("timeline")
     if target == "showroom" and not (state and state.wants_showroom):
         moment = "showroom"
-    elif completes and page.widget.slug == "trade-in":
+    elif finishes and page.widget.slug == "trade-in":
         moment = "trade_in"
-    elif completes and (resumed or (state is not None and state.resumed_at is not None)):
+    elif finishes and (resumed or (state is not None and state.resumed_at is not None)):
         moment = "resumed_completed"
     elif timeline is not None and timeline.valid and timeline.value == "this_week":
         moment = "this_week"
