@@ -355,7 +355,10 @@ def _demo(settings: Settings, args: argparse.Namespace) -> int:
     origin = demo_origin(settings.base_url)
     print("resume: demo dealership 'Demo Motors' " + ("created" if created else "is ready"))
     print(f"  dealer page (another origin): {origin}/demo")
-    print(f"  the widget itself:            {settings.base_url}/embed/demo-motors/payment")
+    print(f"    with the other widgets:     {origin}/demo?widget=trade-in, ?widget=credit")
+    print(f"  the widgets themselves:       {settings.base_url}/embed/demo-motors/payment")
+    print(f"                                {settings.base_url}/embed/demo-motors/trade-in")
+    print(f"                                {settings.base_url}/embed/demo-motors/credit")
     print(
         f"  mail kept on disk:            {settings.base_url}/mail"
         if not settings.smtp_url
