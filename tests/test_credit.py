@@ -171,7 +171,7 @@ def test_the_result_step_without_agreement_runs_nothing(applicant: Shopper, stor
             (dt.date.today().replace(year=dt.date.today().year - 12)).strftime("%m/%d/%Y"),
             "18 or older",
         ),
-        ("01/01/" + str(dt.date.today().year - 140), "would make you 14"),
+        ("01/01/" + str(dt.date.today().year - 140), "more than 120 years ago"),
         ("02/30/1990", "doesn't exist"),
         ("1990", "MM/DD/YYYY"),
     ],
@@ -235,7 +235,8 @@ def test_the_estimate_carries_into_the_payment_widget(
     assert linked == {"origin_id": origin, "email": "rosa@example.com"}
     values = store.values(payment.draft_id)
     assert values["term"]["value"] == "72"
-    assert values["credit"]["sealed"] and values["credit"]["value"] != "good"
+    # In the payment widget the self-rated band is an ordinary answer, as if typed there.
+    assert values["credit"]["value"] == "good" and not values["credit"]["sealed"]
     payment.fill(
         "vehicle",
         condition="used",
@@ -248,6 +249,23 @@ def test_the_estimate_carries_into_the_payment_widget(
     )
     assert 'value="good" checked' in payment.page.text
     assert payment.value("term") == "72"
+    # A second press opens the same payment draft, not another one.
+    again = Shopper(client, widget="credit")
+    again.open(f"/embed/demo-motors/credit/result?d={_credential(store, origin)}")
+    again.fill("result", action="carry")
+    assert store.rows("SELECT id FROM drafts WHERE origin_id = :o", o=origin) == [
+        {"id": payment.draft_id}
+    ]
+
+
+def _credential(store: Store, draft_id: str) -> str:
+    from conftest import SECRET_KEYS
+
+    from resume.tokens import FormCredential, Signer
+
+    row = store.one("SELECT version, revision FROM drafts WHERE id = :d", d=draft_id)
+    credential = FormCredential(1, "credit", draft_id, row["version"], row["revision"])
+    return Signer(SECRET_KEYS).sign_form(credential)
 
 
 def test_the_notice_can_be_printed_or_saved(client: TestClient[Any]) -> None:
@@ -302,3 +320,131 @@ def test_a_bad_data_key_is_a_clear_start_up_error(settings: Any, tmp_path: Path)
     bad = resume_cli(settings, tmp_path, "keys", "rotate", env={"RESUME_DATA_KEYS": "short"})
     assert bad.returncode == 2
     assert "RESUME_DATA_KEYS=*** is not valid" in bad.stderr and "short" not in bad.stderr
+
+
+def test_a_quick_press_on_the_notice_or_the_estimate_is_shown_back_not_a_500(
+    applicant: Shopper, settings: Any, store: Store
+) -> None:
+    import msgspec
+
+    from resume.web.app import create_app
+
+    _to_consent(applicant)
+    consent_token = applicant.token
+    slow = msgspec.structs.replace(settings, min_form_seconds=30.0)
+    with TestClient(create_app(slow), base_url="http://127.0.0.1:8000") as client:
+        quick = Shopper(client, widget="credit")
+        quick.page = client.get(f"/embed/demo-motors/credit/consent?d={consent_token}")
+        page = quick.fill("consent", action="save")
+        assert page.status_code == 422 and "Fair Credit Reporting Act" in page.text
+        quick.fill("consent", action="agree", notice=_notice_token(quick))
+        assert "/result" in str(quick.page.url)
+        page = quick.fill("result", action="showroom")
+        assert page.status_code == 422 and "6.99% to 8.99%" in page.text
+
+
+def test_a_failed_prequalification_completes_the_draft_and_says_so(
+    applicant: Shopper, settings: Any, store: Store
+) -> None:
+    """A provider that fails (a bureau down, a timeout): the claim and the failure are
+    written as the agree path writes them, then the shopper's page and the rows are read."""
+    import datetime as dt
+
+    from conftest import run
+
+    from resume.crypto import install
+    from resume.db import Database
+    from resume.queries import prequals as prequals_q
+
+    _to_consent(applicant)
+    draft_id = applicant.draft_id
+    token = applicant.token
+    now = dt.datetime.now(dt.UTC)
+    consent = {
+        "kind": "credit_check",
+        "text_version": "fcra-2026-11",
+        "text_hash": "0" * 64,
+        "text": "notice",
+        "ip": "127.0.0.1",
+        "user_agent": "test",
+    }
+    alert = {
+        "kind": "alert",
+        "context": {"moment": "prequal_failed"},
+        "to_addr": "leads@demo-motors.example",
+        "message_id": "<failed@test>",
+        "dedupe_key": f"alert:{draft_id}:prequal_failed",
+    }
+
+    async def fail() -> None:
+        install(settings.data_keys)
+        db = Database(settings)
+        try:
+            common = {"draft_id": draft_id, "dealer_id": 1, "widget": "credit", "now": now}
+            await db.run_write(
+                lambda conn: prequals_q.claim(
+                    conn,
+                    consent=consent,
+                    provider="builtin",
+                    result_step="result",
+                    result_index=4,
+                    **common,
+                )
+            )
+            await db.run_write(
+                lambda conn: prequals_q.finish(conn, result=None, alerts=[alert], **common)
+            )
+        finally:
+            await db.dispose()
+
+    run(fail())
+    draft = store.one("SELECT status, revision FROM drafts WHERE id = :d", d=draft_id)
+    assert draft["status"] == "completed"  # no cadence for a shopper who did their part
+    assert [r["dedupe_key"] for r in store.rows("SELECT dedupe_key FROM outbox")] == [
+        f"alert:{draft_id}:prequal_failed"
+    ]
+    kinds = [e[0] for e in store.events(draft_id)]
+    assert kinds[-2:] == ["prequal_failed", "completed"]
+    from conftest import SECRET_KEYS
+
+    from resume.tokens import FormCredential, Signer
+
+    credential = Signer(SECRET_KEYS).sign_form(
+        FormCredential(1, "credit", draft_id, 1, draft["revision"])
+    )
+    page = applicant.client.get(f"/embed/demo-motors/credit/result?d={credential}")
+    assert "couldn't work out your estimate" in page.text and "will contact you" in page.text
+    assert token  # the consent page's credential was real
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        {"credit": {"notice_version": "v" * 33}},
+        {"credit": {"notice_version": "2026—11"}},
+        {"credit": {"provider": "experian"}},
+        {"trade_in": {"mode": "rules", "rules": {"values_by_age": {}}}},
+        {
+            "trade_in": {
+                "mode": "rules",
+                "rules": {"values_by_age": {"3": "9000"}, "grade_percent": {"good": "90"}},
+            }
+        },
+    ],
+)
+def test_dealer_settings_that_would_break_a_page_are_refused(
+    change: dict[str, Any], client: TestClient[Any], store: Store
+) -> None:
+    import json
+
+    import msgspec
+
+    from resume.dealers import DealerConfig, check_config
+    from resume.errors import ConfigError
+
+    with pytest.raises((ConfigError, msgspec.ValidationError)):
+        check_config(msgspec.convert(change, DealerConfig, strict=False))
+    # Written into the database by hand, they make the widget say so (503), not fail (500).
+    store.execute("UPDATE dealers SET config = :c", c=json.dumps(change))
+    page = client.get("/embed/demo-motors/credit")
+    assert page.status_code == 503 and "being set up" in page.text

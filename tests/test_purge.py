@@ -51,6 +51,7 @@ def test_purge_removes_old_drafts_and_everything_about_them(
     assert done.returncode == 0, done.stderr
     assert "demo-motors: removed" in done.stdout and "1 drafts" in done.stdout
     assert "1 queued emails stopped" in done.stdout
+    assert "1 emails to the shopper deleted" in done.stdout
     for table in (
         "drafts WHERE id",
         "field_values WHERE draft_id",
@@ -58,8 +59,8 @@ def test_purge_removes_old_drafts_and_everything_about_them(
         "consents WHERE draft_id",
     ):
         assert store.rows(f"SELECT * FROM {table} = :d", d=old_id) == []
-    stopped = store.rows("SELECT status, draft_id FROM outbox")
-    assert stopped == [{"status": "stopped", "draft_id": None}]
+    # The resume-link email held the shopper's address: it is gone with the draft.
+    assert store.rows("SELECT * FROM outbox WHERE to_addr = 'old@example.com'") == []
     # The recent draft is untouched.
     assert store.rows("SELECT id FROM drafts WHERE id = :d", d=recent.draft_id)
     again = resume_cli(settings, tmp_path, "purge")
@@ -100,9 +101,14 @@ def test_purge_refuses_an_unknown_dealer(settings: Any, tmp_path: Path) -> None:
     assert done.returncode == 2 and "no dealership 'nobody'" in done.stderr
 
 
-def test_the_worker_purges_on_its_own(client: TestClient[Any], store: Store, settings: Any) -> None:
+def test_the_worker_purges_on_its_own(
+    client: TestClient[Any], store: Store, settings: Any, caplog: Any
+) -> None:
+    caplog.set_level("INFO", logger="resume.retention")
     old_id = _shopper_with_mail(client)
     _age(store, old_id, 400)
     deliver(settings)
     assert store.rows("SELECT id FROM drafts WHERE id = :d", d=old_id) == []
-    assert store.rows("SELECT status FROM outbox") == [{"status": "stopped"}]
+    # Its queued resume link was stopped, then deleted with the shopper's address.
+    assert store.rows("SELECT * FROM outbox") == []
+    assert "queued emails stopped" in caplog.text

@@ -27,6 +27,9 @@ def upgrade() -> None:
         batch_op.create_foreign_key(
             "fk_drafts_origin_id", "drafts", ["origin_id"], ["id"], ondelete="SET NULL"
         )
+        batch_op.create_index("ix_drafts_origin", ["origin_id"], unique=False)
+    with op.batch_alter_table("outbox", schema=None) as batch_op:
+        batch_op.create_index("ix_outbox_draft", ["draft_id"], unique=False)
     op.create_table(
         "prequals",
         sa.Column("draft_id", sa.String(length=32), nullable=False),
@@ -53,7 +56,10 @@ def upgrade() -> None:
 def downgrade() -> None:
     op.drop_table("meta")
     op.drop_table("prequals")
+    with op.batch_alter_table("outbox", schema=None) as batch_op:
+        batch_op.drop_index("ix_outbox_draft")
     with op.batch_alter_table("drafts", schema=None) as batch_op:
+        batch_op.drop_index("ix_drafts_origin")
         batch_op.drop_constraint("fk_drafts_origin_id", type_="foreignkey")
         batch_op.drop_column("origin_id")
     with op.batch_alter_table("field_values", schema=None) as batch_op:

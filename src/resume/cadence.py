@@ -18,13 +18,14 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from resume.db import Database
 from resume.dealers import Dealer, DealerConfig, for_dealer
+from resume.errors import Unavailable
 from resume.fields import clean
 from resume.mail import new_message_id
 from resume.queries import dealers as dealers_q
 from resume.queries import followups as followups_q
 from resume.queries.drafts import DraftState
 from resume.settings import Settings
-from resume.widgets import Widget
+from resume.widgets import Step, Widget
 
 BATCH = 100
 
@@ -51,16 +52,34 @@ def within_hours(due: dt.datetime, hours: tuple[int, int], timezone: str) -> dt.
 def exit_point(
     widget: Widget, draft: DraftState, last_step: str, last_changed: str | None
 ) -> tuple[str, str | None]:
-    """Return the exit step and the field the shopper was stuck on."""
+    """Return the exit step and the field the shopper was stuck on.
+
+    The exit step is the last step saved, unless that step was answered in full and moved the
+    shopper on: then they left on the page it showed them (a payment result, a consent
+    notice), which is what the follow-up should be written for.
+    """
+    names = [s.name for s in widget.steps]
     step = next((s for s in widget.steps if s.name == last_step), None)
     if step is None:
         return last_step, last_changed
+    stuck = _stuck_on(step, draft)
+    if stuck is not None:
+        return step.name, stuck
+    shown = draft.step
+    if shown in names and last_step in names and names.index(shown) > names.index(last_step):
+        following = widget.steps[names.index(shown)]
+        return following.name, _stuck_on(following, draft)
+    return step.name, last_changed
+
+
+def _stuck_on(step: Step, draft: DraftState) -> str | None:
+    """The first field of `step` that is wrong, or required and empty."""
     for field in step.fields:
         stored = draft.values.get(field.name)
         cleaned = clean(field, stored.value if stored else "")
         if not cleaned.valid or (field.required and cleaned.value in (None, "")):
-            return step.name, field.name
-    return step.name, last_changed
+            return field.name
+    return None
 
 
 async def detect_exits(
@@ -71,8 +90,11 @@ async def detect_exits(
     dealers: dict[int, Dealer | None] = {}
     async for draft_id, dealer_id, updated_at in _candidates(db, now):
         if dealer_id not in dealers:
-            async with db.read() as conn:
-                dealers[dealer_id] = await dealers_q.get(conn, dealer_id)
+            try:
+                async with db.read() as conn:
+                    dealers[dealer_id] = await dealers_q.get(conn, dealer_id)
+            except Unavailable:
+                dealers[dealer_id] = None  # settings to fix (logged); the others go on
         dealer = dealers[dealer_id]
         if dealer is None or now - updated_at < dt.timedelta(minutes=dealer.config.idle_minutes):
             continue

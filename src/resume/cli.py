@@ -201,6 +201,12 @@ async def _check_keys(settings: Settings) -> None:
     db = Database(settings)
     try:
         await prepare(db, settings.data_keys)
+    except DBAPIError as exc:
+        if "meta" in str(exc) and ("no such table" in str(exc) or "does not exist" in str(exc)):
+            raise ConfigError(
+                "the database has not been migrated to this version: run `resume migrate`"
+            ) from None
+        raise
     finally:
         await db.dispose()
 

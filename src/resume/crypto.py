@@ -122,8 +122,14 @@ def check_database(conn: Connection, ring: Keyring) -> str:
 
     stored = sealed_q.get_meta(conn, CHECK_NAME)
     if stored is None:
-        sealed_q.put_meta(conn, CHECK_NAME, ring.seal(CHECK_TEXT))
-        return "new"
+        # Two processes meeting a new database at once: the first check written stands, and
+        # the other is checked against it like any later start.
+        sealed_q.add_meta(conn, CHECK_NAME, ring.seal(CHECK_TEXT))
+        stored = sealed_q.get_meta(conn, CHECK_NAME)
+        if stored is not None and ring.opens_with_newest(stored):
+            return "new"
+    if stored is None:
+        raise DataKeyError("the data key check could not be stored; is the database writable?")
     try:
         opened = ring.open(stored)
     except DataKeyError:
@@ -140,9 +146,10 @@ def check_database(conn: Connection, ring: Keyring) -> str:
 async def rotate(
     db: Database, ring: Keyring, progress: Callable[[int, int], None], *, page: int = 500
 ) -> int:
-    """Re-seal every sealed value under the newest key, a page per transaction; return how
-    many. Safe to stop and run again: a value already under the newest key is sealed anew,
-    never lost. The key check is re-sealed last, so until then the old key stays required."""
+    """Re-seal every value the newest key can't open, a page per transaction, until a full
+    pass finds none (a process still running with the old key list may seal a value behind
+    the pass); return how many were re-sealed. Safe to stop and run again. The key check is
+    re-sealed last, so until then the old key stays required."""
     from resume.queries import sealed as sealed_q
 
     total = await db.run_write(sealed_q.count_sealed)
@@ -152,36 +159,53 @@ async def rotate(
         conn: Connection, after: tuple[str, str] | None
     ) -> tuple[tuple[str, str] | None, int]:
         rows = sealed_q.sealed_values_after(conn, after, page)
+        stale = [r for r in rows if not ring.opens_with_newest(r.value)]
         sealed_q.reseal_values(
             conn,
             [
-                {"b_draft": r.draft_id, "b_name": r.name, "b_value": ring.reseal(r.value)}
-                for r in rows
+                {
+                    "b_draft": r.draft_id,
+                    "b_name": r.name,
+                    "b_old": r.value,
+                    "b_value": ring.reseal(r.value),
+                }
+                for r in stale
             ],
         )
-        return ((rows[-1].draft_id, rows[-1].name) if rows else None), len(rows)
+        return ((rows[-1].draft_id, rows[-1].name) if rows else None), len(stale)
 
     def results_page(conn: Connection, after: str | None) -> tuple[str | None, int]:
         rows = sealed_q.sealed_results_after(conn, after, page)
+        stale = [r for r in rows if not ring.opens_with_newest(r.result)]
         sealed_q.reseal_results(
-            conn, [{"b_draft": r.draft_id, "b_value": ring.reseal(r.result)} for r in rows]
+            conn,
+            [
+                {"b_draft": r.draft_id, "b_old": r.result, "b_value": ring.reseal(r.result)}
+                for r in stale
+            ],
         )
-        return (rows[-1].draft_id if rows else None), len(rows)
+        return (rows[-1].draft_id if rows else None), len(stale)
 
-    position: tuple[str, str] | None = None
     while True:
-        position, count = await db.run_write(values_page, position)
-        if not count:
+        found = 0
+        position: tuple[str, str] | None = None
+        while True:
+            position, count = await db.run_write(values_page, position)
+            found += count
+            done += count
+            if count:
+                progress(done, total)
+            if position is None:
+                break
+        last: str | None = None
+        while True:
+            last, count = await db.run_write(results_page, last)
+            found += count
+            done += count
+            if last is None:
+                break
+        if not found:
             break
-        done += count
-        progress(done, total)
-    last: str | None = None
-    while True:
-        last, count = await db.run_write(results_page, last)
-        if not count:
-            break
-        done += count
-        progress(done, total)
     await db.run_write(lambda conn: sealed_q.put_meta(conn, CHECK_NAME, ring.seal(CHECK_TEXT)))
     return done
 

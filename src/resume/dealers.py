@@ -16,6 +16,9 @@ BANDS = ("excellent", "good", "fair", "rebuilding")
 _COLOUR = re.compile(r"^#[0-9a-fA-F]{6}$")
 _ORIGIN = re.compile(r"^https?://[a-z0-9.-]+(:[0-9]{1,5})?$")
 _SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}$")
+_VERSION = re.compile(r"^[A-Za-z0-9._-]{1,32}$")
+# Pre-qualification providers that exist (resume.calc.credit.provider_for).
+PROVIDERS = ("builtin",)
 
 
 def _d(value: str) -> Decimal:
@@ -234,11 +237,50 @@ def check_config(config: DealerConfig) -> DealerConfig:
         raise ConfigError("the trade-in offer must be promised within 1 to 72 business hours")
     if config.trade_in.mode == "rules" and not config.trade_in.rules:
         raise ConfigError("an instant trade-in range needs trade_in.rules.values_by_age")
-    if not config.credit.notice.strip() or len(config.credit.notice) > 5000:
+    if config.trade_in.rules is not None:
+        _check_rules(config.trade_in.rules)
+    credit = config.credit
+    if not credit.notice.strip() or len(credit.notice) > 5000:
         raise ConfigError("the credit notice must be between 1 and 5000 characters")
+    if not _VERSION.match(credit.notice_version):
+        raise ConfigError(
+            "the credit notice version must be 1 to 32 letters, digits, dots, dashes or "
+            "underscores, like fcra-2026-11"
+        )
+    if credit.provider not in PROVIDERS:
+        raise ConfigError(f"credit provider must be one of: {', '.join(PROVIDERS)}")
     if not 1 <= config.resume_link_days <= 365:
         raise ConfigError("resume links must last between 1 and 365 days")
     return config
+
+
+def _check_rules(rules: TradeInRules) -> None:
+    if not rules.values_by_age:
+        raise ConfigError("trade_in.rules.values_by_age needs at least one age and value")
+    for age, value in rules.values_by_age.items():
+        if not 0 <= age <= 60:
+            raise ConfigError(f"trade-in value age {age} must be between 0 and 60 years")
+        _between(f"trade-in value at {age} years", value, "0", "1000000")
+    for name, table, keys in (
+        ("grade_percent", rules.grade_percent, ("excellent", "good", "fair", "poor")),
+        ("accident_percent", rules.accident_percent, ("none", "minor", "major")),
+    ):
+        missing = set(keys) - set(table)
+        if missing:
+            raise ConfigError(f"trade_in.rules.{name} lacks {', '.join(sorted(missing))}")
+        for key in keys:
+            _between(f"trade_in.rules.{name}.{key}", table[key], "0", "100")
+    if not 1_000 <= rules.miles_per_year <= 100_000:
+        raise ConfigError("trade_in.rules.miles_per_year must be between 1,000 and 100,000")
+    for what, amount, high in (
+        ("per_mile", rules.per_mile, "10"),
+        ("warning_lights", rules.warning_lights, "100000"),
+        ("smoked", rules.smoked, "100000"),
+        ("one_key", rules.one_key, "100000"),
+        ("modifications_percent", rules.modifications_percent, "100"),
+        ("spread_percent", rules.spread_percent, "50"),
+    ):
+        _between(f"trade_in.rules.{what}", amount, "0", high)
 
 
 def _between(what: str, value: Decimal, low: str, high: str) -> None:

@@ -214,7 +214,7 @@ def _birthdate(field: Field, raw: str, text: str) -> Cleaned:
     if age < YOUNGEST:
         return Cleaned(raw, error=f"You need to be {YOUNGEST} or older to pre-qualify.")
     if age > OLDEST:
-        return Cleaned(raw, error=f"Check the year: that date would make you {age}.")
+        return Cleaned(raw, error=f"Check the year: that date is more than {OLDEST} years ago.")
     return Cleaned(raw, born)
 
 

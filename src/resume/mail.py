@@ -72,6 +72,8 @@ MOMENTS = {
     "resumed_completed": "came back from a resume link and finished the estimate",
     "trade_in": "asked for a trade-in appraisal",
     "prequalified": "completed a soft-credit pre-qualification",
+    "prequal_failed": "agreed to a soft-credit pre-qualification we could not complete; "
+    "they were told someone would contact them",
     "this_week": "plans to trade this week",
 }
 
@@ -245,7 +247,8 @@ class Composer:
 # the same:
 # - HeaderRegistry makes a new class, with type(), every time it parses a header;
 # - every message parses and folds again the headers whose values are the same each time (the
-#   dealer's From and Reply-To, MIME-Version, the parts' Content-Type and -Transfer-Encoding).
+#   dealer's From and Reply-To, MIME-Version, the parts' Content-Type and -Transfer-Encoding,
+#   the Date of every message sent in the same second).
 
 
 class _FoldedOnce(BaseHeader):
@@ -275,9 +278,10 @@ class _HeaderFactory(HeaderRegistry):
             "content-type",
             "content-transfer-encoding",
             "list-unsubscribe-post",
+            "date",  # to the second: the same for every message sent in that second
         }
     )
-    KEEP = 1024  # distinct values kept; a few per dealer
+    KEEP = 1024  # distinct values kept: a few per dealer, and the last minutes' dates
 
     def __init__(self) -> None:
         super().__init__(base_class=_FoldedOnce)

@@ -108,6 +108,8 @@ drafts = Table(
     # same shopper, so the two are one lead.
     Column("origin_id", ForeignKey("drafts.id", ondelete="SET NULL"), nullable=True),
     Index("ix_drafts_dealer_updated", "dealer_id", "updated_at"),
+    # Deleting a draft (the purge) looks for the drafts carried from it.
+    Index("ix_drafts_origin", "origin_id"),
 )
 
 field_values = Table(
@@ -219,4 +221,6 @@ outbox = Table(
     Column("last_error", Text, nullable=True),
     Column("created_at", Timestamp(), nullable=False),
     Index("ix_outbox_due", "status", "due_at"),
+    # A draft's mail: stop rules and the purge find it by draft.
+    Index("ix_outbox_draft", "draft_id"),
 )

@@ -3,17 +3,30 @@
 from __future__ import annotations
 
 import datetime as dt
+import logging
 
 import msgspec
 from sqlalchemy import insert, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from resume.dealers import Dealer, DealerConfig
+from resume.dealers import Dealer, DealerConfig, check_config
+from resume.errors import ConfigError, Unavailable
 from resume.tables import dealers, staff
+
+log = logging.getLogger("resume.dealers")
 
 
 def _dealer(row: object) -> Dealer:
     m = row._mapping  # type: ignore[attr-defined]
+    try:
+        # Settings edited in the database by hand get the checks `resume dealer add` runs.
+        config = check_config(msgspec.convert(m["config"], DealerConfig, strict=False))
+    except (msgspec.ValidationError, ConfigError) as exc:
+        log.error("dealer %s has settings we can't use: %s", m["slug"], exc)
+        raise Unavailable(
+            "This dealership's form is being set up. Please try again later, or contact the "
+            "dealership directly."
+        ) from None
     return Dealer(
         id=m["id"],
         slug=m["slug"],
@@ -23,7 +36,7 @@ def _dealer(row: object) -> Dealer:
         phone=m["phone"],
         timezone=m["timezone"],
         origins=tuple(m["origins"]),
-        config=msgspec.convert(m["config"], DealerConfig, strict=False),
+        config=config,
     )
 
 
@@ -33,8 +46,14 @@ async def get_by_slug(conn: AsyncConnection, slug: str) -> Dealer | None:
 
 
 async def all_dealers(conn: AsyncConnection) -> list[Dealer]:
-    result = await conn.execute(select(dealers).order_by(dealers.c.id))
-    return [_dealer(row) for row in result]
+    """Every dealer whose settings can be used (the others are logged by `_dealer`)."""
+    found = []
+    for row in await conn.execute(select(dealers).order_by(dealers.c.id)):
+        try:
+            found.append(_dealer(row))
+        except Unavailable:
+            continue
+    return found
 
 
 async def get(conn: AsyncConnection, dealer_id: int) -> Dealer | None:

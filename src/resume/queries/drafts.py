@@ -203,6 +203,17 @@ def insert_consents(conn: Connection, rows: list[dict[str, Any]]) -> None:
         conn.execute(insert(consents), rows)
 
 
+async def carried_from(conn: AsyncConnection, origin_id: str) -> str | None:
+    """The payment draft a draft was carried into, if any (the first one)."""
+    result = await conn.execute(
+        select(drafts.c.id)
+        .where(drafts.c.origin_id == origin_id, drafts.c.widget == "payment")
+        .order_by(drafts.c.created_at)
+        .limit(1)
+    )
+    return result.scalar_one_or_none()
+
+
 async def revoke(conn: AsyncConnection, draft_id: str) -> bool:
     """Bump the version so every link and form credential issued so far stops working.
 

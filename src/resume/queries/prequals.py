@@ -83,17 +83,16 @@ def finish(
     now: dt.datetime,
     alerts: list[dict[str, Any]],
 ) -> None:
-    """Store the provider's answer (sealed) and complete the draft; `None` is a failure."""
+    """Store the provider's answer (sealed) and complete the draft; `None` is a failure. The
+    shopper's part is done either way: no automatic follow-up, a person calls."""
     sealed = keyring().seal(msgspec.json.encode(result).decode()) if result else None
     conn.execute(
         update(prequals)
         .where(prequals.c.draft_id == draft_id)
         .values(status="done" if result else "failed", result=sealed, finished_at=now)
     )
-    if result is None:
-        _events(conn, dealer_id, draft_id, widget, now, ("prequal_failed",))
-        return
-    _events(conn, dealer_id, draft_id, widget, now, ("prequal_completed", "completed"))
+    outcome = "prequal_completed" if result else "prequal_failed"
+    _events(conn, dealer_id, draft_id, widget, now, (outcome, "completed"))
     conn.execute(
         update(drafts)
         .where(drafts.c.id == draft_id)
@@ -113,11 +112,15 @@ def finish(
     )
 
 
-async def load(conn: AsyncConnection, draft_id: str) -> tuple[str, Prequal | None] | None:
-    """Return the draft's pre-qualification status and answer, or None if it has none."""
+async def load(
+    conn: AsyncConnection, draft_id: str
+) -> tuple[str, Prequal | None, dt.datetime] | None:
+    """Return the draft's pre-qualification status, answer and start, or None if none."""
     row = (
         await conn.execute(
-            select(prequals.c.status, prequals.c.result).where(prequals.c.draft_id == draft_id)
+            select(prequals.c.status, prequals.c.result, prequals.c.created_at).where(
+                prequals.c.draft_id == draft_id
+            )
         )
     ).first()
     if row is None:
@@ -125,7 +128,7 @@ async def load(conn: AsyncConnection, draft_id: str) -> tuple[str, Prequal | Non
     result = None
     if row.result is not None:
         result = msgspec.json.decode(keyring().open(row.result).encode(), type=Prequal)
-    return row.status, result
+    return row.status, result, row.created_at
 
 
 def _events(

@@ -11,6 +11,8 @@ from sqlalchemy import Connection, delete, func, select, update
 from resume.tables import consents, drafts, events, field_values, outbox, prequals
 
 PAGE = 500
+# Outbox kinds addressed to the shopper (resume.mail.SHOPPER_KINDS).
+SHOPPER_KINDS = ("resume_link", "followup")
 
 
 def purge_page(
@@ -23,7 +25,12 @@ def purge_page(
         .where(drafts.c.dealer_id == dealer_id, drafts.c.updated_at < before)
         .order_by(drafts.c.id)
     )
-    ids = list(conn.execute(query.limit(PAGE)).scalars())
+    page = query.limit(PAGE)
+    if not dry_run and conn.dialect.name == "postgresql":
+        # A draft being saved right now is skipped, not deleted under the save; the lock
+        # re-checks updated_at, so one saved a moment ago is no longer past retention.
+        page = page.with_for_update(skip_locked=True)
+    ids = list(conn.execute(page).scalars())
     counts: Counter[str] = Counter()
     if not ids:
         return counts
@@ -49,6 +56,11 @@ def purge_page(
         update(outbox)
         .where(outbox.c.draft_id.in_(ids), outbox.c.status == "pending")
         .values(status="stopped", last_error="draft purged")
+    ).rowcount
+    # The shopper's own mail holds their address: it goes too. Alerts and leads went to the
+    # dealer and stay as its record, without the draft.
+    counts["emails to the shopper deleted"] = conn.execute(
+        delete(outbox).where(outbox.c.draft_id.in_(ids), outbox.c.kind.in_(SHOPPER_KINDS))
     ).rowcount
     for table in (field_values, events, prequals, consents):
         conn.execute(delete(table).where(table.c.draft_id.in_(ids)))

@@ -21,6 +21,16 @@ def put_meta(conn: Connection, name: str, value: str) -> None:
     conn.execute(stmt.on_conflict_do_update(index_elements=[meta.c.name], set_={"value": value}))
 
 
+def add_meta(conn: Connection, name: str, value: str) -> None:
+    """Insert unless another process got there first (then its value stands)."""
+    dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
+    conn.execute(
+        dialect.insert(meta)
+        .values(name=name, value=value)
+        .on_conflict_do_nothing(index_elements=[meta.c.name])
+    )
+
+
 def count_sealed(conn: Connection) -> int:
     values = conn.execute(select(func.count()).where(field_values.c.sealed)).scalar_one()
     results = conn.execute(select(func.count()).where(prequals.c.result.is_not(None))).scalar_one()
@@ -44,13 +54,16 @@ def sealed_values_after(conn: Connection, after: tuple[str, str] | None, limit: 
 
 
 def reseal_values(conn: Connection, rows: list[dict[str, str]]) -> None:
-    """Write re-sealed text (rows keyed b_draft, b_name, b_value); nothing else changes."""
+    """Write re-sealed text (rows keyed b_draft, b_name, b_old, b_value). A row saved since
+    it was read is left alone: its new text is already sealed with the newest key."""
     if rows:
         conn.execute(
             update(field_values)
             .where(
                 field_values.c.draft_id == bindparam("b_draft"),
                 field_values.c.name == bindparam("b_name"),
+                field_values.c.sealed,
+                field_values.c.value == bindparam("b_old"),
             )
             .values(value=bindparam("b_value")),
             rows,
@@ -68,7 +81,10 @@ def reseal_results(conn: Connection, rows: list[dict[str, str]]) -> None:
     if rows:
         conn.execute(
             update(prequals)
-            .where(prequals.c.draft_id == bindparam("b_draft"))
+            .where(
+                prequals.c.draft_id == bindparam("b_draft"),
+                prequals.c.result == bindparam("b_old"),
+            )
             .values(result=bindparam("b_value")),
             rows,
         )

@@ -13,7 +13,8 @@ from litestar.response import Redirect
 from resume.autosave import Save
 from resume.calc.payment import cents
 from resume.errors import BadRequest
-from resume.fields import Cleaned
+from resume.fields import clean
+from resume.queries import drafts as drafts_q
 from resume.queries.drafts import DraftState
 from resume.tokens import new_draft_id
 from resume.tradein import appraise
@@ -52,8 +53,20 @@ async def carry(page: Page, state: DraftState | None, prequal: Any = None) -> Re
         if stored is not None and stored.valid and stored.value.strip():
             typed[name] = stored.value
             steps[name] = "contact"
+    existing = await _carried_before(page, state.id)
+    if existing is not None:
+        # A second press (or a double click) opens the draft the first one made.
+        index = next((i for i, s in enumerate(payment.steps) if s.name == existing.step), 0)
+        return Redirect(
+            payment.url(
+                payment.steps[min(index, existing.reached)].name, payment.credential(existing)
+            ),
+            status_code=303,
+            headers=widget_headers(page.dealer.origins),
+        )
     fields = payment.widget.all_fields()
-    values = {name: Cleaned(text, text) for name, text in typed.items() if name in fields}
+    # Each value is checked as the payment widget would check it had the shopper typed it.
+    values = {name: clean(fields[name], text) for name, text in typed.items() if name in fields}
     save = Save(
         draft_id=new_draft_id(),
         dealer_id=page.dealer.id,
@@ -63,8 +76,8 @@ async def carry(page: Page, state: DraftState | None, prequal: Any = None) -> Re
         step=payment.steps[0].name,
         step_index=0,
         values=values,
-        # The credit band was sensitive where it was typed; it stays sealed here.
-        sealed=frozenset({"credit"}) & set(values) if page.widget.slug == "credit" else frozenset(),
+        # The payment widget asks for the same self-rated band and treats it as an ordinary
+        # answer: carried, it is one (it reaches no email and no lead).
         field_steps=steps,
         origin_id=state.id,
         records_step=False,
@@ -76,6 +89,12 @@ async def carry(page: Page, state: DraftState | None, prequal: Any = None) -> Re
         status_code=303,
         headers=widget_headers(page.dealer.origins),
     )
+
+
+async def _carried_before(page: Page, origin_id: str) -> DraftState | None:
+    async with page.svc.db.read() as conn:
+        found = await drafts_q.carried_from(conn, origin_id)
+    return await page.svc.autosave.state(found) if found else None
 
 
 def _amount(value: Decimal) -> str:

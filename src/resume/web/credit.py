@@ -7,6 +7,7 @@ same transaction; the provider is asked after that commit, outside any transacti
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import hashlib
 import logging
@@ -29,6 +30,11 @@ from resume.web.security import widget_headers
 from resume.web.services import client_ip
 
 log = logging.getLogger("resume.web")
+
+# The longest a provider may take; a bureau that answers later counts as a failure.
+PROVIDER_SECONDS = 30.0
+# A pre-qualification still "running" after this was cut off (a process stopped mid-way).
+STALLED = dt.timedelta(minutes=5)
 
 
 def notice_text(dealer: Dealer) -> str:
@@ -56,7 +62,9 @@ async def result_context(page: Page, state: DraftState | None) -> dict[str, Any]
         return {"prequal_status": None, "prequal": None}
     async with page.svc.db.read() as conn:
         found = await prequals_q.load(conn, state.id)
-    status, result = found if found else (None, None)
+    status, result, started = found if found else (None, None, None)
+    if status == "running" and started and dt.datetime.now(dt.UTC) - started > STALLED:
+        status = "failed"  # cut off mid-way: say so rather than "refresh" forever
     return {"prequal_status": status, "prequal": result}
 
 
@@ -128,26 +136,28 @@ async def agree(
 
 
 async def _run(page: Page, state: DraftState, now: dt.datetime) -> None:
-    """Ask the provider (outside any transaction) and store its answer."""
+    """Ask the provider (outside any transaction) and store its answer. Either way the team
+    hears at once: a shopper who agreed and got no estimate is promised a call."""
     try:
         applicant = applicant_of(page, state)
         provider = provider_for(page.dealer.config.credit.provider)
-        result: Prequal | None = await provider.prequalify(applicant, page.dealer.config.finance)
+        async with asyncio.timeout(PROVIDER_SECONDS):
+            result: Prequal | None = await provider.prequalify(
+                applicant, page.dealer.config.finance
+            )
     except Exception as exc:
         # Only the kind of failure is logged: a message or a traceback could quote the
         # applicant's answers, and nothing sensitive goes in a log.
         log.error("pre-qualification failed draft=%s error=%s", state.id, type(exc).__name__)
         result = None
-    alerts = []
-    if result is not None:
-        page.svc.wake_worker()
-        alerts = alert_messages(
-            page.svc.settings,
-            page.dealer,
-            state.id,
-            "prequalified",
-            has_contact=bool(state.email or state.phone),
-        )
+    page.svc.wake_worker()
+    alerts = alert_messages(
+        page.svc.settings,
+        page.dealer,
+        state.id,
+        "prequalified" if result is not None else "prequal_failed",
+        has_contact=bool(state.email or state.phone),
+    )
     await page.svc.db.run_write(
         lambda conn: prequals_q.finish(
             conn,

@@ -151,6 +151,7 @@ async def save_step(
             posted=results,
             status=422,
             notice="Please check your answers and press the button again.",
+            **await page.extras(index, state),
         )
     target = move.target if move.target not in PAGES else None
     draft_id = credential.draft_id or new_draft_id()  # "" only in pages from before ids
