@@ -448,3 +448,26 @@ def test_dealer_settings_that_would_break_a_page_are_refused(
     store.execute("UPDATE dealers SET config = :c", c=json.dumps(change))
     page = client.get("/embed/demo-motors/credit")
     assert page.status_code == 503 and "being set up" in page.text
+
+
+def test_a_shopper_who_left_at_the_notice_gets_the_consent_steps_copy(
+    applicant: Shopper, settings: Any, store: Store, mailbox: Mailbox
+) -> None:
+    _to_consent(applicant)  # income answered in full: the notice is the page they left on
+    draft_id = applicant.draft_id
+    later = dt.datetime.now(dt.UTC) + dt.timedelta(minutes=31)
+    deliver(settings, mailbox.url, now=later)
+    exits = [e[:2] for e in store.events(draft_id) if e[0] == "exited"]
+    assert exits == [("exited", "consent")]
+    first = store.rows(
+        "SELECT due_at FROM outbox WHERE draft_id = :d AND kind = 'followup' ORDER BY id",
+        d=draft_id,
+    )[0]
+    due = dt.datetime.fromisoformat(str(first["due_at"])).replace(tzinfo=dt.UTC)
+    deliver(settings, mailbox.url, now=due + dt.timedelta(seconds=1))
+    [message] = mailbox.messages
+    assert message["Subject"] == "One step left to see what you could finance"
+    text = message.get_body(("plain",)).get_content()  # type: ignore[union-attr]
+    for value in SENSITIVE:
+        assert value not in text, value
+    assert "reminders about financing" in text
