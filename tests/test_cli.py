@@ -349,3 +349,39 @@ def test_a_database_that_is_not_there_gets_a_clear_message(tmp_path: Path) -> No
     cli = Resume("postgresql+asyncpg://postgres@127.0.0.1:1/nowhere", tmp_path)
     stderr = cli.refused("migrate")
     assert "127.0.0.1" in stderr
+
+
+def test_dealer_config_shows_changes_and_refuses_bad_settings(
+    settings: Any, store: Store, tmp_path: Path
+) -> None:
+    from conftest import resume_cli
+
+    shown = resume_cli(settings, tmp_path, "dealer", "config", "demo-motors")
+    assert shown.returncode == 0, shown.stderr
+    assert json.loads(shown.stdout)["trade_in"]["mode"] == "appraiser"
+    changed = resume_cli(
+        settings,
+        tmp_path,
+        "dealer",
+        "config",
+        "demo-motors",
+        "--set",
+        '{"trade_in": {"offer_hours": 2}, "retention_days": 180}',
+    )
+    assert changed.returncode == 0, changed.stderr
+    stored = store.one("SELECT config FROM dealers WHERE slug = 'demo-motors'")["config"]
+    stored = stored if isinstance(stored, dict) else json.loads(stored)
+    assert stored["trade_in"] == {"mode": "appraiser", "offer_hours": 2, "rules": None}
+    assert stored["retention_days"] == 180 and stored["credit"]["provider"] == "builtin"
+    before = store.snapshot()
+    for bad in (
+        '{"credit": {"provider": "experian"}}',
+        '{"retention_days": 1}',
+        '{"trade_in": {"mode": "rules"}}',
+        "[1, 2]",
+        "{not json",
+    ):
+        refused = resume_cli(settings, tmp_path, "dealer", "config", "demo-motors", "--set", bad)
+        assert refused.returncode == 2, (bad, refused.stdout, refused.stderr)
+        assert refused.stderr.startswith("resume: ") and "Traceback" not in refused.stderr
+    assert store.snapshot() == before

@@ -109,6 +109,17 @@ def _parser() -> argparse.ArgumentParser:
     add.add_argument("--resume-link-days", type=int, default=30)
     add.set_defaults(run=_dealer_add)
 
+    config = dealer.add_parser(
+        "config", help="show a dealership's settings, or change some with --set JSON"
+    )
+    config.add_argument("slug")
+    config.add_argument(
+        "--set",
+        dest="changes",
+        help='settings to change, e.g. \'{"trade_in": {"offer_hours": 2}, "retention_days": 180}\'',
+    )
+    config.set_defaults(run=_dealer_config)
+
     staff = sub.add_parser("staff", help="manage staff accounts").add_subparsers(
         required=True, metavar="ACTION"
     )
@@ -283,6 +294,50 @@ def _dealer_add(settings: Settings, args: argparse.Namespace) -> int:
     print(f"resume: added {dealer.name} ({dealer.slug})")
     print(f"  embed: {settings.base_url}/embed/{dealer.slug}/payment")
     return 0
+
+
+def _dealer_config(settings: Settings, args: argparse.Namespace) -> int:
+    changes: dict[str, Any] = {}
+    if args.changes:
+        try:
+            changes = json.loads(args.changes)
+        except ValueError as exc:
+            raise ConfigError(f"--set is not JSON: {exc}") from None
+        if not isinstance(changes, dict):
+            raise ConfigError("--set takes a JSON object of settings")
+    shown = asyncio.run(_change_config(settings, args.slug, changes))
+    print(json.dumps(shown, indent=2, sort_keys=True))
+    return 0
+
+
+async def _change_config(settings: Settings, slug: str, changes: dict[str, Any]) -> Any:
+    """Merge `changes` into the stored settings (one level into each section), check the
+    result as `dealer add` does, store it, and return it."""
+    from resume.db import Database
+    from resume.queries import dealers as dealers_q
+
+    db = Database(settings)
+    try:
+        async with db.write() as conn:
+            stored = await dealers_q.raw_config(conn, slug)
+            if stored is None:
+                raise ConfigError(f"no dealership {slug!r}")
+            merged = dict(stored)
+            for key, value in changes.items():
+                section = merged.get(key)
+                if isinstance(value, dict) and isinstance(section, dict):
+                    merged[key] = {**section, **value}
+                else:
+                    merged[key] = value
+            try:
+                config = check_config(msgspec.convert(merged, DealerConfig, strict=False))
+            except msgspec.ValidationError as exc:
+                raise ConfigError(f"the settings are not valid: {exc}") from None
+            if changes:
+                await dealers_q.set_config(conn, slug, config)
+            return msgspec.to_builtins(config)
+    finally:
+        await db.dispose()
 
 
 async def _add_dealer(

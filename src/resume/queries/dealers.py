@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+from typing import Any
 
 import msgspec
-from sqlalchemy import insert, select
+from sqlalchemy import insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from resume.dealers import Dealer, DealerConfig, check_config
@@ -54,6 +55,18 @@ async def all_dealers(conn: AsyncConnection) -> list[Dealer]:
         except Unavailable:
             continue
     return found
+
+
+async def raw_config(conn: AsyncConnection, slug: str) -> dict[str, Any] | None:
+    """A dealer's settings as stored, even ones that no longer pass the checks."""
+    row = (await conn.execute(select(dealers.c.config).where(dealers.c.slug == slug))).first()
+    return dict(row.config) if row else None
+
+
+async def set_config(conn: AsyncConnection, slug: str, config: DealerConfig) -> None:
+    await conn.execute(
+        update(dealers).where(dealers.c.slug == slug).values(config=msgspec.to_builtins(config))
+    )
 
 
 async def get(conn: AsyncConnection, dealer_id: int) -> Dealer | None:
