@@ -1,28 +1,19 @@
-"""The `resume` command: serve, worker, migrate, dealer add, staff add, demo."""
+"""The `resume` command: serve, worker, migrate, keys, demo, lead, suppress, outbox, purge;
+the dealer and staff commands are in `cli_dealers`."""
 
 from __future__ import annotations
 
 import argparse
 import asyncio
-import json
 import logging
 import sys
 from collections.abc import Sequence
 from decimal import Decimal
 from typing import Any
 
-import msgspec
 from sqlalchemy.exc import DBAPIError
 
-from resume.dealers import (
-    Dealer,
-    DealerConfig,
-    Finance,
-    check_config,
-    check_origin,
-    check_slug,
-    check_text,
-)
+from resume import cli_dealers
 from resume.errors import ConfigError
 from resume.queries.followups import LEAD_STATUSES
 from resume.settings import SPECS, Settings
@@ -107,7 +98,7 @@ def _parser() -> argparse.ArgumentParser:
         help="ask for contact before showing the payment",
     )
     add.add_argument("--resume-link-days", type=int, default=30)
-    add.set_defaults(run=_dealer_add)
+    add.set_defaults(run=cli_dealers.dealer_add)
 
     config = dealer.add_parser(
         "config", help="show a dealership's settings, or change some with --set JSON"
@@ -118,7 +109,7 @@ def _parser() -> argparse.ArgumentParser:
         dest="changes",
         help='settings to change, e.g. \'{"trade_in": {"offer_hours": 2}, "retention_days": 180}\'',
     )
-    config.set_defaults(run=_dealer_config)
+    config.set_defaults(run=cli_dealers.dealer_config)
 
     staff = sub.add_parser("staff", help="manage staff accounts").add_subparsers(
         required=True, metavar="ACTION"
@@ -127,7 +118,7 @@ def _parser() -> argparse.ArgumentParser:
     staff_add.add_argument("email")
     staff_add.add_argument("--dealer", required=True)
     staff_add.add_argument("--role", required=True, choices=ROLES)
-    staff_add.set_defaults(run=_staff_add)
+    staff_add.set_defaults(run=cli_dealers.staff_add)
 
     demo = sub.add_parser("demo", help="seed the demo dealership and print where to look")
     demo.set_defaults(run=_demo)
@@ -260,153 +251,6 @@ def _migrate(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
-def _dealer_add(settings: Settings, args: argparse.Namespace) -> int:
-    finance = Finance()
-    if args.finance_json:
-        try:
-            finance = msgspec.convert(json.loads(args.finance_json), Finance, strict=False)
-        except (ValueError, msgspec.ValidationError) as exc:
-            raise ConfigError(f"--finance-json is not valid: {exc}") from None
-    if args.tax_rate is not None:
-        finance = msgspec.structs.replace(finance, tax_rate=args.tax_rate)
-    if args.doc_fee is not None:
-        finance = msgspec.structs.replace(finance, doc_fee=args.doc_fee)
-    config = check_config(
-        DealerConfig(
-            finance=finance,
-            contact_before_result=args.contact_before_result,
-            resume_link_days=args.resume_link_days,
-        )
-    )
-    dealer = asyncio.run(
-        _add_dealer(
-            settings,
-            check_slug(args.slug),
-            check_text("name", args.name, 200),
-            args.email,
-            check_text("postal address", args.address, 500),
-            check_text("phone", args.phone, 32, required=False),
-            args.timezone,
-            tuple(check_origin(o) for o in args.origin),
-            config,
-        )
-    )
-    print(f"resume: added {dealer.name} ({dealer.slug})")
-    print(f"  embed: {settings.base_url}/embed/{dealer.slug}/payment")
-    return 0
-
-
-def _dealer_config(settings: Settings, args: argparse.Namespace) -> int:
-    changes: dict[str, Any] = {}
-    if args.changes:
-        try:
-            changes = json.loads(args.changes)
-        except ValueError as exc:
-            raise ConfigError(f"--set is not JSON: {exc}") from None
-        if not isinstance(changes, dict):
-            raise ConfigError("--set takes a JSON object of settings")
-    shown = asyncio.run(_change_config(settings, args.slug, changes))
-    print(json.dumps(shown, indent=2, sort_keys=True))
-    return 0
-
-
-async def _change_config(settings: Settings, slug: str, changes: dict[str, Any]) -> Any:
-    """Merge `changes` into the stored settings (one level into each section), check the
-    result as `dealer add` does, store it, and return it."""
-    from resume.db import Database
-    from resume.queries import dealers as dealers_q
-
-    db = Database(settings)
-    try:
-        async with db.write() as conn:
-            stored = await dealers_q.raw_config(conn, slug)
-            if stored is None:
-                raise ConfigError(f"no dealership {slug!r}")
-            merged = dict(stored)
-            for key, value in changes.items():
-                section = merged.get(key)
-                if isinstance(value, dict) and isinstance(section, dict):
-                    merged[key] = {**section, **value}
-                else:
-                    merged[key] = value
-            try:
-                config = check_config(msgspec.convert(merged, DealerConfig, strict=False))
-            except msgspec.ValidationError as exc:
-                raise ConfigError(f"the settings are not valid: {exc}") from None
-            if changes:
-                await dealers_q.set_config(conn, slug, config)
-            return msgspec.to_builtins(config)
-    finally:
-        await db.dispose()
-
-
-async def _add_dealer(
-    settings: Settings,
-    slug: str,
-    name: str,
-    email: str,
-    address: str,
-    phone: str,
-    timezone: str,
-    origins: tuple[str, ...],
-    config: DealerConfig,
-) -> Dealer:
-    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
-
-    from resume.db import Database
-    from resume.queries import dealers as dealers_q
-
-    try:
-        ZoneInfo(timezone)
-    except (ZoneInfoNotFoundError, ValueError):
-        raise ConfigError(
-            f"unknown timezone {timezone!r}; use a name like America/Chicago"
-        ) from None
-    checked = _email(email)
-    db = Database(settings)
-    try:
-        async with db.write() as conn:
-            if await dealers_q.get_by_slug(conn, slug):
-                raise ConfigError(f"a dealer {slug!r} already exists")
-            return await dealers_q.add(
-                conn,
-                slug=slug,
-                name=name,
-                lead_email=checked,
-                address=address,
-                phone=phone,
-                timezone=timezone,
-                origins=origins,
-                config=config,
-            )
-    finally:
-        await db.dispose()
-
-
-def _staff_add(settings: Settings, args: argparse.Namespace) -> int:
-    asyncio.run(_add_staff(settings, args.email, args.dealer, args.role))
-    print(f"resume: added {args.email} to {args.dealer} as {args.role}")
-    return 0
-
-
-async def _add_staff(settings: Settings, email: str, slug: str, role: str) -> None:
-    from resume.db import Database
-    from resume.queries import dealers as dealers_q
-
-    db = Database(settings)
-    try:
-        async with db.write() as conn:
-            dealer = await dealers_q.get_by_slug(conn, slug)
-            if dealer is None:
-                raise ConfigError(f"no dealer {slug!r}; add it with `resume dealer add`")
-            address = _email(email).lower()
-            if await dealers_q.staff_exists(conn, dealer.id, address):
-                raise ConfigError(f"{address} is already on the staff of {slug}")
-            await dealers_q.add_staff(conn, dealer.id, address, role)
-    finally:
-        await db.dispose()
-
-
 def _demo(settings: Settings, args: argparse.Namespace) -> int:
     from resume.demo import demo_origin, seed
     from resume.migrations import migrate
@@ -446,7 +290,7 @@ def _suppress(settings: Settings, args: argparse.Namespace) -> int:
     from resume.queries import dealers as dealers_q
     from resume.queries import suppressions as suppressions_q
 
-    address = _email(args.email)
+    address = cli_dealers.checked_email(args.email)
 
     async def add(conn: Any) -> int:
         dealer = await dealers_q.get_by_slug(conn, args.dealer)
@@ -510,15 +354,6 @@ async def _in_transaction(settings: Settings, work: Any) -> Any:
             return await work(conn)
     finally:
         await db.dispose()
-
-
-def _email(value: str) -> str:
-    from resume.fields import Field, clean
-
-    checked = clean(Field(name="email", type="email", label="Email", max_length=320), value)
-    if not checked.valid or not checked.value:
-        raise ConfigError(f"{value!r} is not an email address")
-    return str(checked.value)
 
 
 if __name__ == "__main__":  # pragma: no cover
