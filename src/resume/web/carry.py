@@ -1,5 +1,5 @@
-""" "See what this does to my payment": a trade-in or a pre-qualification carried into a new
-payment draft for the same shopper, linked to the draft it came from."""
+"""Carrying a trade-in or a pre-qualification into a new payment draft for the same shopper,
+linked to the draft it came from ("See what this does to my payment")."""
 
 from __future__ import annotations
 
