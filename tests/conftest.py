@@ -12,7 +12,7 @@ import secrets
 import shutil
 import socket
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from email import message_from_bytes
 from email.message import EmailMessage
 from email.policy import default as default_policy
@@ -86,6 +86,33 @@ def resume_cli(settings: Settings, cwd: Path, *args: str, env: dict[str, str] | 
         capture_output=True,
         text=True,
         timeout=60,
+    )
+
+
+def wait_for_serve(
+    process: Any, url: str, output: Callable[[], str], timeout: float = 30.0
+) -> None:
+    """Poll `url`/healthz until a `resume serve` child answers 200; fail with its output if it
+    exits or never answers."""
+    import time
+    import urllib.error
+    import urllib.request
+
+    deadline = time.monotonic() + timeout
+    last: object = None
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            pytest.fail(f"resume serve exited ({process.returncode}):\n{output()}", pytrace=False)
+        try:
+            with urllib.request.urlopen(f"{url}/healthz", timeout=2) as reply:
+                if reply.status == 200:
+                    return
+        except (urllib.error.URLError, OSError) as exc:
+            last = exc
+        time.sleep(0.1)
+    pytest.fail(
+        f"resume serve did not answer /healthz in {timeout} s (last error {last!r}):\n{output()}",
+        pytrace=False,
     )
 
 
@@ -243,6 +270,14 @@ class Store:
             for r in self.rows("SELECT * FROM events WHERE draft_id = :d ORDER BY id", d=draft_id)
         ]
 
+    def credential(self, draft_id: str, widget: str = "payment") -> str:
+        """A form credential for the draft as stored now: the page its shopper has open."""
+        from resume.tokens import FormCredential, Signer
+
+        row = self.one("SELECT version, revision FROM drafts WHERE id = :d", d=draft_id)
+        found = FormCredential(1, widget, draft_id, row["version"], row["revision"])
+        return Signer(SECRET_KEYS).sign_form(found)
+
     def snapshot(self) -> dict[str, list[dict[str, Any]]]:
         """Every row of every table, to show that a request changed nothing."""
         return {
@@ -329,6 +364,16 @@ VEHICLE = {
     "trim": "XLE",
     "stock_number": "DM2451",
     "price": "32,000",
+}
+# The car a shopper carried from the trade-in or credit widget goes on to price.
+USED_CRV = {
+    "condition": "used",
+    "year": "2022",
+    "make": "Honda",
+    "model": "CR-V",
+    "trim": "",
+    "stock_number": "",
+    "price": "27,000",
 }
 NUMBERS = {
     "plan": "finance",

@@ -12,8 +12,6 @@ import re
 import subprocess
 import sys
 import time
-import urllib.error
-import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass
 from email.message import EmailMessage
@@ -21,7 +19,7 @@ from fractions import Fraction
 from pathlib import Path
 
 import pytest
-from conftest import Mailbox, child_env, free_port, seed_demo
+from conftest import Mailbox, child_env, free_port, seed_demo, wait_for_serve
 from playwright.sync_api import (
     Browser,
     BrowserContext,
@@ -64,27 +62,6 @@ class Server:
     def dealer_origin(self) -> str:
         # Another host name is another origin *and* another site: a true third-party iframe.
         return f"http://localhost:{self.port}"
-
-
-def wait_for_health(server: Server, stderr_path: Path, timeout: float = 20.0) -> None:
-    """Poll /healthz until it answers 200; fail with the server's stderr otherwise."""
-    deadline = time.monotonic() + timeout
-    last_error: object = None
-    while time.monotonic() < deadline:
-        if server.process.poll() is not None:
-            break
-        try:
-            with urllib.request.urlopen(f"{server.widget_origin}/healthz", timeout=1) as reply:
-                if reply.status == 200:
-                    return
-        except (urllib.error.URLError, OSError) as exc:
-            last_error = exc
-        time.sleep(0.1)
-    pytest.fail(
-        f"resume serve did not answer /healthz (exit code {server.process.poll()}, "
-        f"last error {last_error!r}); its stderr:\n{stderr_path.read_text(errors='replace')}",
-        pytrace=False,
-    )
 
 
 def new_shopper_context(browser: Browser) -> BrowserContext:
@@ -196,7 +173,9 @@ def server(mailbox: Mailbox, tmp_path: Path) -> Iterator[Server]:
         )
     running = Server(port, process)
     try:
-        wait_for_health(running, stderr_path)
+        wait_for_serve(
+            process, running.widget_origin, lambda: stderr_path.read_text(errors="replace"), 20.0
+        )
         yield running
     finally:
         process.terminate()

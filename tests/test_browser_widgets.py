@@ -9,7 +9,7 @@ import re
 import pytest
 import test_browser
 from conftest import Mailbox
-from playwright.sync_api import Browser, expect
+from playwright.sync_api import Browser, BrowserContext, Frame, expect
 from test_browser import (
     Server,
     expect_answers,
@@ -27,6 +27,18 @@ browser = test_browser.browser
 EMAIL = "sam.trader@example.com"
 
 
+def _framed(context: BrowserContext, server: Server, widget: str, first_step: str) -> Frame:
+    """The demo dealer page (one site) with `widget` in its iframe (another site), showing its
+    first step; return the frame."""
+    host = context.new_page()
+    host.goto(f"{server.dealer_origin}/demo?widget={widget}")
+    heading = host.frame_locator("iframe").get_by_role("heading", level=2, name=first_step)
+    expect(heading).to_be_visible()
+    frame = host.main_frame.child_frames[0]
+    assert frame.url == f"{server.widget_origin}/embed/demo-motors/{widget}"
+    return frame
+
+
 def _link(server: Server, mailbox: Mailbox) -> str:
     message = wait_for_mail(mailbox)
     text = message.get_body(preferencelist=("plain",)).get_content()  # type: ignore[union-attr]
@@ -40,12 +52,7 @@ def test_trade_in_saved_for_later_and_finished_on_another_device(
     server: Server, mailbox: Mailbox, browser: Browser
 ) -> None:
     laptop = new_shopper_context(browser)
-    host = laptop.new_page()
-    host.goto(f"{server.dealer_origin}/demo?widget=trade-in")
-    heading = host.frame_locator("iframe").get_by_role("heading", level=2, name="Your car")
-    expect(heading).to_be_visible()
-    frame = host.main_frame.child_frames[0]
-    assert frame.url == f"{server.widget_origin}/embed/demo-motors/trade-in"
+    frame = _framed(laptop, server, "trade-in", "Your car")
 
     # A lower-case VIN with spaces; the year and make come from it.
     fill(frame, vin="1hgcm 82633a 004352", model="Accord", trim="EX")
@@ -104,11 +111,7 @@ def test_credit_saved_for_later_and_finished_on_another_device(
     server: Server, mailbox: Mailbox, browser: Browser
 ) -> None:
     laptop = new_shopper_context(browser)
-    host = laptop.new_page()
-    host.goto(f"{server.dealer_origin}/demo?widget=credit")
-    heading = host.frame_locator("iframe").get_by_role("heading", level=2, name="About you")
-    expect(heading).to_be_visible()
-    frame = host.main_frame.child_frames[0]
+    frame = _framed(laptop, server, "credit", "About you")
     about = {
         "first_name": "Rosa",
         "last_name": "Delgado",

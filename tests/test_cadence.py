@@ -98,7 +98,7 @@ def test_coming_back_stops_the_queued_touches_and_a_new_exit_rearms(
     deliver(settings, now=later(31))
     # The shopper is back: "Keep going now" on the page they left open, then a save.
     back = Shopper(client)
-    back.page = client.get(f"/embed/demo-motors/payment/numbers?d={_latest_token(store, draft_id)}")
+    back.page = client.get(f"/embed/demo-motors/payment/numbers?d={store.credential(draft_id)}")
     back.fill("numbers", action="back", **NUMBERS)
     assert {t["status"] for t in followups(store, draft_id)} == {"stopped"}
     assert store.one("SELECT exit_at FROM drafts WHERE id = :d", d=draft_id)["exit_at"] is None
@@ -106,17 +106,6 @@ def test_coming_back_stops_the_queued_touches_and_a_new_exit_rearms(
     touches = followups(store, draft_id)
     assert len(touches) == 10
     assert touches[-1]["dedupe_key"] == f"followup:{draft_id}:2:5"
-
-
-def _latest_token(store: Store, draft_id: str) -> str:
-    """The credential of the page the shopper still has open (their latest revision)."""
-    from conftest import SECRET_KEYS
-
-    from resume.tokens import FormCredential, Signer
-
-    row = store.one("SELECT version, revision FROM drafts WHERE id = :d", d=draft_id)
-    credential = FormCredential(1, "payment", draft_id, row["version"], row["revision"])
-    return Signer(SECRET_KEYS).sign_form(credential)
 
 
 def test_a_touch_goes_out_with_copy_for_the_exit_step(

@@ -21,7 +21,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import httpx
 import pytest
-from conftest import TOKEN, child_env, free_port, seed_demo
+from conftest import TOKEN, child_env, free_port, seed_demo, wait_for_serve
 
 from resume.tokens import Signer
 
@@ -64,17 +64,7 @@ class Server:
             )
 
     def wait_healthy(self, timeout: float = 30.0) -> None:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                pytest.fail(f"resume serve exited ({self.process.returncode}):\n{self.output()}")
-            try:
-                if httpx.get(f"{self.url}/healthz", timeout=2).status_code == 200:
-                    return
-            except httpx.TransportError:
-                pass
-            time.sleep(0.1)
-        pytest.fail(f"resume serve did not answer /healthz in {timeout} s:\n{self.output()}")
+        wait_for_serve(self.process, self.url, self.output, timeout)
 
     def kill(self) -> None:
         if self.process.poll() is None:

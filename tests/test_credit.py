@@ -12,6 +12,7 @@ import pytest
 from conftest import (
     DATA_KEYS,
     NEWER_DATA_KEY,
+    USED_CRV,
     Mailbox,
     Shopper,
     Store,
@@ -237,35 +238,16 @@ def test_the_estimate_carries_into_the_payment_widget(
     assert values["term"]["value"] == "72"
     # In the payment widget the self-rated band is an ordinary answer, as if typed there.
     assert values["credit"]["value"] == "good" and not values["credit"]["sealed"]
-    payment.fill(
-        "vehicle",
-        condition="used",
-        year="2022",
-        make="Honda",
-        model="CR-V",
-        trim="",
-        stock_number="",
-        price="27,000",
-    )
+    payment.fill("vehicle", **USED_CRV)
     assert 'value="good" checked' in payment.page.text
     assert payment.value("term") == "72"
     # A second press opens the same payment draft, not another one.
     again = Shopper(client, widget="credit")
-    again.open(f"/embed/demo-motors/credit/result?d={_credential(store, origin)}")
+    again.open(f"/embed/demo-motors/credit/result?d={store.credential(origin, 'credit')}")
     again.fill("result", action="carry")
     assert store.rows("SELECT id FROM drafts WHERE origin_id = :o", o=origin) == [
         {"id": payment.draft_id}
     ]
-
-
-def _credential(store: Store, draft_id: str) -> str:
-    from conftest import SECRET_KEYS
-
-    from resume.tokens import FormCredential, Signer
-
-    row = store.one("SELECT version, revision FROM drafts WHERE id = :d", d=draft_id)
-    credential = FormCredential(1, "credit", draft_id, row["version"], row["revision"])
-    return Signer(SECRET_KEYS).sign_form(credential)
 
 
 def test_the_notice_can_be_printed_or_saved(client: TestClient[Any]) -> None:
@@ -405,13 +387,7 @@ def test_a_failed_prequalification_completes_the_draft_and_says_so(
     ]
     kinds = [e[0] for e in store.events(draft_id)]
     assert kinds[-2:] == ["prequal_failed", "completed"]
-    from conftest import SECRET_KEYS
-
-    from resume.tokens import FormCredential, Signer
-
-    credential = Signer(SECRET_KEYS).sign_form(
-        FormCredential(1, "credit", draft_id, 1, draft["revision"])
-    )
+    credential = store.credential(draft_id, "credit")
     page = applicant.client.get(f"/embed/demo-motors/credit/result?d={credential}")
     assert "couldn't work out your estimate" in page.text and "will contact you" in page.text
     assert token  # the consent page's credential was real
@@ -471,3 +447,44 @@ def test_a_shopper_who_left_at_the_notice_gets_the_consent_steps_copy(
     for value in SENSITIVE:
         assert value not in text, value
     assert "reminders about financing" in text
+
+
+def test_rotation_never_writes_back_over_an_answer_saved_meanwhile(
+    applicant: Shopper, store: Store, settings: Any
+) -> None:
+    """A rotation page reads a value, a save changes it, then the page writes: the write is
+    conditional on the text it read, so the newer answer stands."""
+    from conftest import run
+
+    from resume.crypto import Keyring
+    from resume.db import Database
+    from resume.queries import sealed as sealed_q
+
+    _to_consent(applicant)
+    draft_id = applicant.draft_id
+    read_by_rotation = store.values(draft_id)["street"]["value"]
+    ring = Keyring((DATA_KEYS[0], NEWER_DATA_KEY))
+    saved_meanwhile = ring.seal("1 Newer Street")
+    store.execute(
+        "UPDATE field_values SET value = :v WHERE draft_id = :d AND name = 'street'",
+        v=saved_meanwhile,
+        d=draft_id,
+    )
+
+    async def write(old: str) -> None:
+        db = Database(settings)
+        try:
+            row = {"b_draft": draft_id, "b_name": "street", "b_old": old}
+            await db.run_write(
+                lambda conn: sealed_q.reseal_values(
+                    conn, [{**row, "b_value": ring.reseal(read_by_rotation)}]
+                )
+            )
+        finally:
+            await db.dispose()
+
+    run(write(read_by_rotation))
+    assert store.values(draft_id)["street"]["value"] == saved_meanwhile
+    run(write(saved_meanwhile))  # read after the save: this one is written
+    after = store.values(draft_id)["street"]["value"]
+    assert after != saved_meanwhile and ring.open(after) == ADDRESS["street"]

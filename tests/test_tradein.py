@@ -8,7 +8,7 @@ from typing import Any
 
 import msgspec
 import pytest
-from conftest import Shopper, Store, run
+from conftest import USED_CRV, Shopper, Store, run
 from litestar.testing import TestClient
 
 from resume.db import Database
@@ -227,14 +227,5 @@ def test_see_what_this_does_to_my_payment_opens_a_linked_payment_draft(
     assert values["trade_payoff"]["value"] == "4200.00"
     assert values["trade_payoff"]["step"] == "numbers"
     assert "trade_value" not in values  # no offer yet: nothing invented
-    payment.fill(
-        "vehicle",
-        condition="used",
-        year="2022",
-        make="Honda",
-        model="CR-V",
-        trim="",
-        stock_number="",
-        price="27,000",
-    )
+    payment.fill("vehicle", **USED_CRV)
     assert payment.value("trade_payoff") == "4200.00"

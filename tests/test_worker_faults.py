@@ -37,6 +37,7 @@ from conftest import (
     free_port,
     links_in,
     run,
+    wait_for_serve,
 )
 from litestar.testing import TestClient
 from test_links import save_for_later
@@ -107,17 +108,7 @@ class Server(Child):
         self.url = f"http://127.0.0.1:{port}"
 
     def wait_healthy(self, timeout: float = 30.0) -> None:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                pytest.fail(f"resume serve exited ({self.process.returncode}):\n{self.output()}")
-            try:
-                if httpx.get(f"{self.url}/healthz", timeout=2).status_code == 200:
-                    return
-            except httpx.TransportError:
-                pass
-            time.sleep(0.1)
-        pytest.fail(f"resume serve did not answer /healthz in {timeout} s:\n{self.output()}")
+        wait_for_serve(self.process, self.url, self.output, timeout)
 
 
 @pytest.fixture

@@ -23,7 +23,7 @@ from resume.dealers import Dealer, for_dealer
 from resume.errors import NotFound
 from resume.estimates import estimate, vehicle_label
 from resume.queries.drafts import DraftState
-from resume.queries.outbox import Message
+from resume.queries.outbox import SHOPPER_KINDS, Message
 from resume.settings import Settings
 from resume.templating import environment
 from resume.tokens import ResumeLink, Signer, UnsubscribeLink
@@ -38,9 +38,6 @@ KINDS = {
     "alert": "email/alert",
     "adf": "",  # the ADF document itself, see Composer._adf
 }
-
-# Mail to shoppers carries an unsubscribe; alerts and leads go to the dealer's own inboxes.
-SHOPPER_KINDS = frozenset({"resume_link", "followup"})
 
 # Copy for a touch whose step has none of its own in the widget definition.
 GENERIC = Followup(

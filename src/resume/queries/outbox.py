@@ -12,6 +12,10 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from resume.tables import outbox
 
+# Kinds addressed to the shopper, not the dealer: they carry List-Unsubscribe (resume.mail),
+# and a purged draft's go with it (queries.purge), since they hold the shopper's address.
+SHOPPER_KINDS = frozenset({"resume_link", "followup"})
+
 
 class Message(msgspec.Struct, frozen=True):
     id: int

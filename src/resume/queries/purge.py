@@ -8,11 +8,10 @@ from collections import Counter
 
 from sqlalchemy import Connection, delete, func, select, update
 
+from resume.queries.outbox import SHOPPER_KINDS
 from resume.tables import consents, drafts, events, field_values, outbox, prequals
 
 PAGE = 500
-# Outbox kinds addressed to the shopper (resume.mail.SHOPPER_KINDS).
-SHOPPER_KINDS = ("resume_link", "followup")
 
 
 def purge_page(
