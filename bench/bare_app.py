@@ -1,8 +1,10 @@
 """The baseline for issue #2: a bare Litestar route doing a step's unavoidable work, no database.
 
 One POST parses the same form body, verifies the same kind of signed credential, and renders
-the page the real app's redirect leads to (`widget/form.html`, the "numbers" step, with the
-context shape of `Page.render_step`), in one request. It echoes the credential it verified
+the page the real app's redirect leads to (the "numbers" step), in one request. It renders
+through the real page's own context and template choice (`resume.web.visit.widget_context`,
+`step_context`, `step_templates`), so the two cannot drift apart (issue #8: a field added to
+the template once broke this baseline). It echoes the credential it verified
 instead of signing a fresh one, so it does slightly less than a real page: the comparison errs
 in the baseline's favour.
 
@@ -17,17 +19,17 @@ from typing import Any
 
 from litestar import Litestar, Request, Response, get, post
 
-from resume.dealers import Dealer, DealerConfig, for_dealer
+from resume.catalog import Catalog
+from resume.dealers import Dealer, DealerConfig
 from resume.demo import DETAILS, SLUG, demo_origin
 from resume.errors import NotFound
 from resume.queries.drafts import DraftState, Stored
-from resume.resources import data_dir
 from resume.settings import Settings
 from resume.templating import environment
 from resume.tokens import FormCredential, Signer
 from resume.web.forms import parse_form
 from resume.web.security import widget_headers
-from resume.widgets import load_widgets
+from resume.web.visit import step_context, step_templates, widget_context
 
 DEALER_ID = 1
 
@@ -42,31 +44,18 @@ def create_bare_app(settings: Settings) -> Litestar:
         **DETAILS,
     )
     # The widget as the real app shows it to this dealer (its offered terms filled in).
-    widget = for_dealer(load_widgets(data_dir() / "widgets")["payment"], dealer)
+    widget = Catalog.load().for_dealer("payment", dealer)
     steps = widget.steps_for(dealer.config.flags())
     signer = Signer(settings.secret_keys)
-    template = environment().get_template("widget/form.html")
+    env = environment()
+    templates = [env.select_template(step_templates(dealer, widget, step)) for step in steps]
+    frame = widget_context(dealer, widget, steps)
     max_age = settings.form_token_hours * 3600
     headers = widget_headers(dealer.origins)
 
-    def render(index: int, token: str, values: dict[str, str], draft: DraftState | None) -> str:
-        step = steps[index]
-        return template.render(
-            dealer=dealer,
-            widget=widget,
-            steps=steps,
-            style_url=f"/style/{dealer.slug}",
-            step=step,
-            index=index,
-            reached=draft.reached if draft else 0,
-            values=values,
-            errors={},
-            token=token,
-            notice="",
-            estimate=None,
-            action=f"/embed/{dealer.slug}/{widget.slug}/{step.name}",
-            draft=draft,
-        )
+    def render(index: int, token: str, draft: DraftState | None) -> str:
+        context = step_context(dealer, widget, steps[index], index, draft, token)
+        return templates[index].render(**frame, **context)
 
     @get("/bare/{dealer_slug:str}/{widget_slug:str}")
     async def start(dealer_slug: str, widget_slug: str) -> Response[str]:
@@ -74,7 +63,7 @@ def create_bare_app(settings: Settings) -> Litestar:
         if dealer_slug != dealer.slug or widget_slug != widget.slug:
             raise NotFound("unknown form")
         token = signer.sign_form(FormCredential(dealer.id, widget.slug, "bench-draft", 1, 0))
-        html = render(0, token, {}, None)
+        html = render(0, token, None)
         return Response(html, media_type="text/html", headers=headers)
 
     @post("/bare/{dealer_slug:str}/{widget_slug:str}/{step_name:str}", status_code=200)
@@ -103,7 +92,7 @@ def create_bare_app(settings: Settings) -> Litestar:
             wants_showroom=False,
             values={name: Stored(value, True, None, step_name) for name, value in form.items()},
         )
-        html = render(1, token, form, draft)
+        html = render(1, token, draft)
         return Response(html, media_type="text/html", headers=headers)
 
     return Litestar(route_handlers=[start, step], openapi_config=None, debug=False)

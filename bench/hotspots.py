@@ -37,7 +37,7 @@ COMPONENTS = (
     ("greenlet", ("greenlet/",)),
     ("resume.queries", ("resume/queries/",)),
     ("resume.autosave (the writer)", ("resume/autosave/",)),
-    ("resume, the rest (web/, widgets, fields, tokens)", ("resume/",)),
+    ("resume, the rest (web/, engine, fields, tokens)", ("resume/",)),
     ("Litestar", ("litestar/",)),
     ("uvicorn + h11 (HTTP)", ("uvicorn/", "h11/")),
     ("msgspec", ("msgspec/",)),
@@ -64,13 +64,13 @@ STAGES = (
 
 # Functions whose inclusive share answers "what does this piece cost": (label, name, file part).
 NAMED = (
-    ("Page.render (template lookup + render + Response)", "Page.render", "resume/web/page.py"),
+    ("Visit.render (template lookup + render + Response)", "Visit.render", "resume/web/visit.py"),
     ("  Environment.select_template (3 misses, then form.html)", "select_template", "jinja2/"),
     ("  Template.render", "Template.render", "jinja2/"),
     ("Signer.verify_form (POST and GET)", "Signer.verify_form", "resume/tokens.py"),
     ("Signer.sign_form (redirect and page)", "Signer.sign_form", "resume/tokens.py"),
     ("parse_form", "parse_form", "resume/web/forms.py"),
-    ("validate (the 7 fields)", "validate", "resume/widgets.py"),
+    ("validate (the 7 fields)", "validate", "resume/engine.py"),
     ("services.dealer (cached)", "Services.dealer", "resume/web/services.py"),
     ("Autosave.state (cache hit or read)", "Autosave.state", "resume/autosave/__init__.py"),
     ("Autosave.record_view", "Autosave.record_view", "resume/autosave/__init__.py"),

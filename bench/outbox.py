@@ -284,15 +284,14 @@ def leave(settings: Settings, shoppers: int) -> None:
 async def find_exits(settings: Settings) -> None:
     """Run the cadence's exit detection two hours on: every shopper has left by then."""
     from resume.cadence import detect_exits
-    from resume.crypto import prepare
-    from resume.resources import data_dir
-    from resume.widgets import load_widgets
+    from resume.catalog import Catalog
+    from resume.datakeys import prepare
 
     db = Database(settings)
     try:
-        await prepare(db, settings.data_keys)
+        ring = await prepare(db, settings.data_keys)
         later = dt.datetime.now(dt.UTC) + dt.timedelta(hours=2)
-        await detect_exits(db, settings, load_widgets(data_dir() / "widgets"), later)
+        await detect_exits(db, settings, Catalog.load(), ring, later)
     finally:
         await db.dispose()
 

@@ -29,16 +29,15 @@ from typing import Any
 import aiosmtplib
 from aiosmtplib.email import flatten_message
 
-from resume.crypto import prepare
+from resume.catalog import Catalog
+from resume.datakeys import prepare
 from resume.db import Database
 from resume.mail import Composer
 from resume.queries import dealers as dealers_q
 from resume.queries import drafts as drafts_q
 from resume.queries import outbox as outbox_q
-from resume.resources import data_dir
 from resume.settings import Settings
 from resume.tokens import Signer
-from resume.widgets import load_widgets
 
 HOST = "127.0.0.1"
 
@@ -52,13 +51,15 @@ async def load(settings: Settings, limit: int) -> list[tuple[Any, Any, Any]]:
     """(message, dealer, draft) for every pending message, read as the worker reads them."""
     db = Database(settings)
     try:
-        await prepare(db, settings.data_keys)
+        ring = await prepare(db, settings.data_keys)
         async with db.read() as conn:
             messages = sorted(
                 await outbox_q.with_status(conn, "pending", limit=limit), key=lambda m: m.id
             )
             dealers = {d: await dealers_q.get(conn, d) for d in {m.dealer_id for m in messages}}
-            drafts = {d: await drafts_q.load(conn, d) for d in {m.draft_id for m in messages}}
+            drafts = {
+                d: await drafts_q.load(conn, d, ring=ring) for d in {m.draft_id for m in messages}
+            }
     finally:
         await db.dispose()
     return [(m, dealers[m.dealer_id], drafts[m.draft_id]) for m in messages]
@@ -72,9 +73,7 @@ def timed(count: int, cpu0: float, wall0: float) -> dict[str, float]:
 async def main(args: argparse.Namespace) -> dict[str, Any]:
     settings = Settings.from_env()
     rows = await load(settings, args.limit)
-    composer = Composer(
-        settings, Signer(settings.secret_keys), load_widgets(data_dir() / "widgets")
-    )
+    composer = Composer(settings, Signer(settings.secret_keys), Catalog.load())
     smtp = aiosmtplib.SMTP(hostname=HOST, port=args.smtp_port, timeout=20)
     await smtp.connect()
     result: dict[str, Any] = {"messages": len(rows)}

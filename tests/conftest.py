@@ -439,18 +439,18 @@ def mailbox() -> Iterator[Mailbox]:
         box.controller.stop()
 
 
-def deliver(settings: Settings, smtp_url: str = "", now: Any = None) -> int:
+def deliver(settings: Settings, smtp_url: str = "", now: Any = None, catalog: Any = None) -> int:
     """Run the outbox worker until nothing is due; return how many messages it handled.
 
-    `now` moves the worker's clock (exit detection and what is due), so tests never sleep.
+    `now` moves the worker's clock (exit detection and what is due), so tests never sleep;
+    `catalog` is the widgets it knows, ours unless a test adds one.
     """
     import msgspec
 
-    from resume.crypto import install
+    from resume.catalog import Catalog
+    from resume.keyring import Keyring
     from resume.mail import Composer, transport_for
-    from resume.resources import data_dir
     from resume.tokens import Signer
-    from resume.widgets import load_widgets
     from resume.worker import Worker
 
     if smtp_url:
@@ -458,11 +458,8 @@ def deliver(settings: Settings, smtp_url: str = "", now: Any = None) -> int:
 
     async def drain() -> int:
         db = Database(settings)
-        install(settings.data_keys)
-        composer = Composer(
-            settings, Signer(settings.secret_keys), load_widgets(data_dir() / "widgets")
-        )
-        worker = Worker(db, composer, transport_for(settings))
+        composer = Composer(settings, Signer(settings.secret_keys), catalog or Catalog.load())
+        worker = Worker(db, composer, transport_for(settings), Keyring(settings.data_keys))
         handled = 0
         try:
             while count := await worker.run_once(now):

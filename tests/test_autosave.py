@@ -11,6 +11,7 @@ from conftest import Store, run
 from resume.autosave import Autosave, Save, View
 from resume.db import Database
 from resume.fields import Cleaned
+from resume.keyring import Keyring
 
 
 def _save(draft_id: str, **values: str) -> Save:
@@ -31,7 +32,7 @@ def test_concurrent_saves_are_committed_together_and_each_acknowledged(
     settings: Any, store: Store
 ) -> None:
     async def go() -> list[int]:
-        writer = Autosave(Database(settings))
+        writer = Autosave(Database(settings), Keyring(settings.data_keys))
         await writer.start()
         try:
             states = await asyncio.gather(
@@ -51,7 +52,7 @@ def test_a_failing_batch_of_views_is_dropped_and_the_writer_goes_on(
     settings: Any, store: Store
 ) -> None:
     async def go() -> int:
-        writer = Autosave(Database(settings))
+        writer = Autosave(Database(settings), Keyring(settings.data_keys))
         await writer.start()
         try:
             # A view of a draft that does not exist breaks the events' foreign key.
@@ -72,7 +73,7 @@ def test_a_failing_batch_of_views_is_dropped_and_the_writer_goes_on(
 
 def test_one_bad_save_does_not_sink_the_others(settings: Any, store: Store) -> None:
     async def go() -> list[str]:
-        writer = Autosave(Database(settings))
+        writer = Autosave(Database(settings), Keyring(settings.data_keys))
         await writer.start()
         try:
             bad = _save("bad", make="X")

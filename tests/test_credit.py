@@ -334,8 +334,9 @@ def test_a_failed_prequalification_completes_the_draft_and_says_so(
 
     from conftest import run
 
-    from resume.crypto import install
     from resume.db import Database
+    from resume.keyring import Keyring
+    from resume.outbox import Outgoing
     from resume.queries import prequals as prequals_q
 
     _to_consent(applicant)
@@ -350,16 +351,16 @@ def test_a_failed_prequalification_completes_the_draft_and_says_so(
         "ip": "127.0.0.1",
         "user_agent": "test",
     }
-    alert = {
-        "kind": "alert",
-        "context": {"moment": "prequal_failed"},
-        "to_addr": "leads@demo-motors.example",
-        "message_id": "<failed@test>",
-        "dedupe_key": f"alert:{draft_id}:prequal_failed",
-    }
+    alert = Outgoing(
+        kind="alert",
+        context={"moment": "prequal_failed"},
+        to_addr="leads@demo-motors.example",
+        message_id="<failed@test>",
+        dedupe_key=f"alert:{draft_id}:prequal_failed",
+    )
+    ring = Keyring(settings.data_keys)
 
     async def fail() -> None:
-        install(settings.data_keys)
         db = Database(settings)
         try:
             common = {"draft_id": draft_id, "dealer_id": 1, "widget": "credit", "now": now}
@@ -374,7 +375,9 @@ def test_a_failed_prequalification_completes_the_draft_and_says_so(
                 )
             )
             await db.run_write(
-                lambda conn: prequals_q.finish(conn, result=None, alerts=[alert], **common)
+                lambda conn: prequals_q.finish(
+                    conn, result=None, alerts=[alert], ring=ring, **common
+                )
             )
         finally:
             await db.dispose()
@@ -456,8 +459,8 @@ def test_rotation_never_writes_back_over_an_answer_saved_meanwhile(
     conditional on the text it read, so the newer answer stands."""
     from conftest import run
 
-    from resume.crypto import Keyring
     from resume.db import Database
+    from resume.keyring import Keyring
     from resume.queries import sealed as sealed_q
 
     _to_consent(applicant)

@@ -11,8 +11,8 @@ import re
 
 import pytest
 
+from resume.definitions import Followup, Step, Widget, load_widgets
 from resume.resources import data_dir
-from resume.widgets import Followup, Step, Widget, load_widgets
 
 TOUCHES = 5  # one per delay of the default cadence: 1 h, 1 d, 3 d, 7 d, 14 d
 ALLOWED = {"{vehicle}", "{dealer}", "{step}"}

@@ -13,7 +13,7 @@ from fractions import Fraction
 
 import pytest
 
-from resume.calc.credit import Applicant, BuiltinProvider, Prequal, provider_for
+from resume.calc.prequal import Applicant, BuiltinProvider, Prequal, provider_for
 from resume.dealers import Finance
 
 F = Fraction

@@ -6,10 +6,11 @@ from pathlib import Path
 
 import pytest
 
+from resume.definitions import load_widgets
+from resume.engine import decide, validate
 from resume.errors import BadRequest, ConfigError, StepNotReached
 from resume.fields import clean
 from resume.resources import data_dir
-from resume.widgets import decide, load_widgets, validate
 
 
 @pytest.fixture

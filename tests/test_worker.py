@@ -151,7 +151,7 @@ def _when(value: Any) -> dt.datetime:
 def test_a_batch_finishes_within_its_lease_even_when_every_send_times_out() -> None:
     from resume.worker import BATCH
 
-    worker = Worker(None, None, None, lease_seconds=120)  # type: ignore[arg-type]
+    worker = Worker(None, None, None, None, lease_seconds=120)  # type: ignore[arg-type]
     # Each message may use one share; the loop stops starting new ones 1.5 shares before the
     # end, so the last one started finishes with half a share to spare.
     assert worker.send_budget * (BATCH + 1) <= worker.lease.total_seconds()
@@ -195,10 +195,10 @@ def test_a_dead_message_can_be_retried_from_the_command_line(
 def test_a_stopping_worker_gives_back_what_it_did_not_try(
     client: Any, settings: Any, store: Store
 ) -> None:
+    from resume.catalog import Catalog
+    from resume.keyring import Keyring
     from resume.mail import Composer, FolderTransport
-    from resume.resources import data_dir
     from resume.tokens import Signer
-    from resume.widgets import load_widgets
     from resume.worker import Worker
 
     for _ in range(3):
@@ -206,15 +206,13 @@ def test_a_stopping_worker_gives_back_what_it_did_not_try(
 
     async def stopped_pass() -> int:
         db = Database(settings)
-        composer = Composer(
-            settings, Signer(settings.secret_keys), load_widgets(data_dir() / "widgets")
-        )
+        composer = Composer(settings, Signer(settings.secret_keys), Catalog.load())
+        ring = Keyring(settings.data_keys)
         stop = asyncio.Event()
         stop.set()  # SIGTERM arrived as the batch was claimed
         try:
-            return await Worker(db, composer, FolderTransport(settings.mail_dir)).run_once(
-                stop=stop
-            )
+            worker = Worker(db, composer, FolderTransport(settings.mail_dir), ring)
+            return await worker.run_once(stop=stop)
         finally:
             await db.dispose()
 

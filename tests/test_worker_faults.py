@@ -43,12 +43,12 @@ from litestar.testing import TestClient
 from test_links import save_for_later
 from test_workers import _queue
 
+from resume.catalog import Catalog
 from resume.db import Database
+from resume.keyring import Keyring
 from resume.mail import Composer, transport_for
-from resume.resources import data_dir
 from resume.tokens import Signer
 from resume.web.app import create_app
-from resume.widgets import load_widgets
 from resume.worker import BATCH, Worker
 
 pytestmark = pytest.mark.slow
@@ -312,10 +312,9 @@ def test_a_stalled_server_costs_a_batch_no_more_than_its_lease(pg_settings: Any)
         port = server.sockets[0].getsockname()[1]
         settings = msgspec.structs.replace(pg_settings, smtp_url=f"smtp://127.0.0.1:{port}")
         db = Database(settings)
-        composer = Composer(
-            settings, Signer(settings.secret_keys), load_widgets(data_dir() / "widgets")
-        )
-        worker = Worker(db, composer, transport_for(settings), lease_seconds=LEASE)
+        composer = Composer(settings, Signer(settings.secret_keys), Catalog.load())
+        ring = Keyring(settings.data_keys)
+        worker = Worker(db, composer, transport_for(settings), ring, lease_seconds=LEASE)
         try:
             started = time.monotonic()
             handled = await worker.run_once()

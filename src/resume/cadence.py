@@ -16,16 +16,19 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from resume import outbox
+from resume.catalog import Catalog
 from resume.db import Database
-from resume.dealers import Dealer, DealerConfig, for_dealer
+from resume.dealers import Dealer, DealerConfig
+from resume.definitions import Step, Widget
 from resume.errors import Unavailable
 from resume.fields import clean
-from resume.mail import new_message_id
+from resume.keyring import Keyring
 from resume.queries import dealers as dealers_q
 from resume.queries import followups as followups_q
+from resume.queries import outbox as outbox_q
 from resume.queries.drafts import DraftState
 from resume.settings import Settings
-from resume.widgets import Step, Widget
 
 BATCH = 100
 
@@ -83,7 +86,7 @@ def _stuck_on(step: Step, draft: DraftState) -> str | None:
 
 
 async def detect_exits(
-    db: Database, settings: Settings, widgets: dict[str, Widget], now: dt.datetime
+    db: Database, settings: Settings, catalog: Catalog, ring: Keyring, now: dt.datetime
 ) -> int:
     """Record the exits that happened by `now` and queue their touches; return how many."""
     found = 0
@@ -99,7 +102,7 @@ async def detect_exits(
         if dealer is None or now - updated_at < dt.timedelta(minutes=dealer.config.idle_minutes):
             continue
         async with db.write() as conn:
-            found += await _record_exit(conn, settings, widgets, dealer, draft_id, now)
+            found += await _record_exit(conn, settings, catalog, ring, dealer, draft_id, now)
     return found
 
 
@@ -119,44 +122,33 @@ async def _candidates(db: Database, now: dt.datetime) -> Any:
 async def _record_exit(
     conn: AsyncConnection,
     settings: Settings,
-    widgets: dict[str, Widget],
+    catalog: Catalog,
+    ring: Keyring,
     dealer: Dealer,
     draft_id: str,
     now: dt.datetime,
 ) -> int:
-    draft = await followups_q.load_idle(conn, draft_id)
-    if draft is None or draft.email is None or draft.widget not in widgets:
+    draft = await followups_q.load_idle(conn, draft_id, ring=ring)
+    if draft is None or draft.email is None or draft.widget not in catalog.widgets:
         return 0  # saved, completed or purged since it was found
     last_step, last_changed = await followups_q.last_activity(conn, draft_id)
     step, field = exit_point(
-        for_dealer(widgets[draft.widget], dealer), draft, last_step, last_changed
+        catalog.for_dealer(draft.widget, dealer), draft, last_step, last_changed
     )
     number = draft.exits + 1
     if not await followups_q.mark_exit(conn, draft, now):
         return 0
     config = dealer.config
     await followups_q.record_exit_event(conn, draft, step, field, now)
-    await followups_q.enqueue_touches(
-        conn,
-        [
-            {
-                "dealer_id": dealer.id,
-                "draft_id": draft.id,
-                "kind": "followup",
-                "context": {
-                    "exit": number,
-                    "touch": touch,
-                    "exit_step": step,
-                    "exit_field": field,
-                    "cadence_version": config.cadence_version,
-                },
-                "to_addr": draft.email,
-                "message_id": new_message_id(settings),
-                "dedupe_key": f"followup:{draft.id}:{number}:{touch}",
-                "due_at": due,
-                "created_at": now,
-            }
-            for touch, due in enumerate(touch_times(now, config, dealer.timezone), start=1)
-        ],
+    touches = outbox.followups(
+        settings,
+        draft_id=draft.id,
+        to_addr=draft.email,
+        exit_number=number,
+        exit_step=step,
+        exit_field=field,
+        cadence_version=config.cadence_version,
+        due=touch_times(now, config, dealer.timezone),
     )
+    await conn.run_sync(outbox_q.enqueue, [t.row(dealer.id, draft.id, now) for t in touches])
     return 1

@@ -197,7 +197,7 @@ def _worker(settings: Settings, args: argparse.Namespace) -> int:
 
 
 async def _check_keys(settings: Settings) -> None:
-    from resume.crypto import prepare
+    from resume.datakeys import prepare
     from resume.db import Database
 
     db = Database(settings)
@@ -214,14 +214,14 @@ async def _check_keys(settings: Settings) -> None:
 
 
 def _keys_new(settings: Settings, args: argparse.Namespace) -> int:
-    from resume.crypto import new_key
+    from resume.keyring import new_key
 
     print(new_key())
     return 0
 
 
 def _keys_rotate(settings: Settings, args: argparse.Namespace) -> int:
-    from resume.crypto import prepare, rotate
+    from resume.datakeys import prepare, rotate
     from resume.db import Database
 
     def progress(done: int, total: int) -> None:

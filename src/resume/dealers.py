@@ -9,15 +9,13 @@ from typing import Literal
 import msgspec
 
 from resume.errors import ConfigError
-from resume.fields import Choice
-from resume.widgets import Widget
 
 BANDS = ("excellent", "good", "fair", "rebuilding")
 _COLOUR = re.compile(r"^#[0-9a-fA-F]{6}$")
 _ORIGIN = re.compile(r"^https?://[a-z0-9.-]+(:[0-9]{1,5})?$")
 _SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}$")
 _VERSION = re.compile(r"^[A-Za-z0-9._-]{1,32}$")
-# Pre-qualification providers that exist (resume.calc.credit.provider_for).
+# Pre-qualification providers that exist (resume.calc.prequal.provider_for).
 PROVIDERS = ("builtin",)
 
 
@@ -87,7 +85,7 @@ class Finance(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
 
 
 class TradeInRules(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
-    """A dealer's own rule set for an instant trade-in range (resume.tradein). Nothing here
+    """A dealer's own rule set for an instant trade-in range (resume.kinds.trade_in). Nothing here
     calls a valuation service; a dealer that wants one plugs a provider in instead."""
 
     # Starting value in dollars by the car's age in years; older than the last: the last.
@@ -187,19 +185,6 @@ class Dealer(msgspec.Struct, frozen=True):
     timezone: str
     origins: tuple[str, ...]
     config: DealerConfig
-
-
-def for_dealer(widget: Widget, dealer: Dealer) -> Widget:
-    """Return the widget as this dealer shows it: its offered terms filled in."""
-    finance = dealer.config.finance
-    terms = finance.offered_terms()
-    listed = ", ".join(str(t) for t in terms[:-1]) + f" or {terms[-1]}"
-    leases = ", ".join(str(t) for t in sorted(finance.residuals))
-    return widget.with_choices(
-        "terms",
-        tuple(Choice(str(t), f"{t} months") for t in terms),
-        f"{dealer.name} offers {listed} months; leases run {leases} months",
-    )
 
 
 def check_config(config: DealerConfig) -> DealerConfig:

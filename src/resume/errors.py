@@ -5,14 +5,20 @@ They live at the bottom so that no lower layer imports from web/ (shared/style.m
 
 
 class ResumeError(Exception):
-    """Base of every error we show a person; `status` is the HTTP status of its page."""
+    """Base of every error we show a person; `status` is the HTTP status of its page.
+
+    `default` is the message when none is given: a message shoppers meet from several places
+    is written once, on its class (issue #8).
+    """
 
     status = 500
     title = "Something went wrong"
+    default = ""
 
     def __init__(self, message: str = "", *, title: str | None = None) -> None:
-        super().__init__(message or self.title)
-        self.message = message or self.title
+        message = message or self.default or self.title
+        super().__init__(message)
+        self.message = message
         if title:
             self.title = title
 
@@ -29,6 +35,16 @@ class BadRequest(ResumeError):
 class NotFound(ResumeError):
     status = 404
     title = "Page not found"
+
+
+class DraftGone(NotFound):
+    """The draft a page or link names is not there (purged, or never ours)."""
+
+    default = "We couldn't find these saved answers. They may have been deleted."
+
+
+class UnknownButton(BadRequest):
+    default = "The form was sent with a button we don't know."
 
 
 class TokenInvalid(ResumeError):
@@ -52,6 +68,7 @@ class TokenExpired(TokenInvalid):
 class StepNotReached(ResumeError):
     status = 409
     title = "That step isn't open yet"
+    default = "Finish the steps before this one first."
 
 
 class TooQuick(ResumeError):
@@ -81,3 +98,4 @@ class Revoked(TokenInvalid):
 
     status = 410
     title = "This link is no longer valid"
+    default = "This page was replaced by a newer link. Open the latest email from us."

@@ -16,6 +16,7 @@ from typing import Any
 import msgspec
 
 from resume.errors import ConfigError
+from resume.keyring import new_key, parse_keys
 
 log = logging.getLogger("resume.settings")
 
@@ -30,12 +31,6 @@ def _keys(value: str) -> tuple[str, ...]:
     if any(len(k) < 16 for k in keys):
         raise ValueError("every key must be at least 16 characters")
     return keys
-
-
-def _data_keys(value: str) -> tuple[str, ...]:
-    from resume.crypto import parse_keys
-
-    return parse_keys(value)
 
 
 def _database_url(value: str) -> str:
@@ -142,7 +137,7 @@ SPECS: tuple[Spec, ...] = (
     Spec(
         "RESUME_DATA_KEYS",
         "data_keys",
-        _data_keys,
+        parse_keys,
         None,
         "Comma-separated keys that encrypt sensitive fields at rest, newest last (make one "
         "with `resume keys new`). Unset: a development key is generated once into "
@@ -288,8 +283,6 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
                 ),
             )
         if "data_keys" not in values:
-            from resume.crypto import new_key
-
             values["data_keys"] = (_development_key(DATA_KEY_FILE, "RESUME_DATA_KEYS", new_key),)
         return cls(**values)
 

@@ -119,7 +119,7 @@ field_values = Table(
     Column("name", String(64), primary_key=True),
     Column("step", String(64), nullable=False),
     # Exactly what the shopper typed, valid or not (design rule 3); for a field the widget
-    # marks sensitive, that text sealed under RESUME_DATA_KEYS (resume.crypto).
+    # marks sensitive, that text sealed under RESUME_DATA_KEYS (resume.keyring).
     Column("value", Text, nullable=False),
     Column("sealed", Boolean, nullable=False, server_default=false()),
     Column("valid", Boolean, nullable=False),

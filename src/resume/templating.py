@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 from functools import cache
+from pathlib import Path
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
@@ -21,10 +22,11 @@ def money(value: Decimal | int | None) -> str:
 
 
 @cache
-def environment() -> Environment:
-    """Return the shared environment; templates are autoescaped except *.txt."""
+def environment(extra: tuple[Path, ...] = ()) -> Environment:
+    """Return the shared environment; templates are autoescaped except *.txt. Folders in
+    `extra` are searched first (a widget added from outside the package, resume.catalog)."""
     env = Environment(
-        loader=FileSystemLoader(str(data_dir() / "templates")),
+        loader=FileSystemLoader([str(path) for path in extra] + [str(data_dir() / "templates")]),
         autoescape=select_autoescape(enabled_extensions=("html",), default_for_string=True),
         undefined=StrictUndefined,
         trim_blocks=True,

@@ -22,22 +22,23 @@ import aiosmtplib
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from resume.cadence import detect_exits, within_hours
+from resume.catalog import Catalog
+from resume.consent import follows_up
+from resume.datakeys import prepare
 from resume.db import Database
 from resume.dealers import Dealer
 from resume.errors import NotFound
+from resume.keyring import Keyring
 from resume.mail import Composer, Transport, transport_for
 from resume.queries import dealers as dealers_q
 from resume.queries import drafts as drafts_q
 from resume.queries import outbox as outbox_q
 from resume.queries import suppressions as suppressions_q
 from resume.queries.drafts import DraftState
-from resume.queries.followups import still_consents
 from resume.queries.outbox import Message
-from resume.resources import data_dir
 from resume.retention import purge_database
 from resume.settings import Settings
 from resume.tokens import Signer
-from resume.widgets import load_widgets
 
 log = logging.getLogger("resume.worker")
 
@@ -64,12 +65,14 @@ class Worker:
         db: Database,
         composer: Composer,
         transport: Transport,
+        ring: Keyring,
         *,
         poll_seconds: float = 1.0,
         lease_seconds: float = 120.0,
     ) -> None:
         self.db = db
         self.composer = composer
+        self.ring = ring
         self.transport = transport
         self.poll_seconds = poll_seconds
         self.lease = dt.timedelta(seconds=lease_seconds)
@@ -120,7 +123,9 @@ class Worker:
                 # stopped, and a draft past retention is never found to have just left.
                 self._last_purge = now
                 await purge_database(self.db, now=now)
-            await detect_exits(self.db, self.composer.settings, self.composer.widgets, now)
+            await detect_exits(
+                self.db, self.composer.settings, self.composer.catalog, self.ring, now
+            )
             if given is None:
                 now = dt.datetime.now(dt.UTC)  # the lease starts when the claim is made
         async with self.db.write() as conn:
@@ -151,7 +156,11 @@ class Worker:
         try:
             async with batch.reads.begin() as conn:
                 dealer = await batch.dealer(conn, message.dealer_id)
-                draft = await drafts_q.load(conn, message.draft_id) if message.draft_id else None
+                draft = (
+                    await drafts_q.load(conn, message.draft_id, ring=self.ring)
+                    if message.draft_id
+                    else None
+                )
                 # A lead the CRM has had before is sent as an update of it.
                 resend = message.kind == "adf" and await outbox_q.sent_before(conn, message)
                 # Checked again at send: an unsubscribe may have come after the claim.
@@ -275,7 +284,7 @@ def _stopped(message: Message, draft: DraftState | None) -> str:
         return ""
     if draft is None or draft.status == "completed" or draft.lead_status != "new":
         return "stopped"
-    if not still_consents(draft):
+    if not follows_up(draft.values):
         return "stopped"  # the box was unticked since the exit
     if draft.exit_at is None or draft.exits != message.context.get("exit"):
         return "stopped"  # the shopper came back after this exit
@@ -308,13 +317,12 @@ async def run_worker(
 ) -> None:
     """Run one worker until `stop` is set (or SIGTERM/SIGINT with `install_signals`)."""
     db = Database(settings)
-    composer = Composer(
-        settings, Signer(settings.secret_keys), load_widgets(data_dir() / "widgets")
-    )
+    composer = Composer(settings, Signer(settings.secret_keys), Catalog.load())
     worker = Worker(
         db,
         composer,
         transport_for(settings),
+        await prepare(db, settings.data_keys),
         poll_seconds=settings.worker_poll_seconds,
         lease_seconds=settings.worker_lease_seconds,
     )

@@ -23,6 +23,7 @@ from collections import OrderedDict
 from resume.autosave.plan import Save, View, write_batch
 from resume.db import Database
 from resume.errors import ResumeError, Unavailable
+from resume.keyring import Keyring
 from resume.queries import drafts as drafts_q
 from resume.queries.drafts import DraftState
 
@@ -41,8 +42,9 @@ PAGE_CACHE_SECONDS = 3.0
 class Autosave:
     """Group-committing writer of step saves, with a cache of what it committed."""
 
-    def __init__(self, db: Database, *, cache_size: int = 20_000) -> None:
+    def __init__(self, db: Database, ring: Keyring, *, cache_size: int = 20_000) -> None:
         self.db = db
+        self.ring = ring
         self._pending: list[tuple[Save, asyncio.Future[DraftState]]] = []
         self._views: list[View] = []
         self._wake = asyncio.Event()
@@ -97,7 +99,7 @@ class Autosave:
             self._cache.move_to_end(draft_id)
             return cached
         async with self.db.read() as conn:
-            found = await drafts_q.load(conn, draft_id)
+            found = await drafts_q.load(conn, draft_id, ring=self.ring)
         if found is not None:
             self._remember(found)
         return found
@@ -166,4 +168,4 @@ class Autosave:
         # The cache is the event loop's; the batch runs in the database's own thread, so it
         # gets a copy of the entries it may use.
         cached = {s.draft_id: self._cache[s.draft_id] for s in saves if s.draft_id in self._cache}
-        return await self.db.run_write(write_batch, saves, views, cached)
+        return await self.db.run_write(write_batch, saves, views, cached, self.ring)

@@ -11,9 +11,10 @@ from typing import Any
 import msgspec
 from sqlalchemy import Connection
 
-from resume.crypto import keyring
-from resume.errors import NotFound, ResumeError, Revoked, StepNotReached
+from resume.errors import DraftGone, ResumeError, Revoked, StepNotReached
 from resume.fields import Cleaned
+from resume.keyring import Keyring
+from resume.outbox import Outgoing
 from resume.queries import drafts as drafts_q
 from resume.queries import outbox as outbox_q
 from resume.queries.drafts import DraftState, Stored
@@ -32,7 +33,7 @@ class Save(msgspec.Struct, kw_only=True):
     step_index: int
     values: dict[str, Cleaned]
     now: dt.datetime
-    # Fields the widget marks sensitive: stored sealed (resume.crypto).
+    # Fields the widget marks sensitive: stored sealed (resume.keyring).
     sealed: frozenset[str] = frozenset()
     # Values carried from another widget belong to other steps than `step`.
     field_steps: dict[str, str] = msgspec.field(default_factory=dict)
@@ -47,9 +48,9 @@ class Save(msgspec.Struct, kw_only=True):
     # False for changes the shopper did not make on a step (a fresh link asked for by email).
     records_step: bool = True
     consent: dict[str, Any] | None = None
-    mail: dict[str, Any] | None = None
-    # Staff alerts and CRM leads for a high-intent moment, queued with the save (issue #4).
-    alerts: list[dict[str, Any]] = msgspec.field(default_factory=list)
+    # Mail queued with the save (rule 9): a resume link, or the staff alerts and CRM leads of
+    # a high-intent moment (issue #4).
+    outgoing: tuple[Outgoing, ...] = ()
 
 
 class View(msgspec.Struct, frozen=True):
@@ -63,7 +64,8 @@ class View(msgspec.Struct, frozen=True):
 class Batch:
     """The rows one transaction writes, gathered from the saves that planned cleanly."""
 
-    def __init__(self) -> None:
+    def __init__(self, ring: Keyring) -> None:
+        self.ring = ring
         self.new: list[dict[str, Any]] = []
         self.values: list[dict[str, Any]] = []
         self.updates: dict[str, dict[str, Any]] = {}
@@ -88,10 +90,15 @@ class Batch:
 
 
 def write_batch(
-    conn: Connection, saves: list[Save], views: list[View], cached: dict[str, DraftState]
+    conn: Connection,
+    saves: list[Save],
+    views: list[View],
+    cached: dict[str, DraftState],
+    ring: Keyring,
 ) -> list[DraftState | ResumeError]:
-    """Plan every save against the locked drafts, then write the batch's rows."""
-    rows = Batch()
+    """Plan every save against the locked drafts, then write the batch's rows; sensitive
+    values are sealed and opened with `ring`."""
+    rows = Batch(ring)
     outcomes: list[DraftState | ResumeError] = []
     states = drafts_q.lock(conn, [s.draft_id for s in saves])
     # Every write of a draft's values bumps its revision, so a cached copy at the locked
@@ -102,7 +109,7 @@ def write_batch(
         if (found := cached.get(draft_id)) is not None
         and (found.revision, found.version) == (state.revision, state.version)
     }
-    values = drafts_q.load_values(conn, [d for d in states if d not in current])
+    values = drafts_q.load_values(conn, [d for d in states if d not in current], ring=ring)
     for draft_id, state in states.items():
         stored = current[draft_id].values if draft_id in current else values.get(draft_id)
         states[draft_id] = msgspec.structs.replace(state, values=stored or {})
@@ -158,15 +165,15 @@ def _plan(current: DraftState | None, save: Save, rows: Batch) -> DraftState:
         )
         rows.event(save, "draft_started")
     elif current is None or current.dealer_id != save.dealer_id or current.widget != save.widget:
-        raise NotFound("We couldn't find these saved answers. They may have been deleted.")
+        raise DraftGone()
     elif save.new:
         # The first page posted again (a double click, a second tab): its draft id was fixed
         # when the page was made, so this is the same draft, not a new one.
         pass
     elif current.version != save.version:
-        raise Revoked("This page was replaced by a newer link. Open the latest email from us.")
+        raise Revoked()
     elif save.step_index > current.reached:
-        raise StepNotReached("Finish the steps before this one first.")
+        raise StepNotReached()
 
     values = dict(current.values)
     email, phone = current.email, current.phone
@@ -195,7 +202,7 @@ def _plan(current: DraftState | None, save: Save, rows: Batch) -> DraftState:
                 "draft_id": save.draft_id,
                 "name": name,
                 "step": step,
-                "value": keyring().seal(cleaned.raw) if sealed else cleaned.raw,
+                "value": rows.ring.seal(cleaned.raw) if sealed else cleaned.raw,
                 "sealed": sealed,
                 "valid": cleaned.valid,
                 "error": message,
@@ -220,26 +227,7 @@ def _plan(current: DraftState | None, save: Save, rows: Batch) -> DraftState:
     if save.consent:
         rows.consents.append({"draft_id": save.draft_id, "at": save.now, **save.consent})
         rows.event(save, "consent_" + save.consent["kind"])
-    for alert in save.alerts:
-        rows.mail.append(
-            {
-                "dealer_id": save.dealer_id,
-                "draft_id": save.draft_id,
-                "created_at": save.now,
-                "due_at": save.now,
-                **alert,
-            }
-        )
-    if save.mail:
-        rows.mail.append(
-            {
-                "dealer_id": save.dealer_id,
-                "draft_id": save.draft_id,
-                "created_at": save.now,
-                "due_at": save.now,
-                **save.mail,
-            }
-        )
+    rows.mail.extend(m.row(save.dealer_id, save.draft_id, save.now) for m in save.outgoing)
 
     state = msgspec.structs.replace(
         current,

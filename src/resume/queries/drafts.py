@@ -11,7 +11,7 @@ from sqlalchemy import Connection, bindparam, case, func, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from resume.crypto import keyring
+from resume.keyring import Keyring
 from resume.tables import consents, drafts, events, field_values
 
 
@@ -64,16 +64,16 @@ _DRAFT_COLUMNS = (
 )
 
 
-async def load(conn: AsyncConnection, draft_id: str) -> DraftState | None:
-    """Read a draft and all its values."""
-    return await conn.run_sync(load_sync, draft_id)
+async def load(conn: AsyncConnection, draft_id: str, *, ring: Keyring) -> DraftState | None:
+    """Read a draft and all its values, the sealed ones opened with `ring`."""
+    return await conn.run_sync(lambda sync: load_sync(sync, draft_id, ring=ring))
 
 
-def load_sync(conn: Connection, draft_id: str) -> DraftState | None:
+def load_sync(conn: Connection, draft_id: str, *, ring: Keyring) -> DraftState | None:
     rows = lock(conn, [draft_id], for_update=False)
     if draft_id not in rows:
         return None
-    values = load_values(conn, [draft_id])
+    values = load_values(conn, [draft_id], ring=ring)
     return msgspec.structs.replace(rows[draft_id], values=values.get(draft_id, {}))
 
 
@@ -113,7 +113,9 @@ def lock(conn: Connection, ids: Iterable[str], *, for_update: bool = True) -> di
     }
 
 
-def load_values(conn: Connection, ids: Sequence[str]) -> dict[str, dict[str, Stored]]:
+def load_values(
+    conn: Connection, ids: Sequence[str], *, ring: Keyring
+) -> dict[str, dict[str, Stored]]:
     if not ids:
         return {}
     result = conn.execute(
@@ -129,7 +131,7 @@ def load_values(conn: Connection, ids: Sequence[str]) -> dict[str, dict[str, Sto
     )
     found: dict[str, dict[str, Stored]] = {}
     for row in result:
-        value = keyring().open(row.value) if row.sealed else row.value
+        value = ring.open(row.value) if row.sealed else row.value
         found.setdefault(row.draft_id, {})[row.name] = Stored(
             value, bool(row.valid), row.error, row.step
         )
@@ -203,11 +205,11 @@ def insert_consents(conn: Connection, rows: list[dict[str, Any]]) -> None:
         conn.execute(insert(consents), rows)
 
 
-async def carried_from(conn: AsyncConnection, origin_id: str) -> str | None:
-    """The payment draft a draft was carried into, if any (the first one)."""
+async def carried_from(conn: AsyncConnection, origin_id: str, widget: str) -> str | None:
+    """The draft of `widget` a draft was carried into, if any (the first one)."""
     result = await conn.execute(
         select(drafts.c.id)
-        .where(drafts.c.origin_id == origin_id, drafts.c.widget == "payment")
+        .where(drafts.c.origin_id == origin_id, drafts.c.widget == widget)
         .order_by(drafts.c.created_at)
         .limit(1)
     )

@@ -3,16 +3,15 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
 
 from sqlalchemy import and_, exists, func, insert, select, true, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from resume.fields import CHECKED
+from resume.consent import follows_up
+from resume.keyring import Keyring
 from resume.queries import outbox as outbox_q
 from resume.queries.drafts import DraftState, load
-from resume.tables import consents, drafts, events, outbox, suppressions
+from resume.tables import consents, drafts, events, suppressions
 
 
 async def idle_drafts(
@@ -49,24 +48,18 @@ async def idle_drafts(
     return [(r.id, r.dealer_id, r.updated_at) for r in await conn.execute(query)]
 
 
-async def load_idle(conn: AsyncConnection, draft_id: str) -> DraftState | None:
+async def load_idle(conn: AsyncConnection, draft_id: str, *, ring: Keyring) -> DraftState | None:
     """The draft, if it is still open with no exit recorded."""
-    draft = await load(conn, draft_id)
+    draft = await load(conn, draft_id, ring=ring)
     if (
         draft is None
         or draft.status == "completed"
         or draft.exit_at is not None
         or draft.lead_status != "new"
-        or not still_consents(draft)
+        or not follows_up(draft.values)
     ):
         return None
     return draft
-
-
-def still_consents(draft: DraftState) -> bool:
-    """Whether the follow-up box is still ticked (an untick withdraws it, design rule 7)."""
-    stored = draft.values.get("consent_followup")
-    return bool(stored and stored.valid and stored.value.strip().lower() in CHECKED)
 
 
 async def last_activity(conn: AsyncConnection, draft_id: str) -> tuple[str, str | None]:
@@ -147,12 +140,3 @@ async def set_lead_status(conn: AsyncConnection, draft_id: str, status: str) -> 
         return 0
     # The same stop as a shopper's return: the queued touches end at once.
     return await conn.run_sync(outbox_q.stop_followups, [draft_id])
-
-
-async def enqueue_touches(conn: AsyncConnection, rows: list[dict[str, Any]]) -> None:
-    if rows:
-        dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
-        await conn.execute(
-            dialect.insert(outbox).on_conflict_do_nothing(index_elements=[outbox.c.dedupe_key]),
-            rows,
-        )

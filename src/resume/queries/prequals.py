@@ -10,8 +10,9 @@ import msgspec
 from sqlalchemy import Connection, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from resume.calc.credit import Prequal
-from resume.crypto import keyring
+from resume.calc.prequal import Prequal
+from resume.keyring import Keyring
+from resume.outbox import Outgoing
 from resume.queries import drafts as drafts_q
 from resume.queries import outbox as outbox_q
 from resume.tables import consents, drafts, prequals
@@ -81,11 +82,12 @@ def finish(
     widget: str,
     result: Prequal | None,
     now: dt.datetime,
-    alerts: list[dict[str, Any]],
+    alerts: list[Outgoing],
+    ring: Keyring,
 ) -> None:
     """Store the provider's answer (sealed) and complete the draft; `None` is a failure. The
     shopper's part is done either way: no automatic follow-up, a person calls."""
-    sealed = keyring().seal(msgspec.json.encode(result).decode()) if result else None
+    sealed = ring.seal(msgspec.json.encode(result).decode()) if result else None
     conn.execute(
         update(prequals)
         .where(prequals.c.draft_id == draft_id)
@@ -103,17 +105,11 @@ def finish(
             updated_at=now,
         )
     )
-    outbox_q.enqueue(
-        conn,
-        [
-            {"dealer_id": dealer_id, "draft_id": draft_id, "created_at": now, "due_at": now, **a}
-            for a in alerts
-        ],
-    )
+    outbox_q.enqueue(conn, [alert.row(dealer_id, draft_id, now) for alert in alerts])
 
 
 async def load(
-    conn: AsyncConnection, draft_id: str
+    conn: AsyncConnection, draft_id: str, *, ring: Keyring
 ) -> tuple[str, Prequal | None, dt.datetime] | None:
     """Return the draft's pre-qualification status, answer and start, or None if none."""
     row = (
@@ -127,7 +123,7 @@ async def load(
         return None
     result = None
     if row.result is not None:
-        result = msgspec.json.decode(keyring().open(row.result).encode(), type=Prequal)
+        result = msgspec.json.decode(ring.open(row.result).encode(), type=Prequal)
     return row.status, result, row.created_at
 
 

@@ -10,10 +10,11 @@ from contextlib import asynccontextmanager
 from litestar import Litestar
 from litestar.datastructures import State
 
-from resume.crypto import prepare
+from resume.catalog import Catalog
+from resume.datakeys import verify
 from resume.mail import transport_for
 from resume.settings import Settings
-from resume.web import links, pages, unsubscribe, widget
+from resume.web import demo, health, mailbox, resume_links, steps, stylesheet, unsubscribe
 from resume.web.errors import render_error
 from resume.web.services import Services
 from resume.worker import Worker
@@ -21,13 +22,16 @@ from resume.worker import Worker
 log = logging.getLogger("resume.web")
 
 
-def create_app(settings: Settings, *, run_worker: bool = False) -> Litestar:
-    """Build the app; with `run_worker` an outbox worker runs in the same process."""
-    svc = Services(settings)
+def create_app(
+    settings: Settings, *, run_worker: bool = False, catalog: Catalog | None = None
+) -> Litestar:
+    """Build the app; with `run_worker` an outbox worker runs in the same process. `catalog`
+    is the widgets to serve, ours unless told (a test adds one of its own)."""
+    svc = Services(settings, catalog)
 
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
-        await prepare(svc.db, settings.data_keys)
+        await verify(svc.db, svc.ring)
         await svc.autosave.start()
         stop = asyncio.Event()
         task = None
@@ -36,6 +40,7 @@ def create_app(settings: Settings, *, run_worker: bool = False) -> Litestar:
                 svc.db,
                 svc.composer,
                 transport_for(settings),
+                svc.ring,
                 poll_seconds=settings.worker_poll_seconds,
                 lease_seconds=settings.worker_lease_seconds,
             )
@@ -52,21 +57,21 @@ def create_app(settings: Settings, *, run_worker: bool = False) -> Litestar:
 
     return Litestar(
         route_handlers=[
-            widget.first_step,
-            widget.show_step,
-            widget.save_step,
-            links.open_link,
-            links.renew_link,
-            links.renew_sent,
-            pages.stylesheet,
-            pages.healthz,
-            pages.healthz_head,
+            steps.first_step,
+            steps.show_step,
+            steps.save_step,
+            resume_links.open_link,
+            resume_links.renew_link,
+            resume_links.renew_sent,
+            stylesheet.stylesheet,
+            health.healthz,
+            health.healthz_head,
             unsubscribe.unsubscribe_page,
             unsubscribe.unsubscribe,
-            pages.demo_page,
-            pages.mail_list,
-            pages.mail_show,
-            pages.mail_html,
+            demo.demo_page,
+            mailbox.mail_list,
+            mailbox.mail_show,
+            mailbox.mail_html,
         ],
         lifespan=[lifespan],
         state=State({"services": svc}),

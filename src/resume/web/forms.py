@@ -1,4 +1,5 @@
-"""Strict parsing of url-encoded form bodies.
+"""Strict parsing of url-encoded form bodies, and what a widget POST must pass before it
+is saved.
 
 Litestar's own form parsing is lenient (last duplicate wins, bad bytes replaced); a save must
 instead refuse what it cannot store faithfully, with a message, before anything is written.
@@ -6,9 +7,23 @@ instead refuse what it cannot store faithfully, with a message, before anything 
 
 from __future__ import annotations
 
+import logging
+from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl
 
+import msgspec
+
+from resume.consent import Client
 from resume.errors import BadRequest, PayloadTooLarge
+from resume.tokens import FormCredential
+from resume.web.services import client_ip
+
+if TYPE_CHECKING:
+    from litestar import Request
+
+    from resume.web.visit import Visit
+
+log = logging.getLogger("resume.web")
 
 MAX_FIELD_CHARS = 2000
 MAX_FIELDS = 64
@@ -44,3 +59,33 @@ def parse_form(body: bytes, content_type: str) -> dict[str, str]:
             raise PayloadTooLarge("One of the answers was far too long.")
         form[name] = value
     return form
+
+
+class Posted(msgspec.Struct):
+    """A widget form as posted: its fields (without the credential and the honeypot), the
+    credential that says which draft it may save, the page's age, and who sent it."""
+
+    form: dict[str, str]
+    credential: FormCredential
+    age: float
+    client: Client
+
+
+async def read_post(visit: Visit, request: Request[Any, Any, Any]) -> Posted:
+    """Parse and check a widget POST before anything is saved: the rate limits, the body,
+    the credential, the honeypot."""
+    svc = visit.svc
+    client = Client(client_ip(request), request.headers.get("user-agent", ""))
+    svc.limit_ip.hit(client.ip)
+    form = parse_form(await request.body(), request.headers.get("content-type", ""))
+    credential, age = visit.verify(form.pop("d", ""))
+    if credential.draft_id:
+        svc.limit_draft.hit(credential.draft_id)
+    if form.pop("comment_hp", ""):
+        # Only a bot fills a field no person can see; drop it before it touches a draft.
+        log.info("honeypot filled; submission dropped ip=%s", client.ip)
+        raise BadRequest(
+            "This form was filled in automatically, so we didn't save it. "
+            "If you're a person, go back and try again."
+        )
+    return Posted(form, credential, age, client)

@@ -1,4 +1,5 @@
-"""What the controllers share: settings, database, signer, widgets, writer, caches."""
+"""What the controllers share: settings, database, key ring, signer, the widget catalog, the
+writer, and the caches in front of them."""
 
 from __future__ import annotations
 
@@ -8,36 +9,36 @@ from typing import TYPE_CHECKING, Any
 from jinja2 import Template
 
 from resume.autosave import Autosave
-from resume.crypto import install
+from resume.catalog import Catalog
 from resume.db import Database
-from resume.dealers import Dealer, for_dealer
+from resume.dealers import Dealer
+from resume.definitions import Widget
 from resume.errors import NotFound
+from resume.keyring import Keyring
 from resume.mail import Composer
 from resume.queries import dealers as dealers_q
-from resume.resources import data_dir
 from resume.settings import Settings
 from resume.templating import environment
 from resume.tokens import Signer
 from resume.web.security import RateLimiter
-from resume.widgets import Widget, load_widgets
 
 if TYPE_CHECKING:
     from litestar import Request
 
-DEALER_TTL = 15.0
-RECIPIENT_PER_HOUR = 5  # seconds a dealer's settings are reused before being read again
+DEALER_TTL = 15.0  # seconds a dealer's settings are reused before being read again
+RECIPIENT_PER_HOUR = 5
 
 
 class Services:
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, catalog: Catalog | None = None) -> None:
         self.settings = settings
-        self.widgets: dict[str, Widget] = load_widgets(data_dir() / "widgets")
-        self.env = environment()
+        self.catalog = catalog or Catalog.load()
+        self.env = environment(self.catalog.templates)
         self.db = Database(settings)
-        install(settings.data_keys)
+        self.ring = Keyring(settings.data_keys)
         self.signer = Signer(settings.secret_keys)
-        self.autosave = Autosave(self.db)
-        self.composer = Composer(settings, self.signer, self.widgets)
+        self.autosave = Autosave(self.db, self.ring)
+        self.composer = Composer(settings, self.signer, self.catalog)
         self.limit_ip = RateLimiter(settings.rate_limit_ip)
         self.limit_draft = RateLimiter(settings.rate_limit_draft)
         # Resume-link emails to one address in an hour: nobody can use the form to flood an
@@ -72,20 +73,20 @@ class Services:
         return found
 
     def widget(self, slug: str, dealer: Dealer) -> Widget:
-        """Return the widget as `dealer` shows it (its terms), made once per dealer setting."""
-        if slug not in self.widgets:
-            raise NotFound("This dealership has no such form.")
+        """Return the widget as `dealer` shows it, made once per dealer setting."""
         # The dealer cache hands out the same object until it re-reads the dealer, so the
         # object itself says whether the settings this widget was made from are current.
         made = self._for_dealer.get((slug, dealer.id))
         if made is None or made[0] is not dealer:
             made = self._for_dealer[(slug, dealer.id)] = (
                 dealer,
-                for_dealer(self.widgets[slug], dealer),
+                self.catalog.for_dealer(slug, dealer),
             )
         return made[1]
 
     def wake_worker(self) -> None:
+        """Have this process's worker look at the outbox now; call after the commit that
+        queued the mail, or it may look before the mail is there."""
         if self.worker_wake is not None:
             self.worker_wake.set()
 

@@ -1,115 +1,27 @@
-"""Encryption at rest of the personal data the widgets mark sensitive (design rule 6).
+"""The data keys against the database: the key check at start-up, and rotation.
 
-Values are sealed with Fernet (AES-128-CBC with HMAC-SHA256: authenticated, with a random IV per
-value) from the `cryptography` package, under keys from RESUME_DATA_KEYS, newest last. Any key
-in the list opens a value; only the newest seals. `resume keys rotate` re-seals everything
-with the newest key, after which the older ones can be dropped.
-
-The keys are process-wide, like the logging configuration: one process serves one database
-with one key list. `install` sets them at start-up; the storage code calls `keyring()`.
+The ring itself (resume.keyring) is pure; this module is what reads and writes the database
+with it, which is why the two are apart (issue #8: together they made an import circle with
+the settings).
 """
 
 from __future__ import annotations
 
-import base64
-import binascii
 import logging
 from collections.abc import Callable
 
-from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 from sqlalchemy import Connection
 
 from resume.db import Database
-from resume.errors import ConfigError
+from resume.keyring import DataKeyError, Keyring
+from resume.queries import sealed as sealed_q
 
-log = logging.getLogger("resume.crypto")
+log = logging.getLogger("resume.datakeys")
 
 # Sealed under the newest key when a database first meets its keys; opening it at start-up
 # tells a wrong or missing key apart from garbage before any shopper's value is read.
 CHECK_NAME = "data_key_check"
 CHECK_TEXT = "resume data key check"
-
-
-class DataKeyError(ConfigError):
-    """The data keys cannot open what this database holds."""
-
-
-def parse_keys(value: str) -> tuple[str, ...]:
-    """Split RESUME_DATA_KEYS and check each key is a Fernet key, naming the bad one."""
-    keys = tuple(k.strip() for k in value.split(",") if k.strip())
-    if not keys:
-        raise ValueError("needs at least one key")
-    for position, key in enumerate(keys, 1):
-        try:
-            raw = base64.urlsafe_b64decode(key.encode("ascii"))
-        except (binascii.Error, UnicodeEncodeError, ValueError):
-            raw = b""
-        if len(raw) != 32:
-            raise ValueError(
-                f"key {position} is not 32 bytes of URL-safe base64 "
-                "(make one with `resume keys new`)"
-            )
-    return keys
-
-
-def new_key() -> str:
-    return Fernet.generate_key().decode("ascii")
-
-
-class Keyring:
-    """Seal with the newest key; open with any."""
-
-    def __init__(self, keys: tuple[str, ...]) -> None:
-        if not keys:
-            raise ConfigError("RESUME_DATA_KEYS holds no key")
-        self.keys = keys
-        # MultiFernet seals with its first key: ours is the last.
-        self._all = MultiFernet([Fernet(k) for k in reversed(keys)])
-        self._newest = Fernet(keys[-1])
-
-    def seal(self, text: str) -> str:
-        return self._all.encrypt(text.encode("utf-8")).decode("ascii")
-
-    def open(self, sealed: str) -> str:
-        try:
-            return self._all.decrypt(sealed.encode("ascii")).decode("utf-8")
-        except (InvalidToken, UnicodeError):
-            raise DataKeyError(
-                "A stored personal value can't be opened with RESUME_DATA_KEYS: the key that "
-                "sealed it is missing from the list, or the value was altered."
-            ) from None
-
-    def reseal(self, sealed: str) -> str:
-        """Return the value sealed under the newest key (the same value, a new token)."""
-        try:
-            return self._all.rotate(sealed.encode("ascii")).decode("ascii")
-        except InvalidToken:
-            raise DataKeyError(
-                "A stored personal value can't be opened with RESUME_DATA_KEYS, so it can't "
-                "be re-sealed: add the key it was sealed with to the list and run again."
-            ) from None
-
-    def opens_with_newest(self, sealed: str) -> bool:
-        try:
-            self._newest.decrypt(sealed.encode("ascii"))
-        except InvalidToken:
-            return False
-        return True
-
-
-_installed: Keyring | None = None
-
-
-def install(keys: tuple[str, ...]) -> Keyring:
-    global _installed
-    _installed = Keyring(keys)
-    return _installed
-
-
-def keyring() -> Keyring:
-    if _installed is None:
-        raise ConfigError("the data keys were not loaded (resume.crypto.install)")
-    return _installed
 
 
 def check_database(conn: Connection, ring: Keyring) -> str:
@@ -118,8 +30,6 @@ def check_database(conn: Connection, ring: Keyring) -> str:
     Returns "new", "current" or "rotate" (opened by an older key: `resume keys rotate` is due).
     A check no key opens is a start-up error that says what to do, never garbage later.
     """
-    from resume.queries import sealed as sealed_q
-
     stored = sealed_q.get_meta(conn, CHECK_NAME)
     if stored is None:
         # Two processes meeting a new database at once: the first check written stands, and
@@ -150,8 +60,6 @@ async def rotate(
     pass finds none (a process still running with the old key list may seal a value behind
     the pass); return how many were re-sealed. Safe to stop and run again. The key check is
     re-sealed last, so until then the old key stays required."""
-    from resume.queries import sealed as sealed_q
-
     total = await db.run_write(sealed_q.count_sealed)
     done = 0
 
@@ -210,13 +118,18 @@ async def rotate(
     return done
 
 
-async def prepare(db: Database, keys: tuple[str, ...]) -> Keyring:
-    """Install the keys for this process and check them against the database."""
-    ring = install(keys)
+async def verify(db: Database, ring: Keyring) -> None:
+    """Check `ring` against the database; say so in the log when a rotation is due."""
     state = await db.run_write(check_database, ring)
     if state == "rotate":
         log.warning(
             "the data keys' check was sealed with an older key: run `resume keys rotate`, "
             "then drop the old key from RESUME_DATA_KEYS"
         )
+
+
+async def prepare(db: Database, keys: tuple[str, ...]) -> Keyring:
+    """Return the key ring for `keys`, checked against the database."""
+    ring = Keyring(keys)
+    await verify(db, ring)
     return ring

@@ -15,15 +15,15 @@ from litestar import Request, Response, get, post
 from litestar.params import FromPath
 from litestar.response import Redirect
 
+from resume import outbox
 from resume.autosave import Save
-from resume.errors import NotFound, Revoked, TokenExpired, TokenInvalid
-from resume.mail import resume_link_message
+from resume.errors import DraftGone, NotFound, Revoked, TokenExpired, TokenInvalid
 from resume.queries import dealers as dealers_q
 from resume.queries.drafts import DraftState
 from resume.tokens import ResumeLink
-from resume.web.page import Page
 from resume.web.security import page_headers
 from resume.web.services import Services, client_ip, services
+from resume.web.visit import Show, Visit
 
 log = logging.getLogger("resume.web")
 
@@ -36,21 +36,21 @@ async def open_link(request: Request[Any, Any, Any], token: FromPath[str]) -> Re
     """Reopen the exact step with every saved value in place."""
     svc = services(request)
     link, signed_at = svc.signer.verify_resume(token, max_age=LONGEST_LINK)
-    page, state = await _draft(svc, request, link)
+    visit, state = await _draft(svc, request, link)
     age = dt.datetime.now(dt.UTC) - signed_at
-    if age > dt.timedelta(days=page.dealer.config.resume_link_days):
+    if age > dt.timedelta(days=visit.dealer.config.resume_link_days):
         raise TokenExpired(
             "This link has expired.", payload=[link.dealer_id, link.draft_id, link.version]
         )
-    index = next((i for i, s in enumerate(page.steps) if s.name == state.step), 0)
-    index = min(index, state.reached)
-    log.info("resume link opened draft=%s step=%s", state.id, page.steps[index].name)
-    return page.render_step(
-        index,
-        state,
-        page.credential(state, resumed=True),
-        notice="Welcome back. Everything you entered is here; pick up where you left off.",
-        **await page.extras(index, state),
+    index = visit.step_now(state)
+    log.info("resume link opened draft=%s step=%s", state.id, visit.steps[index].name)
+    return await visit.render_step(
+        Show(
+            index=index,
+            state=state,
+            token=visit.credential(state, resumed=True),
+            notice="Welcome back. Everything you entered is here; pick up where you left off.",
+        )
     )
 
 
@@ -66,7 +66,7 @@ async def renew_link(request: Request[Any, Any, Any], token: FromPath[str]) -> R
         if link is None:
             raise TokenInvalid() from None
     try:
-        page, state = await _draft(svc, request, link, check_version=False)
+        _, state = await _draft(svc, request, link, check_version=False)
     except NotFound:
         state = None
     if state is not None and state.email:
@@ -86,10 +86,12 @@ async def renew_link(request: Request[Any, Any, Any], token: FromPath[str]) -> R
                     now=now,
                     link_requested=True,
                     records_step=False,
-                    mail=resume_link_message(
-                        svc.settings,
-                        state.email,
-                        f"renew:{state.id}:{int(now.timestamp()) // RENEW_SECONDS}",
+                    outgoing=(
+                        outbox.resume_link(
+                            svc.settings,
+                            state.email,
+                            f"renew:{state.id}:{int(now.timestamp()) // RENEW_SECONDS}",
+                        ),
                     ),
                 )
             )
@@ -105,13 +107,13 @@ async def renew_sent(request: Request[Any, Any, Any]) -> Response[str]:
 
 async def _draft(
     svc: Services, request: Request[Any, Any, Any], link: ResumeLink, *, check_version: bool = True
-) -> tuple[Page, DraftState]:
+) -> tuple[Visit, DraftState]:
     async with svc.db.read() as conn:
         dealer = await dealers_q.get(conn, link.dealer_id)
     state = await svc.autosave.state(link.draft_id)
     if dealer is None or state is None or state.dealer_id != dealer.id:
-        raise NotFound("We couldn't find these saved answers. They may have been deleted.")
+        raise DraftGone()
     request.state.dealer_origins = dealer.origins
     if check_version and state.version != link.version:
         raise Revoked("This link was replaced by a newer one.")
-    return Page(svc, dealer, svc.widget(state.widget, dealer)), state
+    return Visit(svc, dealer, svc.widget(state.widget, dealer)), state

@@ -1,17 +1,22 @@
-"""A payment estimate from a draft's saved answers and the dealer's finance defaults."""
+"""The payment calculator: its terms from the dealer, the estimate its result shows, and what
+staff, mail and the CRM are told of it. The math itself is resume.calc.payment.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from decimal import Decimal
+from typing import Any
 
 import msgspec
 
+from resume.adf import Parts, Quote
 from resume.calc.payment import FinanceQuote, LeaseQuote, finance, lease
 from resume.dealers import Dealer
-from resume.fields import clean
-from resume.queries.drafts import Stored
-from resume.widgets import Widget
+from resume.definitions import Step, Widget
+from resume.fields import Choice, clean
+from resume.kinds.base import Facts, Kind, Scene, name_lines, vehicle_label
+from resume.queries.drafts import DraftState, Stored
 
 NEEDED = ("condition", "year", "make", "model", "price", "plan", "credit", "term")
 USED = (*NEEDED, "down_payment", "trade_value", "trade_payoff")
@@ -34,16 +39,6 @@ class Estimate(msgspec.Struct, frozen=True):
     def monthly_payment(self) -> Decimal | None:
         quote = self.finance or self.lease
         return quote.monthly_payment if quote else None
-
-
-def vehicle_label(values: Mapping[str, Stored]) -> str:
-    """Return "2024 Toyota RAV4 XLE" from whatever vehicle answers are there."""
-    parts = [
-        " ".join(values[name].value.split())
-        for name in ("year", "make", "model", "trim")
-        if name in values and values[name].valid and values[name].value.strip()
-    ]
-    return " ".join(parts) or "your vehicle"
 
 
 def estimate(widget: Widget, dealer: Dealer, values: Mapping[str, Stored]) -> Estimate:
@@ -98,3 +93,62 @@ def estimate(widget: Widget, dealer: Dealer, values: Mapping[str, Stored]) -> Es
         **money,
     )
     return Estimate(label, plan, finance=quote_f)
+
+
+class Payment(Kind):
+    slug = "payment"
+    reads = frozenset((*USED, "stock_number"))
+    topic = "this vehicle"
+
+    def for_dealer(self, widget: Widget, dealer: Dealer) -> Widget:
+        """Fill the term choices with the terms this dealer offers."""
+        finance = dealer.config.finance
+        terms = finance.offered_terms()
+        listed = ", ".join(str(t) for t in terms[:-1]) + f" or {terms[-1]}"
+        leases = ", ".join(str(t) for t in sorted(finance.residuals))
+        return widget.with_choices(
+            "terms",
+            tuple(Choice(str(t), f"{t} months") for t in terms),
+            f"{dealer.name} offers {listed} months; leases run {leases} months",
+        )
+
+    async def page_context(
+        self, scene: Scene, step: Step, draft: DraftState | None
+    ) -> dict[str, Any]:
+        if step.kind != "result":
+            return {}
+        return {"estimate": estimate(scene.widget, scene.dealer, draft.values if draft else {})}
+
+    def facts(self, widget: Widget, dealer: Dealer, draft: DraftState) -> Facts:
+        found = estimate(widget, dealer, draft.values)
+        quote = found.finance or found.lease
+        return Facts(
+            vehicle=found.vehicle,
+            headline=found.vehicle if found.vehicle != "your vehicle" else "",
+            subject=found.vehicle,
+            lines=(("Vehicle", found.vehicle), *name_lines(draft.values)),
+            estimate=found,
+            adf=Parts(
+                interest="lease" if found.lease else "buy",
+                quote=None
+                if quote is None
+                else Quote(
+                    price=quote.price,
+                    method="lease" if found.lease else "finance",
+                    down_payment=_typed_amount(draft.values, "down_payment"),
+                    monthly=quote.monthly_payment,
+                ),
+                comments=() if quote else ("The payment estimate is not complete.",),
+            ),
+        )
+
+
+def _typed_amount(values: Mapping[str, Stored], name: str) -> Decimal:
+    """A valid money answer as a number, as typed ("$3,000" is 3000); 0 if none."""
+    stored = values.get(name)
+    if stored is None or not stored.valid:
+        return Decimal(0)
+    return Decimal(" ".join(stored.value.split()).lstrip("$").replace(",", "") or "0")
+
+
+KIND = Payment()

@@ -1,20 +1,23 @@
-"""The trade-in widget's own rules: the VIN cross-check of the vehicle step, what the
-ownership answers require, and the result (an appraiser's offer to come, or an instant range
-from the dealer's rule set)."""
+"""The trade-in appraisal request: the VIN cross-check of the vehicle step, what the
+ownership answers require, the result (an appraiser's offer to come, or an instant range from
+the dealer's rule set), and what staff, the CRM and the payment widget are told of it."""
 
 from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping
 from decimal import ROUND_DOWN, Decimal
+from typing import Any
 
 import msgspec
 
+from resume.adf import Parts, amount
 from resume.calc.vin import Vin, cross_check
 from resume.dealers import Dealer, TradeInRules
+from resume.definitions import Step, Widget
 from resume.fields import Cleaned, clean
-from resume.queries.drafts import Stored
-from resume.widgets import Widget
+from resume.kinds.base import Carried, Facts, Kind, Scene, name_lines, valid_text, vehicle_label
+from resume.queries.drafts import DraftState, Stored
 
 VEHICLE_NEEDED = ("year", "make", "model")
 
@@ -67,6 +70,7 @@ def check_ownership(results: dict[str, Cleaned]) -> dict[str, Cleaned]:
 
 
 CHECKS = {"vehicle": check_vehicle, "ownership": check_ownership}
+TIMELINES = {"this_week": "This week", "this_month": "This month", "curious": "Just curious"}
 
 
 class Appraisal(msgspec.Struct, frozen=True):
@@ -162,3 +166,91 @@ def _fifty(amount: Decimal) -> Decimal:
 
 def _money(value: object) -> Decimal:
     return value if isinstance(value, Decimal) else Decimal(0)
+
+
+class TradeIn(Kind):
+    slug = "trade-in"
+    reads = frozenset(
+        {"vin", "year", "make", "model", "trim", "mileage", "grade", "accident", "ownership"}
+        | {"payoff", "buyout", "lease_months_left", "timeline", "warning_lights", "smoked"}
+        | {"keys", "modifications"}
+    )
+    moments = {
+        "trade_in": "asked for a trade-in appraisal",
+        "this_week": "plans to trade this week",
+    }
+    finish_moment = "trade_in"
+    topic = "your trade-in"
+
+    def check(self, step: str, results: dict[str, Cleaned]) -> dict[str, Cleaned]:
+        found = CHECKS.get(step)
+        return found(results) if found else results
+
+    def answer_moment(self, results: Mapping[str, Cleaned]) -> str:
+        timeline = results.get("timeline")
+        if timeline is None or not timeline.valid:
+            return ""
+        return "this_week" if timeline.value == "this_week" else ""
+
+    async def page_context(
+        self, scene: Scene, step: Step, draft: DraftState | None
+    ) -> dict[str, Any]:
+        if step.kind != "result":
+            return {}
+        return {"appraisal": appraise(scene.widget, scene.dealer, draft.values if draft else {})}
+
+    def facts(self, widget: Widget, dealer: Dealer, draft: DraftState) -> Facts:
+        appraisal = appraise(widget, dealer, draft.values)
+        values = draft.values
+        lines = [*name_lines(values), ("Trade-in", appraisal.vehicle)]
+        for label, field in (("VIN", "vin"), ("Mileage", "mileage"), ("Condition", "grade")):
+            value = valid_text(values, field)
+            if value:
+                lines.append((label, value.upper() if field == "vin" else value))
+        ownership = valid_text(values, "ownership")
+        if ownership:
+            lines.append(("Ownership", ownership))
+        if appraisal.payoff:
+            lines.append(("Owed", f"${appraisal.payoff:,.2f}"))
+        timeline = valid_text(values, "timeline")
+        if timeline:
+            lines.append(("Timeline", TIMELINES.get(timeline, timeline)))
+        label = vehicle_label(values)
+        return Facts(
+            vehicle=label if label != "your vehicle" else "car",
+            headline=appraisal.vehicle,
+            subject="trade-in: " + label,
+            lines=tuple(lines),
+            adf=Parts(
+                interest="trade-in",
+                status="used",
+                odometer=valid_text(values, "mileage").replace(",", ""),
+                condition=valid_text(values, "grade"),
+                timeframe=TIMELINES.get(timeline, timeline),
+                comments=_adf_comments(appraisal),
+            ),
+        )
+
+    async def carry(self, scene: Scene, draft: DraftState) -> Carried:
+        """The trade's value (the low end of the range, never more) and what is owed on it."""
+        appraisal = appraise(scene.widget, scene.dealer, draft.values)
+        typed = {}
+        if appraisal.carried_value is not None:
+            typed["trade_value"] = amount(appraisal.carried_value)
+        if appraisal.payoff:
+            typed["trade_payoff"] = amount(appraisal.payoff)
+        return Carried("payment", typed)
+
+
+def _adf_comments(appraisal: Appraisal) -> tuple[str, ...]:
+    if appraisal.low is not None:
+        high = appraisal.high if appraisal.high is not None else appraisal.low
+        lines = [f"Instant range: {amount(appraisal.low)} to {amount(high)}."]
+    else:
+        lines = [f"Appraiser's offer promised within {appraisal.offer_hours} business hours."]
+    if appraisal.payoff:
+        lines.append(f"Owed on the trade-in: {amount(appraisal.payoff)}.")
+    return tuple(lines)
+
+
+KIND = TradeIn()

@@ -1,20 +1,18 @@
-"""Widget definitions (widgets/*.toml) and the step engine: next, back, jump, validate.
-
-The engine knows nothing of HTTP: it takes what was posted as a mapping of strings and says
-what to store and where the shopper goes next.
+"""Widget definitions: widgets/*.toml read into Structs and checked, a broken one named by
+its file, step and field. What a widget does beyond its definition is its kind's
+(resume.kinds); the step engine that walks the steps is resume.engine.
 """
 
 from __future__ import annotations
 
 import tomllib
-from collections.abc import Mapping
 from pathlib import Path
 from typing import Literal
 
 import msgspec
 
-from resume.errors import BadRequest, ConfigError, NotFound, StepNotReached
-from resume.fields import Choice, Cleaned, Field, clean
+from resume.errors import ConfigError
+from resume.fields import Choice, Field
 
 # Names the engine itself uses in every form; a widget may not define fields with them.
 RESERVED = frozenset({"d", "action", "comment_hp"})
@@ -82,15 +80,13 @@ class Widget(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
             found.setdefault(field.name, field)
         return found
 
+    def step_of(self, field: str) -> str:
+        """Return the name of the step that asks `field` ("" for a save-for-later field)."""
+        return next((s.name for s in self.steps for f in s.fields if f.name == field), "")
 
-class Move(msgspec.Struct, frozen=True):
-    """Where a POST sends the shopper: a step name, or a page ("save", "showroom")."""
-
-    target: str
-    check: bool = False
-    completes: bool = False
-    # The move reaches a result step (finished or not).
-    result: bool = False
+    def sensitive(self) -> frozenset[str]:
+        """The fields sealed at rest and kept out of mail and leads (design rule 6)."""
+        return frozenset(name for name, field in self.all_fields().items() if field.sensitive)
 
 
 def load_widgets(folder: Path) -> dict[str, Widget]:
@@ -157,45 +153,3 @@ def _check_field(where: str, field: Field) -> None:
         raise ConfigError(f"{where}: only choice and integer fields have choices")
     if field.choices_from not in {"", "terms"}:
         raise ConfigError(f"{where}: choices_from can only be 'terms'")
-
-
-def find_step(steps: tuple[Step, ...], name: str) -> tuple[int, Step]:
-    """Return the index and step named `name`, or NotFound."""
-    for index, step in enumerate(steps):
-        if step.name == name:
-            return index, step
-    raise NotFound("This form has no such step.")
-
-
-def validate(fields: tuple[Field, ...], posted: Mapping[str, str]) -> dict[str, Cleaned]:
-    """Clean every field of a step; a field not posted counts as empty (unticked box)."""
-    return {field.name: clean(field, posted.get(field.name, "")) for field in fields}
-
-
-def decide(
-    steps: tuple[Step, ...],
-    index: int,
-    reached: int,
-    action: str,
-    results: Mapping[str, Cleaned],
-) -> Move:
-    """Say where an action on step `index` leads; only Continue looks at validity."""
-    if action == "back":
-        return Move(steps[max(index - 1, 0)].name)
-    if action in {"save", "showroom"}:
-        return Move(action)
-    if action.startswith("goto:"):
-        name = action.removeprefix("goto:")
-        target, _ = find_step(steps, name)
-        if target > max(reached, index):
-            raise StepNotReached("Finish the steps before this one first.")
-        return Move(name)
-    if action == "continue":
-        if any(not r.valid for r in results.values()):
-            return Move(steps[index].name, check=True)
-        if index + 1 >= len(steps):
-            return Move(steps[index].name, completes=True)
-        following = steps[index + 1]
-        result = following.kind == "result"
-        return Move(following.name, completes=result and following.completes, result=result)
-    raise BadRequest("The form was sent with a button we don't know.")

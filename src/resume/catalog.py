@@ -1,0 +1,76 @@
+"""The widgets this installation serves: each definition with its kind, checked together.
+
+A widget without a kind, or a kind without a widget, stops start-up with a message naming it:
+either would fail only when a shopper reached the missing half.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+
+from resume.dealers import Dealer
+from resume.definitions import Widget, load_widgets
+from resume.errors import ConfigError, NotFound
+from resume.kinds import Kind, builtin_kinds
+from resume.resources import data_dir
+
+
+class Catalog:
+    """Widget definitions, their kinds, and any template folders searched before ours."""
+
+    def __init__(
+        self,
+        widgets: Mapping[str, Widget],
+        kinds: Mapping[str, Kind],
+        templates: tuple[Path, ...] = (),
+    ) -> None:
+        _check(widgets, kinds)
+        self.widgets = dict(widgets)
+        self.kinds = dict(kinds)
+        self.templates = templates
+
+    @classmethod
+    def load(
+        cls,
+        folders: Iterable[Path] | None = None,
+        *,
+        kinds: Mapping[str, Kind] | None = None,
+        templates: Iterable[Path] = (),
+    ) -> Catalog:
+        """Read the definitions in `folders` (ours by default) and pair each with its kind
+        (ours by default)."""
+        widgets: dict[str, Widget] = {}
+        for folder in folders or (data_dir() / "widgets",):
+            for slug, widget in load_widgets(folder).items():
+                if slug in widgets:
+                    raise ConfigError(f"{folder}: widget {slug!r} is defined twice")
+                widgets[slug] = widget
+        return cls(widgets, builtin_kinds() if kinds is None else kinds, tuple(templates))
+
+    def kind(self, slug: str) -> Kind:
+        found = self.kinds.get(slug)
+        if found is None:
+            raise NotFound("This dealership has no such form.")
+        return found
+
+    def for_dealer(self, slug: str, dealer: Dealer) -> Widget:
+        """Return widget `slug` as `dealer` shows it; an unknown slug is a 404."""
+        if slug not in self.widgets:
+            raise NotFound("This dealership has no such form.")
+        return self.kinds[slug].for_dealer(self.widgets[slug], dealer)
+
+
+def _check(widgets: Mapping[str, Widget], kinds: Mapping[str, Kind]) -> None:
+    if lone := sorted(set(widgets) - set(kinds)):
+        raise ConfigError(f"widget {lone[0]!r} has no kind: add a module for it to resume.kinds")
+    if lone := sorted(set(kinds) - set(widgets)):
+        raise ConfigError(f"kind {lone[0]!r} has no widget: add widgets/{lone[0]}.toml")
+    for slug, widget in widgets.items():
+        kind = kinds[slug]
+        missing = sorted(kind.reads - set(widget.all_fields()))
+        if missing:
+            raise ConfigError(f"widget {slug!r} lacks fields its kind reads: {', '.join(missing)}")
+        consents = any(step.kind == "consent" for step in widget.steps)
+        if consents and type(kind).agree is Kind.agree:
+            raise ConfigError(f"widget {slug!r} has a consent step its kind does not handle")

@@ -1,0 +1,168 @@
+"""Building an outbox message into an email: the copy for its kind, the facts its widget's
+kind gives, and the headers every message carries."""
+
+from __future__ import annotations
+
+import datetime as dt
+from email.message import EmailMessage
+from email.utils import format_datetime, formataddr
+from typing import Any
+
+from resume import adf
+from resume.catalog import Catalog
+from resume.dealers import Dealer
+from resume.definitions import Followup, Widget
+from resume.engine import find_step
+from resume.errors import NotFound
+from resume.kinds.base import Facts
+from resume.mail.policy import POLICY, boundary
+from resume.queries.drafts import DraftState
+from resume.queries.outbox import SHOPPER_KINDS, Message
+from resume.settings import Settings
+from resume.templating import environment
+from resume.tokens import ResumeLink, Signer, UnsubscribeLink
+
+# Emails are written for the step the shopper left on; each kind has a .txt and an .html.
+TEMPLATES = {
+    "resume_link": "email/resume_link",
+    "followup": "email/followup",
+    "alert": "email/alert",
+    "adf": "",  # the ADF document itself, see Composer._adf
+}
+
+# Copy for a touch whose step has none of its own in the widget definition.
+GENERIC = Followup(
+    subject="Your {vehicle} answers are saved at {dealer}",
+    body='You started on "{step}" and everything you typed is still there. Pick up where '
+    "you left off whenever it suits you, or come and finish with us in person.",
+)
+
+
+class Composer:
+    """Renders an outbox message for its dealer and draft into a two-part email."""
+
+    def __init__(self, settings: Settings, signer: Signer, catalog: Catalog) -> None:
+        self.settings = settings
+        self.signer = signer
+        self.catalog = catalog
+        self.env = environment(catalog.templates)
+
+    def unsubscribe_url(self, message: Message) -> str:
+        token = self.signer.sign_unsubscribe(UnsubscribeLink(message.dealer_id, message.id))
+        return f"{self.settings.base_url}/u/{token}"
+
+    def resume_url(self, dealer: Dealer, draft: DraftState) -> str:
+        token = self.signer.sign_resume(ResumeLink(dealer.id, draft.id, draft.version))
+        return f"{self.settings.base_url}/r/{token}"
+
+    def build(
+        self, message: Message, dealer: Dealer, draft: DraftState | None, *, resend: bool = False
+    ) -> EmailMessage:
+        if message.kind not in TEMPLATES or draft is None:
+            raise NotFound(f"cannot build a {message.kind!r} message without its draft")
+        widget = self.catalog.for_dealer(draft.widget, dealer)
+        kind = self.catalog.kind(draft.widget)
+        facts = kind.facts(widget, dealer, draft)
+        index, step = find_step(widget.steps, draft.step, fallback=0)
+        context: dict[str, Any] = {
+            "dealer": dealer,
+            "draft": draft,
+            "widget": widget,
+            "step": step,
+            "estimate": facts.estimate,
+            "headline": facts.headline,
+            "topic": kind.topic,
+            "resume_url": self.resume_url(dealer, draft),
+            # Staff see non-sensitive facts; a widget with sensitive answers keeps its link
+            # out of staff mail, where it would open them to anyone holding the email.
+            "summary": facts.lines,
+            "private": bool(widget.sensitive()),
+            "link_days": dealer.config.resume_link_days,
+            "unsubscribe_url": self.unsubscribe_url(message),
+            **message.context,
+        }
+        if message.kind == "followup":
+            context.update(self._followup(widget, dealer, facts, index, message.context))
+        if message.kind == "alert":
+            context["moment_text"] = kind.moment_text(str(message.context.get("moment")))
+        if message.kind == "adf":
+            return self._adf(message, dealer, draft, widget, facts, resend)
+        base = TEMPLATES[message.kind]
+        text = self.env.get_template(base + ".txt").render(context)
+        html = self.env.get_template(base + ".html").render(context)
+        # One line whatever the shopper typed: a header may not carry a line break.
+        subject = " ".join(self.env.get_template(base + ".subject.txt").render(context).split())
+        email = self._headers(message, dealer)
+        email["Subject"] = subject
+        if message.kind in SHOPPER_KINDS:
+            # RFC 8058 one-click: mail clients POST to the link, with no cookie and no page.
+            email["List-Unsubscribe"] = f"<{context['unsubscribe_url']}>"
+            email["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
+        email.set_content(text)
+        # The boundary is chosen here, where both parts are known, because the generator
+        # would compile a regular expression per message to check its own (issue #4 bench).
+        email.make_alternative(boundary=boundary(text, html))
+        email.add_alternative(html, subtype="html")
+        return email
+
+    def _followup(
+        self,
+        widget: Widget,
+        dealer: Dealer,
+        facts: Facts,
+        shown: int,
+        touch: dict[str, Any],
+    ) -> dict[str, Any]:
+        """The copy written for the step the shopper left on (else the step `shown`) and this
+        touch of the cadence."""
+        _, step = find_step(widget.steps, touch.get("exit_step"), fallback=shown)
+        number = int(touch.get("touch", 1))
+        copy = step.followups[number - 1] if number <= len(step.followups) else GENERIC
+        fill = {"{vehicle}": facts.vehicle, "{dealer}": dealer.name, "{step}": step.title}
+
+        def filled(text: str) -> str:
+            for key, value in fill.items():
+                text = text.replace(key, value)
+            return text
+
+        return {"step": step, "subject": filled(copy.subject), "body": filled(copy.body)}
+
+    def _adf(
+        self,
+        message: Message,
+        dealer: Dealer,
+        draft: DraftState,
+        widget: Widget,
+        facts: Facts,
+        resend: bool,
+    ) -> EmailMessage:
+        """The lead for the dealer's CRM: ADF XML as the body, or attached, as it asks."""
+        xml = adf.lead(
+            draft=draft,
+            dealer=dealer,
+            widget=widget,
+            parts=facts.adf,
+            moment=str(message.context.get("moment", "")),
+            resume_url=self.resume_url(dealer, draft),
+            resend=resend,
+            when=dt.datetime.now(dt.UTC),
+        )
+        email = self._headers(message, dealer)
+        email["Subject"] = " ".join(f"Lead from {dealer.name}: {facts.subject}".split())
+        if dealer.config.adf_as == "body":
+            email.set_content(xml.decode(), subtype="plain")
+        else:
+            email.set_content(f"An ADF 1.0 lead for {facts.subject} is attached (lead.xml).")
+            email.add_attachment(
+                xml, maintype="application", subtype="x-adf+xml", filename="lead.xml"
+            )
+        return email
+
+    def _headers(self, message: Message, dealer: Dealer) -> EmailMessage:
+        email = EmailMessage(policy=POLICY)
+        email["From"] = formataddr((dealer.name, self.settings.mail_from))
+        email["To"] = message.to_addr
+        email["Reply-To"] = dealer.lead_email
+        email["Message-ID"] = message.message_id
+        email["Date"] = format_datetime(dt.datetime.now(dt.UTC))
+        return email

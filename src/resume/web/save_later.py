@@ -1,0 +1,161 @@
+"""Save and finish later, and the pages around it: the inbox notice and the showroom wish.
+
+"Save and finish later" asks only for what is missing (an email) and a consent box that is
+never ticked in advance; the email with the resume link is queued in the same transaction as
+the save (design rule 9).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from resume import consent, outbox
+from resume.autosave import Save
+from resume.definitions import Step
+from resume.engine import find_step, validate
+from resume.errors import BadRequest, TooQuick, UnknownButton
+from resume.fields import Cleaned, Field
+from resume.queries import suppressions as suppressions_q
+from resume.queries.drafts import DraftState
+from resume.web.forms import Posted
+from resume.web.visit import Go, Page, Visit
+
+CONSENT = consent.FOLLOWUP_FIELD
+LINK_RESEND_SECONDS = 60
+
+
+def _return_step(visit: Visit, name: str | None, state: DraftState | None) -> Step:
+    """The step to go back to: `name` if the draft has reached it, else where it is."""
+    index, step = find_step(visit.steps, name, fallback=0)
+    if step.name == name and index <= (state.reached if state else 0):
+        return step
+    if state is not None:
+        return find_step(visit.steps, state.step, fallback=0)[1]
+    return visit.steps[0]
+
+
+def page(visit: Visit, name: str, state: DraftState | None, query: dict[str, str]) -> Page:
+    """The save-for-later form, the "check your inbox" page, or the showroom page."""
+    back = _return_step(visit, query.get("from"), state)
+    token = visit.credential(state)
+    context: dict[str, Any] = {
+        "token": token,
+        "back_step": back,
+        "draft": state,
+        "back_url": visit.url(back.name, token),
+        "save_url": visit.url("save", token, **{"from": back.name}),
+        "check": query.get("check") == "1",
+        "blocked": query.get("blocked") == "1",
+    }
+    if name == "save":
+        stored = state.values if state else {}
+        errors = {}
+        for field in visit.widget.save_fields:
+            saved = stored.get(field.name)
+            if saved and not saved.valid and (context["check"] or saved.value.strip()):
+                errors[field.name] = saved.error
+        return Page(
+            "widget/save.html",
+            {
+                "values": {n: s.value for n, s in stored.items()},
+                "errors": errors,
+                # Stored only together with its consent record (see save below).
+                "has_consent": consent.ticked(stored.get(CONSENT)),
+                "action": f"/embed/{visit.dealer.slug}/{visit.widget.slug}/save",
+                **context,
+            },
+        )
+    if state is None:
+        raise BadRequest("Start the form first.")
+    if name == "saved":
+        return Page("widget/saved.html", context)
+    return Page("widget/showroom.html", context)
+
+
+async def save(visit: Visit, posted: Posted) -> Go:
+    """Store the email (and the consent, if ticked) and queue the resume-link email."""
+    state = await visit.state(posted.credential)
+    if state is None:
+        raise BadRequest("Answer the first question before saving for later.")
+    form = posted.form
+    back = _return_step(visit, form.pop("from", None), state)
+    action = form.pop("action", "send")
+    if action not in {"send", "cancel"}:
+        raise UnknownButton()
+    if action == "send" and posted.age < visit.svc.settings.min_form_seconds:
+        raise TooQuick("That was quicker than a person types. Go back and press the button again.")
+    save_fields = visit.widget.save_fields
+    if set(form) - {f.name for f in save_fields}:
+        raise BadRequest("The form had fields this page doesn't ask for. Reload and try again.")
+    results = validate(
+        tuple(f for f in save_fields if f.name in form or f.type == "checkbox"), form
+    )
+    email = results.get("email")
+    now = dt.datetime.now(dt.UTC)
+    send = action == "send" and email is not None and email.valid
+    consent_field = next((f for f in save_fields if f.name == CONSENT), None)
+    agreed = new_consent(consent_field, results, state, posted.client) if send else None
+    if agreed is None:
+        # The box is stored only with its consent record: an unticked box here never withdraws
+        # an earlier consent, and a ticked one with a wrong address is asked again.
+        results.pop(CONSENT, None)
+    recent = (
+        state.link_sent_at is not None
+        and (now - state.link_sent_at).total_seconds() < LINK_RESEND_SECONDS
+        and email is not None
+        and email.value == state.email  # a corrected address always gets its email
+    )
+    mail = None
+    blocked = send and email is not None and await _suppressed(visit, str(email.value))
+    if send and not recent and not blocked and email is not None:
+        visit.svc.limit_recipient.hit(str(email.value).lower())
+        # The same page sent twice (a double click) queues one email.
+        mail = outbox.resume_link(
+            visit.svc.settings, str(email.value), f"resume_link:{state.id}:{state.revision}"
+        )
+    saved = await visit.svc.autosave.save(
+        Save(
+            draft_id=state.id,
+            dealer_id=visit.dealer.id,
+            widget=visit.widget.slug,
+            version=posted.credential.version,
+            new=False,
+            step="save",
+            step_index=0,
+            values=results,
+            now=now,
+            consent=agreed,
+            outgoing=(mail,) if mail else (),
+            link_requested=mail is not None,
+        )
+    )
+    if mail is not None:
+        visit.svc.wake_worker()
+    if action == "cancel":
+        return visit.go(back.name, saved)
+    if blocked:
+        return visit.go("save", saved, **{"from": back.name, "blocked": "1"})
+    if send:
+        return visit.go("saved", saved, **{"from": back.name})
+    return visit.go("save", saved, **{"from": back.name, "check": "1"})
+
+
+async def _suppressed(visit: Visit, address: str) -> bool:
+    async with visit.svc.db.read() as conn:
+        return await suppressions_q.is_suppressed(conn, visit.dealer.id, address)
+
+
+def new_consent(
+    field: Field | None,
+    results: dict[str, Cleaned],
+    state: DraftState | None,
+    client: consent.Client,
+) -> dict[str, Any] | None:
+    """Return the consent record to store when the box is ticked now and was not before."""
+    ticked = results.get(CONSENT)
+    if field is None or ticked is None or ticked.value is not True:
+        return None
+    if state is not None and consent.ticked(state.values.get(CONSENT)):
+        return None
+    return consent.record("followup", field.label, client)

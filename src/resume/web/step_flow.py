@@ -1,0 +1,215 @@
+"""What a step's GET and POST do: data in (a visit, a step, a posted form), an outcome out.
+
+Every POST saves what was typed before anything else, then redirects (Post/Redirect/Get), so
+a refresh never sends a form twice (design rule 3). What differs between widgets is asked of
+the widget's kind; nothing here names a widget.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from resume import outbox
+from resume.autosave import Save, View
+from resume.definitions import Step
+from resume.engine import Move, decide, find_step, validate
+from resume.errors import BadRequest, NotFound, StepNotReached, UnknownButton
+from resume.fields import Cleaned
+from resume.outbox import Outgoing
+from resume.queries.drafts import DraftState
+from resume.tokens import new_draft_id
+from resume.web import consent, save_later
+from resume.web.carry import carry
+from resume.web.forms import Posted
+from resume.web.visit import Outcome, Show, Visit
+
+PAGES = frozenset({"save", "saved", "showroom"})
+FORM_ACTIONS = frozenset({"continue", "back", "save", "showroom", "agree", "carry"})
+TOO_FAST = "Please check your answers and press the button again."
+
+
+def first(visit: Visit) -> Show:
+    """The first step, as the dealer's iframe shows it. Nothing is stored yet."""
+    visit.svc.autosave.record_view(
+        View(visit.dealer.id, visit.widget.slug, None, visit.steps[0].name, _now())
+    )
+    return Show(index=0, state=None, token=visit.credential(None))
+
+
+async def show(visit: Visit, step: str, token: str, query: dict[str, str]) -> Outcome:
+    """A step the draft has reached (or a page of the widget), with everything saved in
+    place. `query` holds the page's other parameters (check, from, blocked, download)."""
+    if step == "notice" and visit.kind.notice(visit.dealer) is not None:
+        return consent.notice_page(visit, download=query.get("download") == "1")
+    if not token:
+        if step == visit.steps[0].name:
+            return Show(index=0, state=None, token=visit.credential(None))
+        raise BadRequest(
+            "This page needs the link from the form. Start again from the dealership's website."
+        )
+    credential, _ = visit.verify(token)
+    state = await visit.state(credential)
+    if step in PAGES:
+        return save_later.page(visit, step, state, query)
+    index, _ = find_step(visit.steps, step)
+    if index > (state.reached if state else 0):
+        raise StepNotReached()
+    visit.svc.autosave.record_view(
+        View(visit.dealer.id, visit.widget.slug, state.id if state else None, step, _now())
+    )
+    # The credential in the address was signed by the save that redirected here, moments
+    # ago: it serves as the page's own unless the draft has moved on since (another tab).
+    current = state is None or (state.revision, state.version) == (
+        credential.revision,
+        credential.version,
+    )
+    return Show(
+        index=index,
+        state=state,
+        token=token if current else visit.credential(state, resumed=credential.resumed),
+        check=query.get("check") == "1",
+    )
+
+
+async def save(visit: Visit, step: str, posted: Posted) -> Outcome:
+    """Store every field of the step as typed, then send the shopper where they asked to go."""
+    if step == "save":
+        return await save_later.save(visit, posted)
+    if step in PAGES:
+        raise NotFound("This page does not take a form.")
+    index, current = find_step(visit.steps, step)
+    form = posted.form
+    action = form.pop("action", "continue")
+    if action not in FORM_ACTIONS and not action.startswith("goto:"):
+        raise UnknownButton()
+    if current.kind == "consent":
+        if action == "agree":
+            return await consent.agree(visit, index, posted)
+        if action == "continue":
+            raise BadRequest('To see your estimate, press "I agree" under the notice.')
+        form.pop("notice", None)
+    if action in {"agree", "carry"} and current.kind != "result":
+        raise BadRequest("The form was sent with a button this step doesn't have.")
+    _no_unknown_fields(current, form)
+    results = visit.kind.check(step, validate(current.fields, form))
+    state = await visit.state(posted.credential)
+    reached = state.reached if state else 0
+    if index > reached:
+        raise StepNotReached()
+    if action == "carry":
+        return await carry(visit, state)
+    move = decide(visit.steps, index, reached, action, results)
+    if posted.age < visit.svc.settings.min_form_seconds and action in {
+        "continue",
+        "save",
+        "showroom",
+    }:
+        # Quicker than a person reads: show the answers back unsaved for a second press.
+        return Show(
+            index=index,
+            state=state,
+            token=visit.credential(state),
+            posted=results,
+            status=422,
+            notice=TOO_FAST,
+        )
+    change = _save(visit, posted, index, current, results, state, move)
+    saved = await visit.svc.autosave.save(change)
+    if change.outgoing:
+        visit.svc.wake_worker()  # after the commit: the worker finds the mail there
+    extra = {"check": "1"} if move.check else {}
+    if move.target in PAGES:
+        extra["from"] = step
+    return visit.go(move.target, saved, **extra)
+
+
+def _save(
+    visit: Visit,
+    posted: Posted,
+    index: int,
+    current: Step,
+    results: dict[str, Cleaned],
+    state: DraftState | None,
+    move: Move,
+) -> Save:
+    """The change one step's POST makes to its draft."""
+    credential = posted.credential
+    target = move.target if move.target not in PAGES else None
+    draft_id = credential.draft_id or new_draft_id()  # "" only in pages from before ids
+    consent_field = current.field(save_later.CONSENT)
+    return Save(
+        draft_id=draft_id,
+        dealer_id=visit.dealer.id,
+        widget=visit.widget.slug,
+        version=credential.version,
+        new=credential.version == 0,
+        step=current.name,
+        step_index=index,
+        values=results,
+        sealed=frozenset(f.name for f in current.fields if f.sensitive),
+        now=_now(),
+        move_step=target,
+        move_index=find_step(visit.steps, target)[0] if target else index,
+        completes=move.completes,
+        resumed=credential.resumed,
+        wants_showroom=move.target == "showroom",
+        consent=save_later.new_consent(consent_field, results, state, posted.client),
+        outgoing=tuple(
+            _alerts(
+                visit,
+                state,
+                draft_id,
+                move.target,
+                move.completes or move.result,
+                credential.resumed,
+                results,
+            )
+        ),
+    )
+
+
+def _alerts(
+    visit: Visit,
+    state: DraftState | None,
+    draft_id: str,
+    target: str,
+    finishes: bool,
+    resumed: bool,
+    results: dict[str, Cleaned],
+) -> list[Outgoing]:
+    """The staff alert (and ADF lead) of a high-intent moment in this save, if there is one.
+    Each moment is keyed per draft in the outbox, so a moment seen twice alerts once."""
+    kind = visit.kind
+    if target == "showroom" and not (state and state.wants_showroom):
+        moment = "showroom"
+    elif finishes and kind.finish_moment:
+        moment = kind.finish_moment
+    elif finishes and (resumed or (state is not None and state.resumed_at is not None)):
+        moment = "resumed_completed"
+    else:
+        moment = kind.answer_moment(results)
+    if not moment:
+        return []
+    has_contact = (state is not None and bool(state.email or state.phone)) or any(
+        (typed := results.get(name)) is not None and typed.valid and bool(typed.value)
+        for name in ("email", "phone")
+    )
+    return outbox.alerts(
+        visit.svc.settings, visit.dealer, draft_id, moment, has_contact=has_contact
+    )
+
+
+def _no_unknown_fields(step: Step, form: dict[str, Any]) -> None:
+    known = {field.name for field in step.fields}
+    unknown = sorted(set(form) - known)
+    if unknown:
+        shown = ", ".join(name[:40] for name in unknown[:3])
+        raise BadRequest(
+            f"The form had fields this step doesn't ask for ({shown}). "
+            "Reload the page and try again."
+        )
+
+
+def _now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)

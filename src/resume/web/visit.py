@@ -1,0 +1,253 @@
+"""What one request knows about where the shopper is (dealer, widget, steps, credential), and
+the one way a step page is rendered or a shopper sent on.
+
+Controllers get a `Visit`, hand it to the service that does the work, and turn the `Outcome`
+that comes back into a response with `Visit.respond`: every page of a widget carries the same
+headers, and every redirect a fresh credential, from here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+from urllib.parse import urlencode
+
+import msgspec
+from litestar import Request, Response
+from litestar.response import Redirect
+
+from resume.dealers import Dealer
+from resume.definitions import Step, Widget
+from resume.engine import find_step
+from resume.errors import DraftGone, Revoked, TokenExpired, TokenInvalid
+from resume.fields import Cleaned
+from resume.kinds.base import Scene
+from resume.queries.drafts import DraftState
+from resume.tokens import FormCredential, new_draft_id
+from resume.web.security import widget_headers
+from resume.web.services import Services, services
+
+
+class Show(msgspec.Struct, frozen=True, kw_only=True):
+    """Render step `index` of the widget."""
+
+    index: int
+    state: DraftState | None
+    token: str
+    check: bool = False
+    # What was just typed, shown in place of what is stored (a post shown back unsaved).
+    posted: dict[str, Cleaned] | None = None
+    notice: str = ""
+    status: int = 200
+
+
+class Go(msgspec.Struct, frozen=True):
+    """Send the shopper to `url` (303, Post/Redirect/Get)."""
+
+    url: str
+
+
+class Page(msgspec.Struct, frozen=True):
+    """Render a page of the widget that is not a step (save for later, the notice...)."""
+
+    template: str | tuple[str, ...]
+    context: dict[str, Any]
+
+
+class Download(msgspec.Struct, frozen=True):
+    """A text file to save (a notice)."""
+
+    body: str
+    filename: str
+
+
+Outcome = Show | Go | Page | Download
+
+
+class Visit:
+    """Everything one request knows about where the shopper is."""
+
+    def __init__(self, svc: Services, dealer: Dealer, widget: Widget) -> None:
+        self.svc = svc
+        self.dealer = dealer
+        self.widget = widget
+        self.kind = svc.catalog.kind(widget.slug)
+        self.steps = widget.steps_for(dealer.config.flags())
+        self.scene = Scene(
+            dealer=dealer,
+            widget=widget,
+            steps=self.steps,
+            settings=svc.settings,
+            db=svc.db,
+            ring=svc.ring,
+            signer=svc.signer,
+        )
+
+    def step_now(self, state: DraftState) -> int:
+        """The index of the step the draft is on, or of the furthest it reached if earlier."""
+        index, _ = find_step(self.steps, state.step, fallback=0)
+        return min(index, state.reached)
+
+    def url(self, target: str, token: str, **extra: str) -> str:
+        query = urlencode({"d": token, **extra})
+        return f"/embed/{self.dealer.slug}/{self.widget.slug}/{target}?{query}"
+
+    def go(self, target: str, state: DraftState | None, **extra: str) -> Go:
+        """Send the shopper to step or page `target` with a fresh credential for `state`."""
+        return Go(self.url(target, self.credential(state), **extra))
+
+    def credential(self, state: DraftState | None, *, resumed: bool = False) -> str:
+        if state is None:
+            # The draft's id is fixed now, before it exists (version 0): a first page posted
+            # twice saves into one draft instead of two.
+            return self.svc.signer.sign_form(
+                FormCredential(self.dealer.id, self.widget.slug, new_draft_id())
+            )
+        return self.svc.signer.sign_form(
+            FormCredential(
+                self.dealer.id, self.widget.slug, state.id, state.version, state.revision, resumed
+            )
+        )
+
+    def verify(self, token: str) -> tuple[FormCredential, float]:
+        hours = self.svc.settings.form_token_hours
+        try:
+            credential, age = self.svc.signer.verify_form(token, max_age=hours * 3600)
+        except TokenExpired:
+            raise TokenExpired(
+                f"This page was open for more than {hours} hours, so it can't save any more. "
+                "Everything saved before is kept: if you saved your answers with your email, "
+                "open the link we sent you; otherwise start again from the dealership's website."
+            ) from None
+        if credential.dealer_id != self.dealer.id or credential.widget != self.widget.slug:
+            raise TokenInvalid(
+                "This form belongs to another page. Start again from the dealership's website."
+            )
+        return credential, age
+
+    async def state(self, credential: FormCredential) -> DraftState | None:
+        if credential.version == 0:
+            # A first page: its draft exists only if the page was already posted once.
+            found = (
+                await self.svc.autosave.state(credential.draft_id) if credential.draft_id else None
+            )
+            return found if found and found.dealer_id == self.dealer.id else None
+        state = await self.svc.autosave.state(credential.draft_id, credential.revision)
+        if state is None:
+            raise DraftGone()
+        if state.version != credential.version:
+            raise Revoked()
+        return state
+
+    def render(
+        self, template: str | tuple[str, ...], *, status: int = 200, **context: Any
+    ) -> Response[str]:
+        names = template if isinstance(template, tuple) else (template,)
+        html = self.svc.template(names).render(
+            **widget_context(self.dealer, self.widget, self.steps), **context
+        )
+        return Response(html, status_code=status, media_type="text/html", headers=self.headers())
+
+    def headers(self) -> dict[str, str]:
+        return widget_headers(self.dealer.origins)
+
+    async def render_step(self, show: Show) -> Response[str]:
+        """Render a step with what is stored and what its kind shows beside it (a result's
+        figures, a consent's notice): the one way every step page is made."""
+        step = self.steps[show.index]
+        extra = await self.kind.page_context(self.scene, step, show.state)
+        context = step_context(
+            self.dealer, self.widget, step, show.index, show.state, show.token,
+            check=show.check, posted=show.posted, notice=show.notice,
+        )  # fmt: skip
+        names = step_templates(self.dealer, self.widget, step)
+        return self.render(names, status=show.status, **context, **extra)
+
+    async def respond(self, outcome: Outcome) -> Response[Any]:
+        """Turn what a service decided into the response, with the widget's headers."""
+        if isinstance(outcome, Go):
+            return Redirect(outcome.url, status_code=303, headers=self.headers())
+        if isinstance(outcome, Show):
+            return await self.render_step(outcome)
+        if isinstance(outcome, Page):
+            return self.render(outcome.template, **outcome.context)
+        return Response(
+            outcome.body,
+            media_type="text/plain; charset=utf-8",
+            headers={
+                **self.headers(),
+                "Content-Disposition": f'attachment; filename="{outcome.filename}"',
+            },
+        )
+
+
+def widget_context(dealer: Dealer, widget: Widget, steps: tuple[Step, ...]) -> dict[str, Any]:
+    """What every page of a widget is given: the dealer, the widget, its steps, the style."""
+    return {
+        "dealer": dealer,
+        "widget": widget,
+        "steps": steps,
+        "style_url": f"/style/{dealer.slug}",
+    }
+
+
+def step_templates(dealer: Dealer, widget: Widget, step: Step) -> tuple[str, ...]:
+    """A step's template names, most specific first: the dealer's own, then ours."""
+    return (
+        f"widget/{dealer.slug}/{widget.slug}-{step.name}.html",
+        f"widget/{widget.slug}-{step.name}.html",
+        f"widget/{dealer.slug}/{step.kind}.html",
+        f"widget/{step.kind}.html",
+    )
+
+
+def step_context(
+    dealer: Dealer,
+    widget: Widget,
+    step: Step,
+    index: int,
+    state: DraftState | None,
+    token: str,
+    *,
+    check: bool = False,
+    posted: Mapping[str, Cleaned] | None = None,
+    notice: str = "",
+) -> dict[str, Any]:
+    """What a step's template is given besides the dealer and the widget: the answers as
+    stored (or as just typed), their messages and notes, and the form's credential.
+
+    The step benchmark's baseline renders through this too, so the two cannot drift apart.
+    """
+    stored = state.values if state else {}
+    values = {name: s.value for name, s in stored.items()}
+    errors, notes = {}, {}
+    for field in step.fields:
+        saved = stored.get(field.name)
+        # A wrong answer is always shown with its message; an empty required one only
+        # after the shopper pressed Continue.
+        if saved and not saved.valid and (check or saved.value.strip()):
+            errors[field.name] = saved.error
+        elif saved and saved.valid and saved.error:
+            notes[field.name] = saved.error
+    if posted:
+        values.update({name: c.raw for name, c in posted.items()})
+    return {
+        "step": step,
+        "index": index,
+        "reached": state.reached if state else 0,
+        "values": values,
+        "errors": errors,
+        "notes": notes,
+        "token": token,
+        "notice": notice,
+        "action": f"/embed/{dealer.slug}/{widget.slug}/{step.name}",
+        "draft": state,
+    }
+
+
+async def visit_for(request: Request[Any, Any, Any], dealer: str, widget: str) -> Visit:
+    """Return the visit a widget route's path names; an unknown dealer or widget is a 404."""
+    svc = services(request)
+    found = await svc.dealer(dealer)
+    request.state.dealer_origins = found.origins
+    return Visit(svc, found, svc.widget(widget, found))
