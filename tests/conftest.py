@@ -385,6 +385,45 @@ NUMBERS = {
 }
 
 
+# The numbers as a shopper who gives up half-way left them: a wrong term still in place.
+HALFWAY = {**NUMBERS, "term": "6o"}
+
+
+def save_for_later(
+    shopper: Shopper,
+    email: str = "shopper@example.com",
+    *,
+    consent: bool = True,
+    step: str = "numbers",
+    numbers: dict[str, str] = HALFWAY,
+) -> Any:
+    """Press "Save and finish later" on `step` (the numbers step typed as `numbers`), then
+    send the link to `email`, ticking the follow-up box with `consent`; return the page the
+    shopper lands on."""
+    shopper.fill(step, action="save", **(numbers if step == "numbers" else {}))
+    assert "Save and finish later" in html.unescape(shopper.page.text)
+    fields = {"from": step, "email": email}
+    if consent:
+        fields["consent_followup"] = "yes"
+    return shopper.fill("save", action="send", **fields)
+
+
+def saved_for_later(
+    shopper: Shopper,
+    email: str = "shopper@example.com",
+    *,
+    consent: bool = False,
+    numbers: dict[str, str] = NUMBERS,
+) -> str:
+    """The shopper who leaves half-way with a link: opens the payment widget, fills the
+    vehicle, saves the numbers for later with their email; return the draft's id."""
+    shopper.start()
+    shopper.fill("vehicle", **VEHICLE)
+    draft_id = shopper.draft_id
+    save_for_later(shopper, email, consent=consent, numbers=numbers)
+    return draft_id
+
+
 @pytest.fixture
 def shopper(client: TestClient[Any]) -> Shopper:
     """A shopper on Demo Motors' payment widget."""

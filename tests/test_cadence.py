@@ -8,7 +8,16 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
-from conftest import NUMBERS, VEHICLE, Mailbox, Shopper, Store, deliver
+from conftest import (
+    HALFWAY,
+    NUMBERS,
+    VEHICLE,
+    Mailbox,
+    Shopper,
+    Store,
+    deliver,
+    saved_for_later,
+)
 
 from resume.cadence import touch_times, within_hours
 from resume.dealers import DealerConfig
@@ -40,16 +49,7 @@ def test_early_morning_waits_for_opening_and_the_window_follows_the_dealers_cloc
 
 def leave(client: Any, *, consent: bool = True, email: str = "pat@example.com") -> str:
     """A shopper who types a wrong term on the numbers step, saves for later and leaves."""
-    shopper = Shopper(client)
-    shopper.start()
-    shopper.fill("vehicle", **VEHICLE)
-    draft_id = shopper.draft_id
-    shopper.fill("numbers", action="save", **{**NUMBERS, "term": "6o"})
-    fields = {"from": "numbers", "email": email}
-    if consent:
-        fields["consent_followup"] = "yes"
-    shopper.fill("save", action="send", **fields)
-    return draft_id
+    return saved_for_later(Shopper(client), email, consent=consent, numbers=HALFWAY)
 
 
 def later(minutes: float) -> dt.datetime:

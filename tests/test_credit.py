@@ -51,6 +51,7 @@ SENSITIVE = ("1988-04-30", "04/30/1988", "Evergreen", "Shelbyville", "62704", "Q
 
 @pytest.fixture
 def applicant(client: TestClient[Any]) -> Shopper:
+    """A shopper on Demo Motors' soft-credit widget, not started yet."""
     return Shopper(client, widget="credit")
 
 

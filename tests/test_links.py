@@ -9,26 +9,21 @@ from html import unescape
 from typing import Any
 
 import pytest
-from conftest import NUMBERS, SECRET_KEYS, VEHICLE, Mailbox, Shopper, Store, deliver, links_in
+from conftest import (
+    NUMBERS,
+    SECRET_KEYS,
+    VEHICLE,
+    Mailbox,
+    Shopper,
+    Store,
+    deliver,
+    links_in,
+    save_for_later,
+)
 
 from resume.db import Database
 from resume.queries import drafts as drafts_q
 from resume.tokens import ResumeLink, Signer
-
-
-def save_for_later(
-    shopper: Shopper,
-    email: str = "shopper@example.com",
-    consent: bool = True,
-    step: str = "numbers",
-) -> Any:
-    # The numbers as the halfway shopper left them: a wrong term still in place.
-    shopper.fill(step, action="save", **({**NUMBERS, "term": "6o"} if step == "numbers" else {}))
-    assert "Save and finish later" in unescape(shopper.page.text)
-    fields = {"from": step, "email": email}
-    if consent:
-        fields["consent_followup"] = "yes"
-    return shopper.fill("save", action="send", **fields)
 
 
 @pytest.fixture

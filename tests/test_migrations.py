@@ -6,10 +6,12 @@ from typing import Any
 
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from conftest import run
+from alembic.script import ScriptDirectory
+from conftest import Store, run
+from sqlalchemy import inspect
 
 from resume.db import Database
-from resume.migrations import migrate
+from resume.migrations import alembic_config, migrate
 from resume.tables import metadata
 
 
@@ -27,6 +29,51 @@ def test_migrated_schema_matches_the_tables(settings: Any) -> None:
     assert run(differences()) == []
 
 
-def test_migrating_twice_changes_nothing(settings: Any) -> None:
+def test_migrating_twice_changes_nothing(settings: Any, store: Store) -> None:
+    """A second `migrate` (every `resume serve` start runs one) leaves the schema, the
+    revision and every row as they were."""
+    schema_before = run(_schema(settings))
+    rows_before = store.snapshot()
+    revision = store.one("SELECT version_num FROM alembic_version")
     migrate(settings)
     migrate(settings)
+    assert store.one("SELECT version_num FROM alembic_version") == revision
+    assert revision["version_num"] == _head(settings)
+    assert store.snapshot() == rows_before
+    assert run(_schema(settings)) == schema_before
+    assert rows_before["dealers"], "the seeded dealer is among the rows kept"
+
+
+async def _schema(settings: Any) -> dict[str, Any]:
+    """Every table's columns, indexes and unique constraints, as the database reports them."""
+    db = Database(settings)
+    try:
+        async with db.engine.connect() as conn:
+
+            def read(sync: Any) -> dict[str, Any]:
+                found = inspect(sync)
+                return {
+                    table: (
+                        [
+                            (c["name"], str(c["type"]), c["nullable"])
+                            for c in found.get_columns(table)
+                        ],
+                        sorted(
+                            (i["name"], tuple(i["column_names"])) for i in found.get_indexes(table)
+                        ),
+                        sorted(
+                            (u["name"] or "", tuple(u["column_names"]))
+                            for u in found.get_unique_constraints(table)
+                        ),
+                    )
+                    for table in sorted(found.get_table_names())
+                }
+
+            return await conn.run_sync(read)
+    finally:
+        await db.dispose()
+
+
+def _head(settings: Any) -> str:
+    """The newest revision the package ships."""
+    return str(ScriptDirectory.from_config(alembic_config(settings)).get_current_head())

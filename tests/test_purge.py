@@ -7,7 +7,7 @@ import datetime as dt
 from pathlib import Path
 from typing import Any
 
-from conftest import NUMBERS, VEHICLE, Shopper, Store, deliver, resume_cli, run
+from conftest import VEHICLE, Shopper, Store, deliver, resume_cli, run, saved_for_later
 from litestar.testing import TestClient
 
 from resume.db import Database
@@ -19,22 +19,10 @@ def _age(store: Store, draft_id: str, days: int) -> None:
     store.execute("UPDATE drafts SET updated_at = :w WHERE id = :d", w=when, d=draft_id)
 
 
-def _shopper_with_mail(client: TestClient[Any]) -> str:
-    """A draft with a consent, events and a queued resume-link email; return its id."""
-    shopper = Shopper(client)
-    shopper.start()
-    shopper.fill("vehicle", **VEHICLE)
-    shopper.fill("numbers", **NUMBERS)
-    shopper.fill("result", action="save")
-    draft_id = shopper.draft_id
-    shopper.fill("save", action="send", email="old@example.com", consent_followup="yes")
-    return draft_id
-
-
 def test_purge_removes_old_drafts_and_everything_about_them(
     client: TestClient[Any], store: Store, settings: Any, tmp_path: Path
 ) -> None:
-    old_id = _shopper_with_mail(client)
+    old_id = saved_for_later(Shopper(client), "old@example.com", consent=True)
     recent = Shopper(client)
     recent.start()
     recent.fill("vehicle", **VEHICLE)
@@ -105,7 +93,7 @@ def test_the_worker_purges_on_its_own(
     client: TestClient[Any], store: Store, settings: Any, caplog: Any
 ) -> None:
     caplog.set_level("INFO", logger="resume.retention")
-    old_id = _shopper_with_mail(client)
+    old_id = saved_for_later(Shopper(client), "old@example.com", consent=True)
     _age(store, old_id, 400)
     deliver(settings)
     assert store.rows("SELECT id FROM drafts WHERE id = :d", d=old_id) == []

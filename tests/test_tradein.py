@@ -37,6 +37,7 @@ CONTACT = {
 
 @pytest.fixture
 def trader(client: TestClient[Any]) -> Shopper:
+    """A shopper on Demo Motors' trade-in widget, not started yet."""
     return Shopper(client, widget="trade-in")
 
 

@@ -7,19 +7,17 @@ from html import unescape
 from typing import Any
 
 import pytest
-from conftest import NUMBERS, SECRET_KEYS, VEHICLE, Mailbox, Shopper, Store, deliver
+from conftest import (
+    SECRET_KEYS,
+    VEHICLE,
+    Mailbox,
+    Shopper,
+    Store,
+    deliver,
+    saved_for_later,
+)
 
 from resume.tokens import FormCredential, Signer, UnsubscribeLink
-
-
-def ask_for_link(client: Any, email: str) -> str:
-    shopper = Shopper(client)
-    shopper.start()
-    shopper.fill("vehicle", **VEHICLE)
-    draft_id = shopper.draft_id
-    shopper.fill("numbers", action="save", **NUMBERS)
-    shopper.fill("save", action="send", **{"from": "numbers", "email": email})
-    return draft_id
 
 
 def unsubscribe_link(message: Any) -> str:
@@ -32,7 +30,7 @@ def unsubscribe_link(message: Any) -> str:
 @pytest.fixture
 def emailed(client: Any, settings: Any, mailbox: Mailbox) -> Any:
     """A shopper who asked for a resume link and received it."""
-    ask_for_link(client, "pat@example.com")
+    saved_for_later(Shopper(client), "pat@example.com")
     assert deliver(settings, mailbox.url) == 1
     return mailbox.messages[0]
 
@@ -76,7 +74,7 @@ def test_one_click_post_suppresses_once_and_is_idempotent(
 def test_unsubscribing_stops_mail_already_queued(
     emailed: Any, client: Any, settings: Any, mailbox: Mailbox, store: Store
 ) -> None:
-    ask_for_link(client, "Pat@Example.com")  # another draft, queued before the click
+    saved_for_later(Shopper(client), "Pat@Example.com")  # another draft, queued before the click
     client.post(unsubscribe_link(emailed))
     assert deliver(settings, mailbox.url) == 0
     assert len(mailbox.messages) == 1
@@ -87,7 +85,7 @@ def test_unsubscribing_stops_mail_already_queued(
 def test_a_suppression_made_after_the_claim_is_checked_at_send(
     client: Any, settings: Any, mailbox: Mailbox, store: Store
 ) -> None:
-    ask_for_link(client, "kim@example.com")
+    saved_for_later(Shopper(client), "kim@example.com")
     store.execute(
         "INSERT INTO suppressions (dealer_id, email, reason, at) "
         "VALUES (1, 'kim@example.com', 'manual', CURRENT_TIMESTAMP)"
@@ -100,13 +98,13 @@ def test_a_suppression_made_after_the_claim_is_checked_at_send(
 def test_a_permanent_refusal_suppresses_the_address(
     client: Any, settings: Any, mailbox: Mailbox, store: Store
 ) -> None:
-    ask_for_link(client, "gone@example.com")
+    saved_for_later(Shopper(client), "gone@example.com")
     deliver(settings, mailbox.url)
     row = store.one("SELECT * FROM outbox")
     assert row["status"] == "dead" and "550" in row["last_error"]
     [suppressed] = store.rows("SELECT * FROM suppressions")
     assert suppressed["email"] == "gone@example.com" and suppressed["reason"] == "bounce"
-    ask_for_link(client, "gone@example.com")  # asked again: refused before it is queued
+    saved_for_later(Shopper(client), "gone@example.com")  # asked again: refused before it is queued
     assert [r["status"] for r in store.rows("SELECT status FROM outbox ORDER BY id")] == ["dead"]
 
 
@@ -149,7 +147,7 @@ def test_staff_can_suppress_an_address_by_hand(
 ) -> None:
     from conftest import resume_cli
 
-    ask_for_link(client, "lee@example.com")
+    saved_for_later(Shopper(client), "lee@example.com")
 
     def resume(*args: str) -> Any:
         return resume_cli(settings, tmp_path, *args)

@@ -9,26 +9,25 @@ import datetime as dt
 from pathlib import Path
 from typing import Any
 
-from conftest import NUMBERS, VEHICLE, Mailbox, Shopper, Store, deliver, free_port, run
+from conftest import (
+    Mailbox,
+    Shopper,
+    Store,
+    deliver,
+    free_port,
+    run,
+    saved_for_later,
+)
 
 from resume.db import Database
 from resume.queries import outbox as outbox_q
 from resume.worker import MAX_ATTEMPTS, Worker, backoff
 
 
-def queue_link(shopper: Shopper, email: str = "shopper@example.com") -> str:
-    shopper.start()
-    shopper.fill("vehicle", **VEHICLE)
-    draft_id = shopper.draft_id
-    shopper.fill("numbers", action="save", **NUMBERS)
-    shopper.fill("save", action="send", **{"from": "numbers", "email": email})
-    return draft_id
-
-
 def test_without_smtp_mail_is_kept_on_disk_and_listed(
     shopper: Shopper, settings: Any, store: Store, client: Any
 ) -> None:
-    queue_link(shopper)
+    saved_for_later(shopper)
     assert deliver(settings) == 1
     files = list(Path(settings.mail_dir).glob("*.eml"))
     assert len(files) == 1
@@ -46,7 +45,7 @@ def test_without_smtp_mail_is_kept_on_disk_and_listed(
 def test_an_unreachable_server_is_retried_later_with_the_error_kept(
     shopper: Shopper, settings: Any, store: Store
 ) -> None:
-    queue_link(shopper)
+    saved_for_later(shopper)
     nobody = f"smtp://127.0.0.1:{free_port()}"
     assert deliver(settings, nobody) == 1
     row = store.one("SELECT * FROM outbox")
@@ -61,7 +60,7 @@ def test_an_unreachable_server_is_retried_later_with_the_error_kept(
 def test_a_retry_is_delivered_once_the_server_is_back(
     shopper: Shopper, settings: Any, store: Store, mailbox: Mailbox
 ) -> None:
-    queue_link(shopper)
+    saved_for_later(shopper)
     deliver(settings, f"smtp://127.0.0.1:{free_port()}")
     Store(settings).execute("UPDATE outbox SET due_at = :now", now=dt.datetime.now(dt.UTC))
     assert deliver(settings, mailbox.url) == 1
@@ -73,7 +72,7 @@ def test_a_retry_is_delivered_once_the_server_is_back(
 def test_after_the_last_attempt_a_message_is_dead_with_its_error(
     shopper: Shopper, settings: Any, store: Store
 ) -> None:
-    queue_link(shopper)
+    saved_for_later(shopper)
     Store(settings).execute("UPDATE outbox SET attempts = :n", n=MAX_ATTEMPTS - 1)
     deliver(settings, f"smtp://127.0.0.1:{free_port()}")
     row = store.one("SELECT * FROM outbox")
@@ -90,7 +89,7 @@ def test_backoff_grows_and_is_capped_with_jitter() -> None:
 def test_a_leased_message_is_not_claimed_twice_until_the_lease_ends(
     shopper: Shopper, settings: Any
 ) -> None:
-    queue_link(shopper)
+    saved_for_later(shopper)
 
     async def claims() -> tuple[int, int, int]:
         db = Database(settings)
@@ -119,7 +118,7 @@ def test_a_leased_message_is_not_claimed_twice_until_the_lease_ends(
 def test_the_message_id_is_fixed_when_queued(
     shopper: Shopper, settings: Any, store: Store, mailbox: Mailbox
 ) -> None:
-    queue_link(shopper)
+    saved_for_later(shopper)
     queued = store.one("SELECT message_id FROM outbox")["message_id"]
     Store(settings).execute("UPDATE outbox SET due_at = :now", now=dt.datetime.now(dt.UTC))
     deliver(settings, mailbox.url)
@@ -135,7 +134,7 @@ def test_serve_wakes_its_worker_when_mail_is_queued(settings: Any, mailbox: Mail
 
     live = msgspec.structs.replace(settings, smtp_url=mailbox.url, worker_poll_seconds=30.0)
     with TestClient(create_app(live, run_worker=True), base_url="http://127.0.0.1:8000") as c:
-        queue_link(Shopper(c))
+        saved_for_later(Shopper(c))
         for _ in range(100):
             if mailbox.messages:
                 break
@@ -160,7 +159,7 @@ def test_a_batch_finishes_within_its_lease_even_when_every_send_times_out() -> N
 def test_a_message_whose_draft_is_gone_is_dead_at_once(
     shopper: Shopper, settings: Any, store: Store
 ) -> None:
-    draft_id = queue_link(shopper)
+    draft_id = saved_for_later(shopper)
     store.execute("UPDATE outbox SET draft_id = NULL WHERE draft_id = :d", d=draft_id)
     deliver(settings)
     row = store.one("SELECT * FROM outbox")
@@ -177,7 +176,7 @@ def test_a_dead_message_can_be_retried_from_the_command_line(
 ) -> None:
     from conftest import resume_cli
 
-    queue_link(shopper)
+    saved_for_later(shopper)
     store.execute("UPDATE outbox SET status = 'dead', last_error = 'earlier failure'")
 
     def resume(*args: str) -> Any:
@@ -202,7 +201,7 @@ def test_a_stopping_worker_gives_back_what_it_did_not_try(
     from resume.worker import Worker
 
     for _ in range(3):
-        queue_link(Shopper(client), email="pat@example.com")
+        saved_for_later(Shopper(client), email="pat@example.com")
 
     async def stopped_pass() -> int:
         db = Database(settings)

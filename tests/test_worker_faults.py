@@ -24,7 +24,7 @@ from urllib.parse import parse_qs, urlsplit
 import httpx
 import msgspec
 import pytest
-import test_workers
+import test_worker_processes
 from conftest import (
     NUMBERS,
     SECRET_KEYS,
@@ -37,11 +37,11 @@ from conftest import (
     free_port,
     links_in,
     run,
+    save_for_later,
     wait_for_serve,
 )
 from litestar.testing import TestClient
-from test_links import save_for_later
-from test_workers import _queue
+from test_worker_processes import _queue
 
 from resume.catalog import Catalog
 from resume.db import Database
@@ -54,7 +54,7 @@ from resume.worker import BATCH, Worker
 pytestmark = pytest.mark.slow
 
 # The emptied, seeded PostgreSQL database of the four-worker test, shared as a fixture.
-pg_settings = test_workers.pg_settings
+pg_settings = test_worker_processes.pg_settings
 
 LEASE = 6  # seconds: the shortest lease allowed, so a dead worker's claims come back soon
 WIDGET = "/embed/demo-motors/payment"

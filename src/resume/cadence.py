@@ -21,6 +21,7 @@ from resume.catalog import Catalog
 from resume.db import Database
 from resume.dealers import Dealer, DealerConfig
 from resume.definitions import Step, Widget
+from resume.engine import find_step
 from resume.errors import Unavailable
 from resume.fields import clean
 from resume.keyring import Keyring
@@ -61,17 +62,17 @@ def exit_point(
     shopper on: then they left on the page it showed them (a payment result, a consent
     notice), which is what the follow-up should be written for.
     """
-    names = [s.name for s in widget.steps]
-    step = next((s for s in widget.steps if s.name == last_step), None)
-    if step is None:
+    names = {s.name for s in widget.steps}
+    if last_step not in names:
         return last_step, last_changed
+    index, step = find_step(widget.steps, last_step)
     stuck = _stuck_on(step, draft)
     if stuck is not None:
         return step.name, stuck
-    shown = draft.step
-    if shown in names and last_step in names and names.index(shown) > names.index(last_step):
-        following = widget.steps[names.index(shown)]
-        return following.name, _stuck_on(following, draft)
+    if draft.step in names:
+        shown, following = find_step(widget.steps, draft.step)
+        if shown > index:
+            return following.name, _stuck_on(following, draft)
     return step.name, last_changed
 
 
