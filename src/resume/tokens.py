@@ -93,21 +93,23 @@ class UnsubscribeLink(msgspec.Struct, frozen=True):
 
 
 class NoticeShown(msgspec.Struct, frozen=True):
-    """Proof that the consent page showed this notice text to this draft: an "I agree" is
-    accepted only with it, so a forged POST can't consent to words nobody saw."""
+    """Proof that the consent page showed this notice text to this draft, at its version: an
+    "I agree" is accepted only with it, so a forged POST can't consent to words nobody saw,
+    and a revocation voids it like every other credential."""
 
     draft_id: str
     text_hash: str  # hex SHA-256 of the notice as shown
+    version: int
 
     def encode(self) -> bytes:
-        return f"{self.draft_id}.{self.text_hash}".encode()
+        return f"{self.draft_id}.{self.text_hash}.{self.version}".encode()
 
     @classmethod
     def decode(cls, raw: bytes) -> NoticeShown:
-        parts = _split(raw, 2)
+        parts = _split(raw, 3)
         if not parts[0] or not _ID.match(parts[0]) or not re.fullmatch(r"[0-9a-f]{64}", parts[1]):
             raise TokenInvalid("This agreement page is not one of ours.")
-        return cls(parts[0], parts[1])
+        return cls(parts[0], parts[1], _int(parts[2]))
 
 
 class Signer:

@@ -153,7 +153,7 @@ def _plan(current: DraftState | None, save: Save, rows: Batch) -> DraftState:
             id=save.draft_id,
             dealer_id=save.dealer_id,
             widget=save.widget,
-            version=1,
+            version=drafts_q.FIRST_VERSION,
             revision=0,
             step=save.step,
             reached=0,
@@ -166,11 +166,12 @@ def _plan(current: DraftState | None, save: Save, rows: Batch) -> DraftState:
         rows.event(save, "draft_started")
     elif current is None or current.dealer_id != save.dealer_id or current.widget != save.widget:
         raise DraftGone()
-    elif save.new:
+    elif save.new and current.version == drafts_q.FIRST_VERSION:
         # The first page posted again (a double click, a second tab): its draft id was fixed
         # when the page was made, so this is the same draft, not a new one.
         pass
-    elif current.version != save.version:
+    elif current.version != (drafts_q.FIRST_VERSION if save.new else save.version):
+        # Revoked since the page was made, the first page's included (issue #12).
         raise Revoked()
     elif save.step_index > current.reached:
         raise StepNotReached()

@@ -19,7 +19,7 @@ from resume import consent, outbox
 from resume.calc.prequal import Applicant, Prequal, provider_for
 from resume.dealers import Dealer
 from resume.definitions import Step, Widget
-from resume.errors import BadRequest, StepNotReached, TokenExpired, TokenInvalid
+from resume.errors import BadRequest, Revoked, StepNotReached, TokenExpired, TokenInvalid
 from resume.fields import clean
 from resume.kinds.base import Agreement, Carried, Facts, Kind, Next, Notice, Scene, name_lines
 from resume.queries import prequals as prequals_q
@@ -67,7 +67,9 @@ class Credit(Kind):
     def _consent_context(self, scene: Scene, draft: DraftState | None) -> dict[str, Any]:
         """The notice and the proof that it was shown."""
         notice = self.notice(scene.dealer)
-        shown = NoticeShown(draft.id, consent.text_hash(notice.text)) if draft else None
+        shown = (
+            NoticeShown(draft.id, consent.text_hash(notice.text), draft.version) if draft else None
+        )
         return {
             "notice_text": notice.text,
             "notice_version": notice.version,
@@ -120,6 +122,8 @@ class Credit(Kind):
         notice = self.notice(scene.dealer)
         if shown.draft_id != draft.id:
             raise BadRequest("This agreement belongs to another form. Start again from the site.")
+        if shown.version != draft.version:
+            raise Revoked()
         if shown.text_hash != consent.text_hash(notice.text):
             raise BadRequest(
                 "The notice changed since the page was shown. Go back, read it again, and "

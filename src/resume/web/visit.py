@@ -22,7 +22,7 @@ from resume.engine import find_step
 from resume.errors import DraftGone, Revoked, TokenExpired, TokenInvalid
 from resume.fields import Cleaned
 from resume.kinds.base import Scene
-from resume.queries.drafts import DraftState
+from resume.queries.drafts import FIRST_VERSION, DraftState
 from resume.tokens import FormCredential, new_draft_id
 from resume.web.security import widget_headers
 from resume.web.services import Services, services
@@ -131,7 +131,11 @@ class Visit:
             found = (
                 await self.svc.autosave.state(credential.draft_id) if credential.draft_id else None
             )
-            return found if found and found.dealer_id == self.dealer.id else None
+            if found is None or found.dealer_id != self.dealer.id:
+                return None
+            if found.version != FIRST_VERSION:
+                raise Revoked()  # revoked since: the first page is void too (issue #12)
+            return found
         state = await self.svc.autosave.state(credential.draft_id, credential.revision)
         if state is None:
             raise DraftGone()
