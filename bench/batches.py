@@ -50,7 +50,9 @@ def serve(argv: list[str], stats_path: Path) -> int:
         for _ in range(100_000):  # bounded: about 14 hours at 0.5 s
             time.sleep(0.5)
             stats["by_saves"] = dict(sorted(sizes.items()))
-            stats_path.write_text(json.dumps(stats))
+            # Written aside, then renamed: main() may read the file at any moment.
+            stats_path.with_suffix(".tmp").write_text(json.dumps(stats))
+            stats_path.with_suffix(".tmp").replace(stats_path)
 
     threading.Thread(target=dump, daemon=True).start()
     return int(resume_main(argv) or 0)

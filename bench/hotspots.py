@@ -152,7 +152,8 @@ def report(stacks: list[tuple[list[tuple[str, str]], int]], top: int = 25) -> st
         components[component_of(file)] += count
         stages[stage_of(real)] += count
         by_self[f"{func} ({file.rsplit(':', 1)[0]})"] += count
-        for key in {f"{f} ({p.rsplit(':', 1)[0]})" for f, p in real}:
+        # Once a stack each, in stack order (not a set's): the same raw file, the same report.
+        for key in dict.fromkeys(f"{f} ({p.rsplit(':', 1)[0]})" for f, p in real):
             by_total[key] += count
         for label, name, part in NAMED:
             if any((f == name or f.endswith("." + name)) and part in p for f, p in real):
@@ -194,18 +195,24 @@ def main(argv: list[str] | None = None) -> int:
         "waiting for the GIL (sqlite's own C work, done without the GIL, is left out)",
     )
     parser.add_argument("--from-raw", type=Path, help="only print the report of a saved profile")
+    parser.add_argument(
+        "--results", type=Path, default=run.RESULTS, help="folder for the raw stacks and report"
+    )
     args = parser.parse_args(argv)
     if args.from_raw:
         print(report(parse(args.from_raw)))
         return 0
+    if args.duration < 2:
+        # py-spy records a whole number of seconds, one less than the window; 0 means forever.
+        raise SystemExit("--duration takes 2 s or more")
     spy = shutil.which("py-spy") or str(Path(sys.executable).parent / "py-spy")
     if not Path(spy).exists():
         raise SystemExit("py-spy is not installed: .venv-test/bin/pip install py-spy")
 
-    run.RESULTS.mkdir(exist_ok=True)
+    args.results.mkdir(parents=True, exist_ok=True)
     stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
     kind = ("bare" if args.bare else "ours") + ("-gil" if args.gil else "")
-    raw = run.RESULTS / f"profile-{kind}-{stamp}.txt"
+    raw = args.results / f"profile-{kind}-{stamp}.txt"
     folder = Path(tempfile.mkdtemp(prefix="resume-hotspots-"))
     try:
         port = run.free_port()

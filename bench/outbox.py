@@ -61,7 +61,7 @@ WORKER_CORE = "0"
 SINK_CORE = "1"
 SECRET = "bench-secret-key-0123456789abcdef"  # throwaway keys for this run's databases only
 DATA_KEY = base64.urlsafe_b64encode(b"bench-data-key-0123456789abcdef!").decode()
-PG_ADMIN = "postgresql://postgres@127.0.0.1:5432"
+PG_ADMIN = ["postgresql://postgres@127.0.0.1:5432"]  # --postgres swaps in another server
 TARGET_ONE = 0.80  # issue #4: one worker at least 80 % of the raw loop
 TARGET_FOUR = 1.5  # four workers at least 1.5 times one
 HOLD = dt.datetime(2100, 1, 1, tzinfo=dt.UTC)  # due_at that keeps the queue still between rows
@@ -241,7 +241,7 @@ class Queue:
 async def pg_admin(database: str, *statements: str) -> None:
     import asyncpg
 
-    conn = await asyncpg.connect(f"{PG_ADMIN}/{database}", timeout=5)
+    conn = await asyncpg.connect(f"{PG_ADMIN[0]}/{database}", timeout=5)
     try:
         for statement in statements:
             await conn.execute(statement)
@@ -518,12 +518,15 @@ STAGES = (
     ("connections: check-out, check-in, BEGIN, COMMIT", (("_Held.begin", "worker.py"),)),
     ("connections: check-out, check-in, BEGIN, COMMIT", (("_Batch.close", "worker.py"),)),
     ("build: Jinja2 templates", (("Template.render", "jinja2/"),)),
-    ("build: estimate (payment calculation)", (("estimate", "resume/estimates.py"),)),
+    ("build: estimate (payment calculation)", (("estimate", "resume/kinds/payment.py"),)),
     (
         "build: tokens",
-        (("Composer.resume_url", "mail.py"), ("Composer.unsubscribe_url", "mail.py")),
+        (
+            ("Composer.resume_url", "mail/compose.py"),
+            ("Composer.unsubscribe_url", "mail/compose.py"),
+        ),
     ),
-    ("build: email headers and parts (stdlib email)", (("Composer.build", "mail.py"),)),
+    ("build: email headers and parts (stdlib email)", (("Composer.build", "mail/compose.py"),)),
     ("send: serialize (email.generator via aiosmtplib)", (("flatten_message", "aiosmtplib/"),)),
     (
         "send: SMTP commands and replies (aiosmtplib)",
@@ -596,13 +599,13 @@ def component_of(path: str) -> str:
 
 
 def profile(args: argparse.Namespace, queues: dict[str, Queue], sink: Sink, folder: Path) -> str:
-    run.RESULTS.mkdir(exist_ok=True)
+    args.results.mkdir(parents=True, exist_ok=True)
     stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
     texts = []
     first = next(iter(queues.values()))
     # The raw loop, sampled from its start: outbox_raw.py reads the queue first, so only the
     # samples inside its timed loop (under `main`, not `load`) are kept.
-    out = run.RESULTS / f"outbox-profile-raw-{stamp}.txt"
+    out = args.results / f"outbox-profile-raw-{stamp}.txt"
     sink.ask("reset")
     subprocess.run(
         [py_spy(), "record", "--rate", "200", "--gil", "--format", "raw", "--output", str(out)]
@@ -621,13 +624,13 @@ def profile(args: argparse.Namespace, queues: dict[str, Queue], sink: Sink, fold
     out.write_text("\n".join(kept) + "\n")
     texts.append(profile_report(out, "raw loop (build + send_message)"))
     for name, queue in queues.items():
-        out = run.RESULTS / f"outbox-profile-{name}-{stamp}.txt"
+        out = args.results / f"outbox-profile-{name}-{stamp}.txt"
         row = run_workers(queue, sink, 1, WORKER_CORE, folder, spy=out)
         texts.append(
             profile_report(out, f"one `resume worker` on {name} ({row['per_s']:.0f} msgs/s)")
         )
     text = "\n\n".join(texts)
-    (run.RESULTS / f"outbox-profile-{stamp}-report.txt").write_text(text + "\n")
+    (args.results / f"outbox-profile-{stamp}-report.txt").write_text(text + "\n")
     return text
 
 
@@ -653,6 +656,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--profile", action="store_true", help="py-spy profiles instead")
     parser.add_argument("--keep", action="store_true", help="keep the temporary folder")
     parser.add_argument("--from-json", type=Path, help="only print the table of a saved run")
+    parser.add_argument(
+        "--postgres",
+        default=PG_ADMIN[0],
+        help="the PostgreSQL server to make this run's database on (user with CREATEDB)",
+    )
+    parser.add_argument(
+        "--results", type=Path, default=run.RESULTS, help="folder for the table and the figures"
+    )
     args = parser.parse_args(argv)
     if args.from_json:
         print(table(json.loads(args.from_json.read_text())))
@@ -665,6 +676,7 @@ def main(argv: list[str] | None = None) -> int:
     if rows_wanted - set(ROWS):
         raise SystemExit(f"--rows takes some of {','.join(ROWS)}")
     CODE[0] = args.code.resolve()
+    PG_ADMIN[0] = args.postgres.removesuffix("/")
 
     folder = Path(tempfile.mkdtemp(prefix="resume-outbox-bench-"))
     pg_name = f"resume_bench_{os.getpid()}_{secrets.token_hex(3)}"
@@ -674,7 +686,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if rows_wanted & {"pg1", "pg4"} and not args.no_postgres:
             asyncio.run(pg_admin("postgres", f'CREATE DATABASE "{pg_name}"'))
-            url = f"postgresql+asyncpg://postgres@127.0.0.1:5432/{pg_name}"
+            url = PG_ADMIN[0].replace("postgresql://", "postgresql+asyncpg://", 1) + "/" + pg_name
             queues["postgresql"] = Queue("postgresql", url, folder, sink)
         if "sqlite1" in rows_wanted and not args.no_sqlite:
             url = f"sqlite+aiosqlite:///{folder}/outbox.db"
@@ -733,10 +745,10 @@ def main(argv: list[str] | None = None) -> int:
     }
     text = table(report)
     print(text)
-    run.RESULTS.mkdir(exist_ok=True)
+    args.results.mkdir(parents=True, exist_ok=True)
     stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
-    (run.RESULTS / f"outbox-{stamp}.json").write_text(json.dumps(report, indent=2, default=str))
-    (run.RESULTS / f"outbox-{stamp}.txt").write_text(text + "\n")
+    (args.results / f"outbox-{stamp}.json").write_text(json.dumps(report, indent=2, default=str))
+    (args.results / f"outbox-{stamp}.txt").write_text(text + "\n")
     return 0 if all(r["ok"] for r in rows) and parts["ok"] else 1
 
 

@@ -225,6 +225,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--venv", type=Path, default=Path("/tmp/django-bench"))
     parser.add_argument("--quiet-wait", type=float, default=120.0)
     parser.add_argument("--keep", action="store_true", help="keep the temporary folder")
+    parser.add_argument(
+        "--results", type=Path, default=RESULTS, help="folder for the table and the raw figures"
+    )
     args = parser.parse_args(argv)
     if shutil.which("taskset") is None or (os.cpu_count() or 1) < 2:
         raise SystemExit("needs taskset and two cores (server on 0, load generator on 1)")
@@ -255,11 +258,11 @@ def main(argv: list[str] | None = None) -> int:
     }
     text = table(report)
     print(text)
-    RESULTS.mkdir(exist_ok=True)
+    args.results.mkdir(parents=True, exist_ok=True)
     stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
     name = f"{stamp}-{args.server}-{args.view}-{args.loop}{'-wal' if args.sqlite_wal else ''}"
-    (RESULTS / f"{name}.json").write_text(json.dumps(report, indent=2))
-    (RESULTS / f"{name}.txt").write_text(text + "\n")
+    (args.results / f"{name}.json").write_text(json.dumps(report, indent=2))
+    (args.results / f"{name}.txt").write_text(text + "\n")
     bad = any(r["errors"] or r["posts_acked"] != r["posts_sent"] for r in rows)
     return 1 if bad else 0
 

@@ -10,8 +10,14 @@ set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 venv="${PEER_VENV:-/tmp/django-bench}"
 if [ ! -x "$venv/bin/gunicorn" ] || [ ! -x "$venv/bin/uvicorn" ]; then
-    python3 -m venv "$venv"
-    "$venv/bin/pip" install --quiet "django>=5.2,<6" "django-formtools==2.7" \
-        gunicorn uvicorn httptools uvloop
+    # One creator at a time: two test runs on a shared machine can both find it missing.
+    exec 9>"$venv.lock"
+    flock 9
+    if [ ! -x "$venv/bin/gunicorn" ] || [ ! -x "$venv/bin/uvicorn" ]; then
+        python3 -m venv "$venv"
+        "$venv/bin/pip" install --quiet "django>=5.2,<6" "django-formtools==2.7" \
+            gunicorn uvicorn httptools uvloop
+    fi
+    exec 9>&-
 fi
 exec "$venv/bin/python" "$here/run.py" --venv "$venv" "$@"
