@@ -23,9 +23,8 @@ from conftest import NUMBERS, SECRET_KEYS, VEHICLE, Shopper, Store
 from litestar.testing import TestClient
 from test_credit import _to_consent
 
-from resume.web.app import create_app
-
 from resume.tokens import ResumeLink, Signer
+from resume.web.app import create_app
 
 REVOKE = "UPDATE drafts SET version = version + 1, revision = revision + 1 WHERE id = :d"
 

@@ -14,7 +14,6 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from resume.keyring import Keyring
 from resume.tables import consents, drafts, events, field_values
 
-
 # The version a draft is created at. A page made before its draft existed carries version 0
 # and stands for this one: once the version moves on (a revocation), that page is void too.
 FIRST_VERSION = 1
