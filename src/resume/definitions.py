@@ -25,6 +25,17 @@ class Followup(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     body: str
 
 
+class Talk(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    """What a rep should say to a shopper who left on this step, or on `field` of it, with
+    the shopper's own figures filled in: `{name}`, `{dealer}`, `{vehicle}`, `{step}` and the
+    kind's own (resume.kinds.base.Kind.talk_values)."""
+
+    say: str
+    field: str = ""
+    # The one next step to offer beside it.
+    offer: Literal["resume_link", "appointment", "trade_offer"] = "appointment"
+
+
 class Step(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     name: str
     title: str
@@ -37,6 +48,9 @@ class Step(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     when: str = ""
     # Follow-up copy for a shopper who left on this step, one per touch of the cadence.
     followups: tuple[Followup, ...] = ()
+    # The rep's talk track for a shopper who left here: one for the step, and one for each
+    # field that stops people, by name.
+    talk: tuple[Talk, ...] = ()
     # Whether reaching this result step finishes the widget. A trade-in request is finished
     # when it is sent; a payment estimate is not: a shopper who saw the payment and left is
     # the one the result step's follow-up is written for.
@@ -44,6 +58,11 @@ class Step(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
 
     def field(self, name: str) -> Field | None:
         return next((f for f in self.fields if f.name == name), None)
+
+    def talk_for(self, field: str | None) -> Talk | None:
+        """The talk track for a shopper stopped on `field`, else the step's own."""
+        own = {t.field: t for t in self.talk}
+        return own.get(field or "") or own.get("")
 
 
 class Widget(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
@@ -138,6 +157,12 @@ def _check(filename: str, widget: Widget) -> None:
             if field.name in seen_fields:
                 raise ConfigError(f"{where}, field {field.name!r}: the name is used twice")
             seen_fields.add(field.name)
+        talked = [t.field for t in step.talk]
+        if len(set(talked)) != len(talked):
+            raise ConfigError(f"{where}: two talk tracks for the same field")
+        for name in talked:
+            if name and step.field(name) is None:
+                raise ConfigError(f"{where}: a talk track for {name!r}, which the step doesn't ask")
     for field in widget.save_fields:
         _check_field(f"{filename}: save_fields, field {field.name!r}", field)
     if not widget.steps or widget.steps[0].kind != "form":

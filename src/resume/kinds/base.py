@@ -90,6 +90,10 @@ class Agreement(msgspec.Struct, frozen=True):
     client: Client
 
 
+# What every talk track may name; `{step}` is filled by whoever shows it.
+TALK_KEYS = frozenset({"name", "dealer", "vehicle", "step"})
+
+
 class Kind:
     """A widget kind's rules; override what the widget does, keep the rest.
 
@@ -105,6 +109,8 @@ class Kind:
     finish_moment: ClassVar[str] = ""
     # What follow-up reminders are about: "reminders about {topic}".
     topic: ClassVar[str] = "this"
+    # The figures this kind adds to talk tracks (talk_values), beyond TALK_KEYS.
+    talk_keys: ClassVar[frozenset[str]] = frozenset()
 
     def for_dealer(self, widget: Widget, dealer: Dealer) -> Widget:
         """Return the widget as `dealer` shows it (its own choices filled in)."""
@@ -130,6 +136,16 @@ class Kind:
     def facts(self, widget: Widget, dealer: Dealer, draft: DraftState) -> Facts:
         """What staff and mail are told about the draft."""
         return Facts(subject=widget.title.lower(), lines=name_lines(draft.values))
+
+    def talk_values(self, widget: Widget, dealer: Dealer, draft: DraftState) -> dict[str, str]:
+        """The figures a talk track may name, as a rep would say them; kinds add their own
+        to these (TALK_KEYS lists the shared ones)."""
+        name = valid_text(draft.values, "first_name")
+        return {
+            "name": name or "The shopper",
+            "dealer": dealer.name,
+            "vehicle": self.facts(widget, dealer, draft).vehicle,
+        }
 
     async def carry(self, scene: Scene, draft: DraftState) -> Carried | None:
         """Answers to open another widget with, or None when there is nothing to carry."""

@@ -15,8 +15,9 @@ from resume.calc.payment import FinanceQuote, LeaseQuote, finance, lease
 from resume.dealers import Dealer
 from resume.definitions import Step, Widget
 from resume.fields import Choice, clean
-from resume.kinds.base import Facts, Kind, Scene, name_lines, vehicle_label
+from resume.kinds.base import Facts, Kind, Scene, name_lines, valid_text, vehicle_label
 from resume.queries.drafts import DraftState, Stored
+from resume.templating import money
 
 NEEDED = ("condition", "year", "make", "model", "price", "plan", "credit", "term")
 USED = (*NEEDED, "down_payment", "trade_value", "trade_payoff")
@@ -97,8 +98,9 @@ def estimate(widget: Widget, dealer: Dealer, values: Mapping[str, Stored]) -> Es
 
 class Payment(Kind):
     slug = "payment"
-    reads = frozenset((*USED, "stock_number"))
+    reads = frozenset(USED)
     topic = "this vehicle"
+    talk_keys = frozenset({"monthly", "term", "down", "price", "plan", "rate", "trade"})
 
     def for_dealer(self, widget: Widget, dealer: Dealer) -> Widget:
         """Fill the term choices with the terms this dealer offers."""
@@ -141,6 +143,29 @@ class Payment(Kind):
                 comments=() if quote else ("The payment estimate is not complete.",),
             ),
         )
+
+
+    def talk_values(self, widget: Widget, dealer: Dealer, draft: DraftState) -> dict[str, str]:
+        values = super().talk_values(widget, dealer, draft)
+        found = estimate(widget, dealer, draft.values)
+        quote = found.finance or found.lease
+        typed_term = valid_text(draft.values, "term")
+        values.update(
+            monthly=money(quote.monthly_payment) if quote else "a payment not worked out yet",
+            term=str(quote.term_months) if quote else (typed_term or "an unchosen number of"),
+            down=money(_typed_amount(draft.values, "down_payment")),
+            price=money(_typed_amount(draft.values, "price")),
+            plan="lease" if found.lease else "finance",
+            rate=(
+                f"{found.finance.apr}% APR"
+                if found.finance
+                else "a lease money factor"
+                if found.lease
+                else "no rate yet"
+            ),
+            trade=money(_typed_amount(draft.values, "trade_value")),
+        )
+        return values
 
 
 def _typed_amount(values: Mapping[str, Stored], name: str) -> Decimal:

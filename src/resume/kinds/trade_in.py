@@ -18,6 +18,7 @@ from resume.definitions import Step, Widget
 from resume.fields import Cleaned, clean
 from resume.kinds.base import Carried, Facts, Kind, Scene, name_lines, valid_text, vehicle_label
 from resume.queries.drafts import DraftState, Stored
+from resume.templating import money
 
 VEHICLE_NEEDED = ("year", "make", "model")
 
@@ -181,6 +182,7 @@ class TradeIn(Kind):
     }
     finish_moment = "trade_in"
     topic = "your trade-in"
+    talk_keys = frozenset({"car", "range", "payoff", "mileage", "offer_hours"})
 
     def check(self, step: str, results: dict[str, Cleaned]) -> dict[str, Cleaned]:
         found = CHECKS.get(step)
@@ -230,6 +232,23 @@ class TradeIn(Kind):
                 comments=_adf_comments(appraisal),
             ),
         )
+
+    def talk_values(self, widget: Widget, dealer: Dealer, draft: DraftState) -> dict[str, str]:
+        values = super().talk_values(widget, dealer, draft)
+        appraisal = appraise(widget, dealer, draft.values)
+        hours = f"{appraisal.offer_hours} business hours"
+        values.update(
+            car=appraisal.vehicle,
+            range=(
+                f"{money(appraisal.low)} to {money(appraisal.high)}"
+                if appraisal.low is not None and appraisal.high is not None
+                else f"an appraiser's offer within {hours}"
+            ),
+            payoff=money(appraisal.payoff) if appraisal.payoff else "nothing owed",
+            mileage=valid_text(draft.values, "mileage") or "unknown",
+            offer_hours=hours,
+        )
+        return values
 
     async def carry(self, scene: Scene, draft: DraftState) -> Carried:
         """The trade's value (the low end of the range, never more) and what is owed on it."""
