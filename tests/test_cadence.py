@@ -81,7 +81,8 @@ def test_no_consent_no_follow_up(client: Any, settings: Any, store: Store) -> No
     draft_id = leave(client, consent=False)
     deliver(settings, now=later(120))
     assert followups(store, draft_id) == []
-    assert "exited" not in [kind for kind, _, _ in store.events(draft_id)]
+    # The exit is still recorded: the sales team sees where every partial lead left (#9).
+    assert ("exited", "numbers", "term") in store.events(draft_id)
 
 
 def test_finding_exits_twice_queues_nothing_twice(client: Any, settings: Any, store: Store) -> None:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import secrets
 import subprocess
 import sys
@@ -119,7 +120,13 @@ def test_demo_prints_the_dealer_page_on_the_other_origin_and_the_widget(fresh: R
     # The dealer page is on localhost and the widget on 127.0.0.1: a real third-party frame.
     assert "http://localhost:8123/demo" in printed
     assert "http://127.0.0.1:8123/embed/demo-motors/payment" in printed
-    assert "sales@demo-motors.example" in printed
+    # A demo manager and a demo rep, each with a one-time invitation into the dashboard.
+    for email in ("manager@demo-motors.example", "rep@demo-motors.example"):
+        assert re.search(
+            rf"\({re.escape(email)}\), invitation: http://127\.0\.0\.1:8123/dashboard/invite/\S+",
+            printed,
+        ), printed
+    assert "http://127.0.0.1:8123/dashboard/login" in printed
     dealer = fresh.dealer("demo-motors")
     assert dealer["origins"] == ["http://localhost:8123"]
 
@@ -130,7 +137,11 @@ def test_demo_run_twice_keeps_one_demo_dealer(fresh: Resume) -> None:
     assert "'Demo Motors' is ready" in again
     assert "http://localhost:8123/demo" in again
     assert len(fresh.store.rows("SELECT * FROM dealers")) == 1
-    assert len(fresh.store.rows("SELECT * FROM staff")) == 1
+    assert len(fresh.store.rows("SELECT * FROM staff")) == 2
+    # The demo shoppers are seeded once, marked demo, and none of them has mail queued.
+    demo = fresh.store.rows("SELECT id FROM drafts WHERE demo")
+    assert len(demo) == 12
+    assert fresh.store.rows("SELECT * FROM outbox") == []
 
 
 GOOD_DEALER = (
@@ -206,10 +217,12 @@ def test_staff_add_puts_a_person_on_a_dealers_team(resume: Resume) -> None:
                         "--role", "manager")  # fmt: skip
     assert "demo-motors as manager" in printed
     row = resume.store.one(
-        "SELECT s.email, s.role FROM staff s JOIN dealers d ON d.id = s.dealer_id "
-        "WHERE d.slug = 'demo-motors' AND s.role = 'manager'"
+        "SELECT s.email, s.role, s.status FROM staff s "
+        "JOIN staff_dealers sd ON sd.staff_id = s.id JOIN dealers d ON d.id = sd.dealer_id "
+        "WHERE d.slug = 'demo-motors' AND s.email = 'pat@demo-motors.example'"
     )
-    assert row == {"email": "pat@demo-motors.example", "role": "manager"}
+    assert row == {"email": "pat@demo-motors.example", "role": "manager", "status": "invited"}
+    assert re.search(r"invitation \(one use, 24 hours\): http://\S+/dashboard/invite/\S+", printed)
 
 
 def dealer_add(slug: str = "hilltop-ford", **options: str | list[str]) -> list[str]:
@@ -300,8 +313,8 @@ BAD_STAFF = [
                  "invalid choice: 'boss'", id="bad-role"),
     pytest.param(["not-an-email", "--dealer", "demo-motors", "--role", "sales"],
                  "email", id="bad-email"),
-    pytest.param(["sales@demo-motors.example", "--dealer", "demo-motors", "--role", "sales"],
-                 "already", id="already-on-the-team"),
+    pytest.param(["rep@demo-motors.example", "--dealer", "demo-motors", "--role", "sales"],
+                 "already has an account", id="already-on-the-team"),
 ]  # fmt: skip
 
 

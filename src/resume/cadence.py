@@ -1,11 +1,12 @@
 """Follow-up after a shopper leaves (issue #4): finding exits and scheduling the touches.
 
-A draft with a valid email and a recorded follow-up consent, not completed, and unsaved for the
-dealer's idle time has *exited*. Its exit step is the last step saved; its exit field is the
-first invalid or empty required field of that step, else the last field changed. Each exit
-queues the dealer's cadence of touches, every one inside the dealer's sending hours, each with a
-unique key (draft, exit, touch) so that no number of workers sends one twice. Every time is
-passed in: tests move the clock, nothing sleeps.
+A partial lead (a draft with a valid email or phone), not completed, and unsaved for the
+dealer's idle time has *exited*; the sales team sees where (issue #9). Its exit step is the
+last step saved; its exit field is the first invalid or empty required field of that step,
+else the last field changed. With a valid email and a recorded follow-up consent, while the
+lead is New, each exit queues the dealer's cadence of touches, every one inside the dealer's
+sending hours, each with a unique key (draft, exit, touch) so that no number of workers sends
+one twice. Every time is passed in: tests move the clock, nothing sleeps.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from resume.fields import clean
 from resume.keyring import Keyring
 from resume.queries import dealers as dealers_q
 from resume.queries import followups as followups_q
+from resume.queries import leads as leads_q
 from resume.queries import outbox as outbox_q
 from resume.queries.drafts import DraftState
 from resume.settings import Settings
@@ -130,7 +132,7 @@ async def _record_exit(
     now: dt.datetime,
 ) -> int:
     draft = await followups_q.load_idle(conn, draft_id, ring=ring)
-    if draft is None or draft.email is None or draft.widget not in catalog.widgets:
+    if draft is None or draft.widget not in catalog.widgets:
         return 0  # saved, completed or purged since it was found
     last_step, last_changed = await followups_q.last_activity(conn, draft_id)
     step, field = exit_point(
@@ -141,6 +143,10 @@ async def _record_exit(
         return 0
     config = dealer.config
     await followups_q.record_exit_event(conn, draft, step, field, now)
+    if draft.lead_id is not None:
+        await conn.run_sync(leads_q.record_exit, draft.lead_id, now, step, field)
+    if draft.email is None or not await followups_q.touches_allowed(conn, draft):
+        return 1
     touches = outbox.followups(
         settings,
         draft_id=draft.id,

@@ -114,11 +114,18 @@ def _parser() -> argparse.ArgumentParser:
     staff = sub.add_parser("staff", help="manage staff accounts").add_subparsers(
         required=True, metavar="ACTION"
     )
-    staff_add = staff.add_parser("add", help="add a staff member to a dealership")
+    staff_add = staff.add_parser(
+        "add", help="invite a staff member: prints a one-time link to set a password and MFA"
+    )
     staff_add.add_argument("email")
-    staff_add.add_argument("--dealer", required=True)
+    staff_add.add_argument(
+        "--dealer", required=True, action="append", help="a dealership covered (repeatable)"
+    )
     staff_add.add_argument("--role", required=True, choices=ROLES)
     staff_add.set_defaults(run=cli_dealers.staff_add)
+    invite = staff.add_parser("invite", help="issue a fresh invitation link (the older one stops)")
+    invite.add_argument("email")
+    invite.set_defaults(run=cli_dealers.staff_invite)
 
     demo = sub.add_parser("demo", help="seed the demo dealership and print where to look")
     demo.set_defaults(run=_demo)
@@ -252,13 +259,13 @@ def _migrate(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def _demo(settings: Settings, args: argparse.Namespace) -> int:
-    from resume.demo import demo_origin, seed
+    from resume.demo import MANAGER, REP, demo_origin, seed_all
     from resume.migrations import migrate
 
     migrate(settings)
-    created = asyncio.run(seed(settings))
+    seeded = asyncio.run(seed_all(settings))
     origin = demo_origin(settings.base_url)
-    print("resume: demo dealership 'Demo Motors' " + ("created" if created else "is ready"))
+    print("resume: demo dealership 'Demo Motors' " + ("created" if seeded.created else "is ready"))
     print(f"  dealer page (another origin): {origin}/demo")
     print(f"    with the other widgets:     {origin}/demo?widget=trade-in, ?widget=credit")
     print(f"  the widgets themselves:       {settings.base_url}/embed/demo-motors/payment")
@@ -269,7 +276,13 @@ def _demo(settings: Settings, args: argparse.Namespace) -> int:
         if not settings.smtp_url
         else "  mail goes to RESUME_SMTP_URL"
     )
-    print("  staff login (dashboard comes later): sales@demo-motors.example")
+    print(f"  the sales dashboard:          {settings.base_url}/dashboard/login")
+    for email, label in ((MANAGER, "demo manager"), (REP, "demo rep")):
+        link = seeded.invitations.get(email)
+        if link:
+            print(f"    {label} ({email}), invitation: {link}")
+        else:
+            print(f"    {label} ({email}) is set up: sign in with its password and code")
     return 0
 
 

@@ -1,4 +1,4 @@
-"""`resume dealer add|config` and `resume staff add`: setting up a dealership and its people,
+"""`resume dealer add|config` and `resume staff add|invite`: setting up a dealership and its people,
 every input checked before anything is stored."""
 
 from __future__ import annotations
@@ -6,10 +6,13 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Any
 
 import msgspec
 
+from resume.dashboard.accounts import INVITE_HOURS
 from resume.dealers import (
     Dealer,
     DealerConfig,
@@ -147,25 +150,64 @@ async def _add_dealer(
 
 
 def staff_add(settings: Settings, args: argparse.Namespace) -> int:
-    asyncio.run(_add_staff(settings, args.email, args.dealer, args.role))
-    print(f"resume: added {args.email} to {args.dealer} as {args.role}")
+    link = asyncio.run(_add_staff(settings, args.email, tuple(args.dealer), args.role))
+    print(
+        f"resume: invited {args.email.strip().lower()} to {', '.join(args.dealer)} as {args.role}"
+    )
+    print(f"  invitation (one use, {INVITE_HOURS} hours): {link}")
     return 0
 
 
-async def _add_staff(settings: Settings, email: str, slug: str, role: str) -> None:
-    from resume.db import Database
+def staff_invite(settings: Settings, args: argparse.Namespace) -> int:
+    link = asyncio.run(_reinvite(settings, args.email))
+    email = args.email.strip().lower()
+    print(f"resume: a fresh invitation for {email} (the older one no longer works)")
+    print(f"  invitation (one use, {INVITE_HOURS} hours): {link}")
+    return 0
+
+
+async def _add_staff(settings: Settings, email: str, slugs: tuple[str, ...], role: str) -> str:
     from resume.queries import dealers as dealers_q
+    from resume.queries import staff as staff_q
+
+    address = checked_email(email).lower()
+    async with _accounts(settings) as accounts:
+        async with accounts.db.read() as conn:
+            ids = []
+            for slug in dict.fromkeys(slugs):
+                dealer = await dealers_q.get_by_slug(conn, slug)
+                if dealer is None:
+                    raise ConfigError(f"no dealer {slug!r}; add it with `resume dealer add`")
+                ids.append(dealer.id)
+            if await staff_q.by_email(conn, address) is not None:
+                raise ConfigError(
+                    f"{address} already has an account; `resume staff invite {address}` "
+                    "issues a fresh invitation"
+                )
+        return await accounts.invite(address, role, tuple(ids))
+
+
+async def _reinvite(settings: Settings, email: str) -> str:
+    from resume.errors import ResumeError
+
+    async with _accounts(settings) as accounts:
+        try:
+            return await accounts.reinvite(checked_email(email).lower())
+        except ResumeError as exc:
+            raise ConfigError(exc.message) from None
+
+
+@asynccontextmanager
+async def _accounts(settings: Settings) -> AsyncIterator[Any]:
+    """The account service on a database of its own, for one command."""
+    from resume.dashboard.accounts import Accounts
+    from resume.db import Database
+    from resume.keyring import Keyring
+    from resume.tokens import Signer
 
     db = Database(settings)
     try:
-        async with db.write() as conn:
-            dealer = await dealers_q.get_by_slug(conn, slug)
-            if dealer is None:
-                raise ConfigError(f"no dealer {slug!r}; add it with `resume dealer add`")
-            address = checked_email(email).lower()
-            if await dealers_q.staff_exists(conn, dealer.id, address):
-                raise ConfigError(f"{address} is already on the staff of {slug}")
-            await dealers_q.add_staff(conn, dealer.id, address, role)
+        yield Accounts(settings, db, Keyring(settings.data_keys), Signer(settings.secret_keys))
     finally:
         await db.dispose()
 

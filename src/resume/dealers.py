@@ -11,6 +11,7 @@ import msgspec
 from resume.errors import ConfigError
 
 BANDS = ("excellent", "good", "fair", "rebuilding")
+DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 _COLOUR = re.compile(r"^#[0-9a-fA-F]{6}$")
 _ORIGIN = re.compile(r"^https?://[a-z0-9.-]+(:[0-9]{1,5})?$")
 _SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}$")
@@ -170,6 +171,16 @@ class DealerConfig(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     # Drafts untouched for this many days are deleted with their answers and events
     # (`resume purge`, and the worker once an hour).
     retention_days: int = 365
+    # When the sales team is there, by day, as (opening hour, closing hour) in the dealer's
+    # timezone; a day left out is closed. The response clock counts these hours only.
+    business_hours: dict[str, tuple[int, int]] = msgspec.field(
+        default_factory=lambda: {
+            **{day: (9, 20) for day in ("mon", "tue", "wed", "thu", "fri", "sat")},
+            "sun": (11, 17),
+        }
+    )
+    # The team's target from capture to the first human attempt, in business minutes.
+    response_minutes: int = 60
 
     def flags(self) -> frozenset[str]:
         return frozenset({"contact_before_result"} if self.contact_before_result else ())
@@ -236,6 +247,14 @@ def check_config(config: DealerConfig) -> DealerConfig:
         raise ConfigError(f"credit provider must be one of: {', '.join(PROVIDERS)}")
     if not 1 <= config.resume_link_days <= 365:
         raise ConfigError("resume links must last between 1 and 365 days")
+    for day, (opens, closes) in config.business_hours.items():
+        if day not in DAYS or not 0 <= opens < closes <= 24:
+            raise ConfigError(
+                f"business hours for {day!r} must be a day (mon to sun) and two hours of the "
+                "day, like [9, 20]"
+            )
+    if not 5 <= config.response_minutes <= 60 * 24 * 7:
+        raise ConfigError("the response target must be between 5 minutes and a week")
     return config
 
 

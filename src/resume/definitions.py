@@ -69,6 +69,8 @@ class Widget(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     slug: str
     title: str
     steps: tuple[Step, ...]
+    # What staff call the widget in a list ("Trade-in"); the title when not given.
+    short: str = ""
     intro: str = ""
     # Fields asked by "Save and finish later"; they may also appear in a step.
     save_fields: tuple[Field, ...] = ()
@@ -88,6 +90,10 @@ class Widget(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
         return msgspec.structs.replace(
             self, steps=steps, save_fields=tuple(fill(f) for f in self.save_fields)
         )
+
+    @property
+    def label(self) -> str:
+        return self.short or self.title
 
     def steps_for(self, flags: frozenset[str]) -> tuple[Step, ...]:
         """Return the steps this dealer shows, in order."""

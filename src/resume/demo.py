@@ -1,15 +1,42 @@
-"""The demo dealership: Demo Motors, with sensible finance defaults and a staff placeholder."""
+"""The demo dealership: Demo Motors, with sensible finance defaults, a demo manager and a demo
+rep (invited), and a dozen demo shoppers who left the widgets at different steps and fields
+over the last days, some already called. Demo shoppers are marked so and never emailed.
+
+The shoppers are saved through the same write path as a real shopper's steps (the autosave
+batch), so their leads, owners and events are what the product makes; only their clocks are
+moved back afterwards.
+"""
 
 from __future__ import annotations
 
+import datetime as dt
+from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
+import msgspec
+from sqlalchemy import text
+
+from resume import consent
+from resume.autosave.plan import Save, write_batch
+from resume.cadence import exit_point
+from resume.catalog import Catalog
+from resume.dashboard.accounts import Accounts
 from resume.db import Database
-from resume.dealers import DealerConfig, check_config
+from resume.dealers import Dealer, DealerConfig, check_config
+from resume.engine import find_step, validate
+from resume.keyring import Keyring
 from resume.queries import dealers as dealers_q
+from resume.queries import followups as followups_q
+from resume.queries import leads as leads_q
+from resume.queries import staff as staff_q
 from resume.settings import Settings
+from resume.tokens import Signer, new_draft_id
 
 SLUG = "demo-motors"
+# What a demo shopper's consent records say of where it came from.
+DEMO_CLIENT = consent.Client("", "resume demo (seeded, not a person)")
+MANAGER = "manager@demo-motors.example"
+REP = "rep@demo-motors.example"
 
 
 def demo_origin(base_url: str) -> str:
@@ -35,21 +62,452 @@ DETAILS = {
 }
 
 
+class Seeded(msgspec.Struct):
+    created: bool
+    # Invitation links for the demo accounts not set up yet, by email.
+    invitations: dict[str, str]
+
+
 async def seed(settings: Settings) -> bool:
     """Create Demo Motors unless it exists; return whether it was created."""
+    return (await seed_all(settings, shoppers=False)).created
+
+
+async def seed_all(settings: Settings, *, shoppers: bool = True) -> Seeded:
+    """Demo Motors, its demo manager and rep, and (once) its demo shoppers."""
     db = Database(settings)
+    ring = Keyring(settings.data_keys)
+    accounts = Accounts(settings, db, ring, Signer(settings.secret_keys))
     try:
         async with db.write() as conn:
-            if await dealers_q.get_by_slug(conn, SLUG):
-                return False
-            dealer = await dealers_q.add(
-                conn,
-                slug=SLUG,
-                origins=(demo_origin(settings.base_url),),
-                config=check_config(DealerConfig()),
-                **DETAILS,
-            )
-            await dealers_q.add_staff(conn, dealer.id, "sales@demo-motors.example", "sales")
-        return True
+            dealer = await dealers_q.get_by_slug(conn, SLUG)
+            created = dealer is None
+            if dealer is None:
+                dealer = await dealers_q.add(
+                    conn,
+                    slug=SLUG,
+                    origins=(demo_origin(settings.base_url),),
+                    config=check_config(DealerConfig()),
+                    **DETAILS,
+                )
+        invitations = {}
+        for email, role in ((MANAGER, "manager"), (REP, "sales")):
+            async with db.read() as conn:
+                account = await staff_q.by_email(conn, email)
+            if account is None:
+                invitations[email] = await accounts.invite(email, role, (dealer.id,))
+            elif account.status == "invited":
+                invitations[email] = await accounts.reinvite(email)
+        if shoppers:
+            async with db.read() as conn:
+                seeded = (
+                    await conn.execute(
+                        text("SELECT COUNT(*) FROM drafts WHERE demo AND dealer_id = :d"),
+                        {"d": dealer.id},
+                    )
+                ).scalar_one()
+            if not seeded:
+                await _shoppers(db, ring, dealer)
+        return Seeded(created, invitations)
     finally:
         await db.dispose()
+
+
+VEHICLE = {
+    "condition": "new",
+    "year": "2025",
+    "make": "Toyota",
+    "model": "RAV4",
+    "trim": "XLE",
+    "stock_number": "DM2451",
+    "price": "34,250",
+}
+NUMBERS = {
+    "plan": "finance",
+    "down_payment": "3,000",
+    "trade_value": "",
+    "trade_payoff": "",
+    "credit": "good",
+    "term": "60",
+}
+CAR = {"vin": "", "year": "2019", "make": "Honda", "model": "CR-V", "trim": "EX"}
+CONDITION = {
+    "mileage": "61,000",
+    "grade": "good",
+    "accident": "none",
+    "warning_lights": "no",
+    "smoked": "no",
+    "keys": "two",
+    "modifications": "no",
+}
+OWNED = {
+    "ownership": "finance",
+    "lender": "Ally",
+    "payoff": "9,500",
+    "lease_months_left": "",
+    "buyout": "",
+}
+ABOUT = {"first_name": "", "last_name": "", "birthdate": "03/14/1990", "phone": ""}
+
+
+def _later(email: str) -> tuple[str, dict[str, str]]:
+    return "save", {"email": email, "consent_followup": "yes"}
+
+
+# Each demo shopper: widget, the steps saved in order, hours since they left, and what the team
+# did since (attempts as channel/outcome, a status). Values are what a shopper would type.
+SHOPPERS: list[dict[str, Any]] = [
+    {
+        "widget": "payment",
+        "hours": 0.3,
+        "steps": [("vehicle", VEHICLE), ("numbers", NUMBERS), _later("pat.lee@example.com")],
+        "name": ("Pat", "Lee"),
+    },
+    {
+        "widget": "payment",
+        "hours": 3,
+        "steps": [
+            ("vehicle", {**VEHICLE, "model": "Camry", "trim": "SE", "price": "29,900"}),
+            ("numbers", {**NUMBERS, "down_payment": "zero"}),
+            _later("maria.g@example.com"),
+        ],
+        "name": ("Maria", ""),
+    },
+    {
+        "widget": "payment",
+        "hours": 26,
+        "steps": [
+            (
+                "vehicle",
+                {
+                    **VEHICLE,
+                    "condition": "used",
+                    "year": "2022",
+                    "model": "Highlander",
+                    "price": "38,400",
+                },
+            ),
+            ("numbers", {**NUMBERS, "term": "84", "plan": "finance"}),
+            _later("sam.ortiz@example.com"),
+        ],
+        "attempts": [("call", "voicemail"), ("email", "no_answer")],
+        "name": ("Sam", "Ortiz"),
+    },
+    {
+        "widget": "payment",
+        "hours": 50,
+        "steps": [
+            ("vehicle", VEHICLE),
+            ("numbers", {**NUMBERS, "plan": "lease", "term": "36"}),
+            _later("jordan.k@example.com"),
+        ],
+        "attempts": [("call", "reached")],
+        "status": "appointment_set",
+        "name": ("Jordan", "Kim"),
+    },
+    {
+        "widget": "trade-in",
+        "hours": 1,
+        "steps": [
+            ("vehicle", CAR),
+            ("condition", CONDITION),
+            ("ownership", OWNED),
+            (
+                "contact",
+                {
+                    "timeline": "this_week",
+                    "first_name": "Dana",
+                    "last_name": "Okafor",
+                    "email": "dana.o@example.com",
+                    "phone": "(217) 555-0188",
+                    "consent_followup": "yes",
+                },
+            ),
+        ],
+        "name": ("Dana", "Okafor"),
+    },
+    {
+        "widget": "trade-in",
+        "hours": 5,
+        "steps": [
+            ("vehicle", {**CAR, "model": "Civic", "year": "2016"}),
+            ("condition", {**CONDITION, "mileage": ""}),
+            _later("lee.nguyen@example.com"),
+        ],
+        "name": ("Lee", ""),
+    },
+    {
+        "widget": "trade-in",
+        "hours": 30,
+        "steps": [
+            ("vehicle", {**CAR, "make": "Ford", "model": "F-150", "trim": "XLT"}),
+            ("condition", CONDITION),
+            ("ownership", {**OWNED, "payoff": ""}),
+            _later("chris.b@example.com"),
+        ],
+        "attempts": [("text", "replied")],
+        "status": "contacted",
+        "name": ("Chris", ""),
+    },
+    {
+        "widget": "trade-in",
+        "hours": 72,
+        "steps": [
+            ("vehicle", CAR),
+            ("condition", CONDITION),
+            ("ownership", OWNED),
+            (
+                "contact",
+                {
+                    "timeline": "this_month",
+                    "first_name": "Alex",
+                    "last_name": "Rivera",
+                    "email": "alex.r@example.com",
+                    "phone": "",
+                    "consent_followup": "yes",
+                },
+            ),
+        ],
+        "attempts": [("call", "reached")],
+        "status": "lost",
+        "name": ("Alex", "Rivera"),
+    },
+    {
+        "widget": "credit",
+        "hours": 2,
+        "steps": [
+            (
+                "about",
+                {
+                    **ABOUT,
+                    "first_name": "Robin",
+                    "last_name": "Hale",
+                    "email": "robin.h@example.com",
+                    "phone": "(217) 555-0131",
+                    "consent_followup": "yes",
+                },
+            ),
+            (
+                "address",
+                {
+                    "street": "400 Oak Street",
+                    "city": "Springfield",
+                    "state": "IL",
+                    "zip": "62704",
+                    "years_at_address": "3",
+                    "housing": "rent",
+                    "housing_payment": "1,150",
+                },
+            ),
+        ],
+        "name": ("Robin", "Hale"),
+    },
+    {
+        "widget": "credit",
+        "hours": 20,
+        "steps": [
+            (
+                "about",
+                {
+                    **ABOUT,
+                    "first_name": "Taylor",
+                    "last_name": "Brooks",
+                    "email": "taylor.b@example.com",
+                    "phone": "",
+                    "consent_followup": "yes",
+                },
+            ),
+            (
+                "address",
+                {
+                    "street": "18 Elm Court",
+                    "city": "Chatham",
+                    "state": "IL",
+                    "zip": "62629",
+                    "years_at_address": "1",
+                    "housing": "own",
+                    "housing_payment": "1,600",
+                },
+            ),
+            (
+                "income",
+                {
+                    "employment": "employed",
+                    "employer": "",
+                    "years_at_job": "2",
+                    "monthly_income": "",
+                    "credit_band": "fair",
+                },
+            ),
+        ],
+        "attempts": [("call", "no_answer")],
+        "name": ("Taylor", "Brooks"),
+    },
+    {
+        "widget": "credit",
+        "hours": 44,
+        "steps": [
+            (
+                "about",
+                {
+                    **ABOUT,
+                    "first_name": "Morgan",
+                    "last_name": "Ellis",
+                    "email": "morgan.e@example.com",
+                    "phone": "(217) 555-0170",
+                    "consent_followup": "",
+                },
+            )
+        ],
+        "name": ("Morgan", "Ellis"),
+    },
+    {
+        "widget": "payment",
+        "hours": 90,
+        "steps": [
+            ("vehicle", {**VEHICLE, "model": "Tacoma", "trim": "TRD", "price": "41,800"}),
+            ("numbers", NUMBERS),
+            _later("casey.w@example.com"),
+        ],
+        "attempts": [("call", "reached"), ("visit", "reached")],
+        "status": "sold",
+        "name": ("Casey", "Wu"),
+    },
+]
+
+
+async def _shoppers(db: Database, ring: Keyring, dealer: Dealer) -> None:
+    catalog = Catalog.load()
+    now = dt.datetime.now(dt.UTC)
+    async with db.read() as conn:
+        team = await staff_q.team(conn, (dealer.id,))
+    manager = next((m.id for m in team if m.role == "manager"), None)
+    rep = next((m.id for m in team if m.role == "sales"), None)
+    for shopper in SHOPPERS:
+        widget = catalog.for_dealer(shopper["widget"], dealer)
+        kind = catalog.kind(widget.slug)
+        steps = widget.steps_for(dealer.config.flags())
+        draft_id = new_draft_id()
+        left = now - dt.timedelta(hours=shopper["hours"])
+        state = None
+        for number, (step_name, typed) in enumerate(shopper["steps"]):
+            at = left - dt.timedelta(minutes=2 * (len(shopper["steps"]) - number))
+            if step_name == "save":
+                fields = widget.save_fields
+                index, moved = state.reached if state else 0, None
+                name = "save"
+            else:
+                index, step = find_step(steps, step_name)
+                fields, name = step.fields, step.name
+                moved = steps[min(index + 1, len(steps) - 1)]
+                if moved.kind != "form":
+                    moved = steps[index]  # the demo stops before results and consents
+            results = kind.check(name, validate(fields, typed))
+            box = next((f for f in fields if f.name == consent.FOLLOWUP_FIELD), None)
+            ticked = results.get(consent.FOLLOWUP_FIELD)
+            agreed = (
+                consent.record("followup", box.label, DEMO_CLIENT)
+                if box
+                and ticked
+                and ticked.value is True
+                and not (state and consent.follows_up(state.values))
+                else None
+            )
+            save = Save(
+                draft_id=draft_id,
+                dealer_id=dealer.id,
+                widget=widget.slug,
+                version=0 if state is None else state.version,
+                new=state is None,
+                step=name,
+                step_index=index if name != "save" else 0,
+                values=results,
+                sealed=frozenset(f.name for f in fields if f.sensitive),
+                now=at,
+                move_step=moved.name if moved else None,
+                move_index=find_step(steps, moved.name)[0] if moved else index,
+                link_requested=name == "save",
+                consent=agreed,
+                demo=True,
+            )
+            [outcome] = await db.run_write(write_batch, [save], [], {}, ring)
+            if isinstance(outcome, Exception):
+                raise outcome
+            state = outcome
+        assert state is not None
+        async with db.write() as conn:
+            await conn.execute(
+                text("UPDATE drafts SET created_at = :c, updated_at = :u WHERE id = :d"),
+                {"c": left - dt.timedelta(minutes=10), "u": left, "d": draft_id},
+            )
+            fresh = await followups_q.load_idle(conn, draft_id, ring=ring)
+            if fresh is not None and fresh.lead_id is not None:
+                last_step = next(s for s, _ in reversed(shopper["steps"]) if s != "save")
+                step_name, field = exit_point(widget, fresh, last_step, None)
+                await followups_q.mark_exit(conn, fresh, left + dt.timedelta(minutes=30))
+                await followups_q.record_exit_event(
+                    conn, fresh, step_name, field, left + dt.timedelta(minutes=30)
+                )
+                await conn.run_sync(
+                    leads_q.record_exit,
+                    fresh.lead_id,
+                    left + dt.timedelta(minutes=30),
+                    step_name,
+                    field,
+                )
+                owner = rep if shopper.get("attempts") or shopper["hours"] < 2 else None
+                await _follow_through(conn, shopper, fresh.lead_id, dealer, left, owner or manager)
+                await leads_q.change(conn, fresh.lead_id, owner_id=owner)
+
+
+async def _follow_through(
+    conn: Any,
+    shopper: dict[str, Any],
+    lead_id: int,
+    dealer: Dealer,
+    left: dt.datetime,
+    by: int | None,
+) -> None:
+    """The team's side of a demo lead: its clock, attempts and status, as of the past."""
+    first, last = shopper.get("name", ("", ""))
+    values: dict[str, Any] = {
+        "captured_at": left - dt.timedelta(minutes=5),
+        "last_activity_at": left,
+        "name": " ".join(p for p in (first, last) if p),
+    }
+    attempts = shopper.get("attempts", [])
+    for number, (channel, outcome) in enumerate(attempts):
+        at = left + dt.timedelta(minutes=45 + 90 * number)
+        await leads_q.add_activity(
+            conn,
+            lead_id=lead_id,
+            dealer_id=dealer.id,
+            staff_id=by,
+            kind="attempt",
+            at=at,
+            channel=channel,
+            outcome=outcome,
+        )
+        values.setdefault("first_attempt_at", at)
+        values["last_attempt_at"] = at
+    values["attempts"] = len(attempts)
+    status = shopper.get("status", "attempting" if attempts else "new")
+    values["status"] = status
+    if status == "lost":
+        values["lost_reason"] = "bought_elsewhere"
+    if status == "appointment_set":
+        values["appointment_at"] = left + dt.timedelta(days=3)
+    if status != "new":
+        await leads_q.add_activity(
+            conn,
+            lead_id=lead_id,
+            dealer_id=dealer.id,
+            staff_id=by,
+            kind="status",
+            at=left + dt.timedelta(hours=2),
+            detail={"from": "new", "to": status},
+        )
+    await leads_q.change(conn, lead_id, **values)
+    await conn.execute(
+        text("UPDATE drafts SET lead_status = :s WHERE lead_id = :l"), {"s": status, "l": lead_id}
+    )

@@ -32,6 +32,14 @@ class BadRequest(ResumeError):
     title = "We couldn't read that form"
 
 
+class Forbidden(ResumeError):
+    """Signed in, or signing in, but not allowed: a wrong password or code, a missing CSRF
+    token, an action the role may not take."""
+
+    status = 403
+    title = "You can't do that here"
+
+
 class NotFound(ResumeError):
     status = 404
     title = "Page not found"

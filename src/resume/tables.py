@@ -66,13 +66,62 @@ staff = Table(
     "staff",
     metadata,
     Column("id", Integer, primary_key=True),
-    Column("dealer_id", ForeignKey("dealers.id"), nullable=False),
-    Column("email", String(320), nullable=False),
+    # Lower-cased; one account per person, however many dealerships it covers (staff_dealers).
+    Column("email", String(320), nullable=False, unique=True),
+    Column("name", String(120), nullable=False, server_default=""),
     Column("role", String(32), nullable=False),
-    # Set by the dashboard issue; a seeded account has none until then.
+    # invited (no password or MFA yet), active, or disabled.
+    Column("status", String(16), nullable=False, server_default="invited"),
     Column("password_hash", Text, nullable=True),
+    # The TOTP key, sealed under RESUME_DATA_KEYS like a shopper's sensitive answers.
+    Column("totp_secret", Text, nullable=True),
+    # The last time step a code was accepted in: a code is never accepted twice (replay).
+    Column("totp_step", BigInteger, nullable=True),
+    # Changes on every invitation, so only the newest link works, and only once.
+    Column("invite_nonce", String(64), nullable=True),
+    Column("invited_at", Timestamp(), nullable=True),
+    # A rep who is away gets no round-robin leads.
+    Column("away", Boolean, nullable=False, server_default=false()),
     Column("created_at", Timestamp(), nullable=False),
-    UniqueConstraint("dealer_id", "email"),
+)
+
+staff_dealers = Table(
+    "staff_dealers",
+    metadata,
+    # The dealerships an account covers: every staff query is scoped by these (rule 11).
+    Column("staff_id", ForeignKey("staff.id", ondelete="CASCADE"), primary_key=True),
+    Column("dealer_id", ForeignKey("dealers.id"), primary_key=True),
+    # Round-robin: the next lead of a dealership goes to whoever had one longest ago.
+    Column("last_assigned_at", Timestamp(), nullable=True),
+    Index("ix_staff_dealers_dealer", "dealer_id"),
+)
+
+staff_sessions = Table(
+    "staff_sessions",
+    metadata,
+    # The SHA-256 of the cookie's token: a copy of this table holds no usable session.
+    Column("id", String(64), primary_key=True),
+    Column("staff_id", ForeignKey("staff.id", ondelete="CASCADE"), nullable=False),
+    # False between the password and the code: such a session may only enter a code.
+    Column("mfa_done", Boolean, nullable=False, server_default=false()),
+    Column("csrf", String(64), nullable=False),
+    Column("created_at", Timestamp(), nullable=False),
+    Column("last_seen_at", Timestamp(), nullable=False),
+    # When the password was last typed: changing the password or MFA needs it recent.
+    Column("reauth_at", Timestamp(), nullable=False),
+    Column("ended_at", Timestamp(), nullable=True),
+    Column("ended_why", String(32), nullable=True),
+    Column("ip", String(64), nullable=False, server_default=""),
+    Column("user_agent", Text, nullable=False, server_default=""),
+    Index("ix_staff_sessions_staff", "staff_id"),
+)
+
+recovery_codes = Table(
+    "recovery_codes",
+    metadata,
+    Column("staff_id", ForeignKey("staff.id", ondelete="CASCADE"), primary_key=True),
+    Column("code_hash", String(64), primary_key=True),
+    Column("used_at", Timestamp(), nullable=True),
 )
 
 drafts = Table(
@@ -107,7 +156,12 @@ drafts = Table(
     # The draft this one was started from (a trade-in carried into the payment widget): the
     # same shopper, so the two are one lead.
     Column("origin_id", ForeignKey("drafts.id", ondelete="SET NULL"), nullable=True),
+    # The shopper this draft belongs to, from its first valid email or phone (issue #9).
+    Column("lead_id", ForeignKey("leads.id", ondelete="SET NULL"), nullable=True),
+    # Seeded by `resume demo`: shown in the dashboard, never emailed.
+    Column("demo", Boolean, nullable=False, server_default=false()),
     Index("ix_drafts_dealer_updated", "dealer_id", "updated_at"),
+    Index("ix_drafts_lead", "lead_id"),
     # Deleting a draft (the purge) looks for the drafts carried from it.
     Index("ix_drafts_origin", "origin_id"),
 )
@@ -223,4 +277,134 @@ outbox = Table(
     Index("ix_outbox_due", "status", "due_at"),
     # A draft's mail: stop rules and the purge find it by draft.
     Index("ix_outbox_draft", "draft_id"),
+)
+
+
+leads = Table(
+    "leads",
+    metadata,
+    # One shopper at one dealership: the drafts that share a normalised email or phone.
+    Column("id", Integer, primary_key=True),
+    Column("dealer_id", ForeignKey("dealers.id"), nullable=False),
+    Column("email", String(320), nullable=True),
+    Column("phone", String(32), nullable=True),
+    Column("name", String(120), nullable=False, server_default=""),
+    # new, attempting, contacted, appointment_set, appointment_confirmed, shown, no_show,
+    # sold, lost (resume.leads.STATUSES).
+    Column("status", String(24), nullable=False, server_default="new"),
+    Column("lost_reason", String(32), nullable=True),
+    Column("appointment_at", Timestamp(), nullable=True),
+    Column("owner_id", ForeignKey("staff.id", ondelete="SET NULL"), nullable=True),
+    # When the shopper became contactable, and the human follow-through since.
+    Column("captured_at", Timestamp(), nullable=False),
+    Column("first_attempt_at", Timestamp(), nullable=True),
+    Column("last_attempt_at", Timestamp(), nullable=True),
+    Column("attempts", Integer, nullable=False, server_default="0"),
+    Column("last_activity_at", Timestamp(), nullable=False),
+    # The widgets this shopper used, comma-separated in the order they began them.
+    Column("widgets", String(200), nullable=False, server_default=""),
+    # Where the shopper is now (widget/step), and where they left if they did.
+    Column("widget", String(32), nullable=False, server_default=""),
+    Column("step", String(64), nullable=False, server_default=""),
+    Column("exit_at", Timestamp(), nullable=True),
+    Column("exit_step", String(64), nullable=True),
+    Column("exit_field", String(64), nullable=True),
+    # Set when the shopper came back (resumed from a link, or saved after an exit).
+    Column("came_back_at", Timestamp(), nullable=True),
+    # The earliest promised callback not yet done: "needs action" without a join.
+    Column("callback_due_at", Timestamp(), nullable=True),
+    # Another lead with this one's phone or email: possibly the same person.
+    Column("duplicate_of", ForeignKey("leads.id", ondelete="SET NULL"), nullable=True),
+    # Staff stopped the automatic follow-up for this shopper.
+    Column("followup_stopped", Boolean, nullable=False, server_default=false()),
+    Column("demo", Boolean, nullable=False, server_default=false()),
+    # Keyset pages of a dealership's leads, by last activity or by age.
+    Index("ix_leads_dealer_activity", "dealer_id", "last_activity_at", "id"),
+    Index("ix_leads_dealer_captured", "dealer_id", "captured_at", "id"),
+    Index("ix_leads_dealer_owner", "dealer_id", "owner_id", "last_activity_at"),
+    Index("ix_leads_dealer_email", "dealer_id", "email"),
+    Index("ix_leads_dealer_phone", "dealer_id", "phone"),
+)
+
+lead_activity = Table(
+    "lead_activity",
+    metadata,
+    # What staff did about a lead, for its timeline: attempts, statuses, notes, owners,
+    # callbacks, offers, reveals, links sent, follow-up stopped. Never a sensitive value.
+    Column("id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True),
+    Column("lead_id", ForeignKey("leads.id", ondelete="CASCADE"), nullable=False),
+    Column("dealer_id", ForeignKey("dealers.id"), nullable=False),
+    Column("staff_id", ForeignKey("staff.id", ondelete="SET NULL"), nullable=True),
+    Column("kind", String(24), nullable=False),
+    Column("at", Timestamp(), nullable=False),
+    # An attempt's channel and outcome; a status's new value.
+    Column("channel", String(16), nullable=True),
+    Column("outcome", String(24), nullable=True),
+    Column("note", Text, nullable=True),
+    Column("detail", JSON, nullable=False),
+    Index("ix_lead_activity_lead", "lead_id", "id"),
+    Index("ix_lead_activity_dealer_at", "dealer_id", "at"),
+)
+
+callbacks = Table(
+    "callbacks",
+    metadata,
+    # A callback a rep promised ("I'll call back at 2:30 tomorrow").
+    Column("id", Integer, primary_key=True),
+    Column("lead_id", ForeignKey("leads.id", ondelete="CASCADE"), nullable=False),
+    Column("dealer_id", ForeignKey("dealers.id"), nullable=False),
+    Column("staff_id", ForeignKey("staff.id", ondelete="SET NULL"), nullable=True),
+    Column("due_at", Timestamp(), nullable=False),
+    Column("note", Text, nullable=True),
+    Column("created_at", Timestamp(), nullable=False),
+    Column("done_at", Timestamp(), nullable=True),
+    Index("ix_callbacks_lead", "lead_id"),
+    Index("ix_callbacks_dealer_due", "dealer_id", "due_at"),
+)
+
+offers = Table(
+    "offers",
+    metadata,
+    # An appraiser's trade-in offer, in whole cents so both databases keep it exact.
+    Column("id", Integer, primary_key=True),
+    Column("lead_id", ForeignKey("leads.id", ondelete="CASCADE"), nullable=False),
+    Column("draft_id", ForeignKey("drafts.id", ondelete="CASCADE"), nullable=False),
+    Column("dealer_id", ForeignKey("dealers.id"), nullable=False),
+    Column("staff_id", ForeignKey("staff.id", ondelete="SET NULL"), nullable=True),
+    Column("low_cents", BigInteger, nullable=False),
+    Column("high_cents", BigInteger, nullable=False),
+    Column("valid_until", Timestamp(), nullable=False),
+    Column("note", Text, nullable=True),
+    Column("created_at", Timestamp(), nullable=False),
+    Index("ix_offers_draft", "draft_id", "id"),
+)
+
+audit = Table(
+    "audit",
+    metadata,
+    # Append-only (design rule 11): written in the same transaction as what it records, and
+    # the database refuses to change or delete a row (triggers, alembic 0006).
+    Column("id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True),
+    Column("at", Timestamp(), nullable=False),
+    Column("staff_id", Integer, nullable=True),
+    Column("dealer_id", Integer, nullable=True),
+    # sign_in, sign_in_failed, locked, mfa_enrolled, session_ended, lead_viewed, revealed,
+    # status_changed, attempt_logged, assigned, offer_made, export...
+    Column("action", String(32), nullable=False),
+    Column("subject", String(64), nullable=False, server_default=""),
+    Column("detail", JSON, nullable=False),
+    Column("ip", String(64), nullable=False, server_default=""),
+    Index("ix_audit_dealer_at", "dealer_id", "at"),
+    Index("ix_audit_at", "at"),
+)
+
+limits = Table(
+    "limits",
+    metadata,
+    # Fixed-window counters kept in the database, so a limit holds across processes: failed
+    # sign-ins per email and per address (and, later, the shopper-side limits of issue #12).
+    Column("key", String(200), primary_key=True),
+    Column("window_start", Timestamp(), nullable=False),
+    Column("hits", Integer, nullable=False),
+    Column("blocked_until", Timestamp(), nullable=True),
 )

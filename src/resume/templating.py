@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from decimal import Decimal
 from functools import cache
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
@@ -21,6 +23,32 @@ def money(value: Decimal | int | None) -> str:
     return f"{sign}${abs(amount):,.2f}"
 
 
+def when(value: dt.datetime | None, zone: ZoneInfo | str = "UTC") -> str:
+    """A moment as staff read it, in the dealership's time: Tue 1 Dec, 2:30 PM."""
+    if value is None:
+        return ""
+    local = value.astimezone(zone if isinstance(zone, ZoneInfo) else ZoneInfo(zone))
+    return f"{local:%a} {local.day} {local:%b}, {local.hour % 12 or 12}:{local:%M} {local:%p}"
+
+
+def duration(minutes: int | float) -> str:
+    """A length of time, briefly: 45 min, 3 h 5 min, 2 d."""
+    minutes = int(minutes)
+    if minutes < 60:
+        return f"{minutes} min"
+    if minutes < 24 * 60:
+        hours, rest = divmod(minutes, 60)
+        return f"{hours} h {rest} min" if rest else f"{hours} h"
+    return f"{minutes // (24 * 60)} d"
+
+
+def age(value: dt.datetime | None) -> str:
+    """How long ago: 12 min, 3 h, 2 d."""
+    if value is None:
+        return ""
+    return duration(max(0, (dt.datetime.now(dt.UTC) - value).total_seconds() // 60))
+
+
 @cache
 def environment(extra: tuple[Path, ...] = ()) -> Environment:
     """Return the shared environment; templates are autoescaped except *.txt. Folders in
@@ -34,4 +62,7 @@ def environment(extra: tuple[Path, ...] = ()) -> Environment:
         auto_reload=False,
     )
     env.filters["money"] = money
+    env.filters["when"] = when
+    env.filters["duration"] = duration
+    env.filters["age"] = age
     return env

@@ -23,6 +23,8 @@ FORM = "resume.form"
 RESUME = "resume.link"
 UNSUBSCRIBE = "resume.unsubscribe"
 NOTICE = "resume.notice"
+INVITE = "resume.invite"
+STAFF_FORM = "resume.staff-form"
 
 _ID = re.compile(r"^[A-Za-z0-9_-]{0,64}$")
 _SLUG = re.compile(r"^[a-z0-9-]{1,32}$")
@@ -112,6 +114,24 @@ class NoticeShown(msgspec.Struct, frozen=True):
         return cls(parts[0], parts[1], _int(parts[2]))
 
 
+class Invite(msgspec.Struct, frozen=True):
+    """A one-time invitation to set a password and enrol MFA: the account and the nonce
+    stored on it, which the next invitation or the enrolment replaces."""
+
+    staff_id: int
+    nonce: str
+
+    def encode(self) -> bytes:
+        return f"{self.staff_id}.{self.nonce}".encode()
+
+    @classmethod
+    def decode(cls, raw: bytes) -> Invite:
+        parts = _split(raw, 2)
+        if not parts[1] or not _ID.match(parts[1]):
+            raise TokenInvalid("This invitation is not one of ours.")
+        return cls(_int(parts[0]), parts[1])
+
+
 class Signer:
     """Signs and verifies each purpose's tokens with the rotating key list."""
 
@@ -119,7 +139,7 @@ class Signer:
         # itsdangerous signs with the last key and verifies with any of them.
         self._signers = {
             purpose: TimestampSigner(list(secret_keys), salt=purpose)
-            for purpose in (FORM, RESUME, UNSUBSCRIBE, NOTICE)
+            for purpose in (FORM, RESUME, UNSUBSCRIBE, NOTICE, INVITE, STAFF_FORM)
         }
 
     def sign_form(self, credential: FormCredential) -> str:
@@ -150,6 +170,21 @@ class Signer:
     def verify_notice(self, token: str, *, max_age: int) -> NoticeShown:
         raw, _ = self._unsign(NOTICE, token, max_age)
         return NoticeShown.decode(raw)
+
+    def sign_invite(self, invite: Invite) -> str:
+        return self._signers[INVITE].sign(invite.encode()).decode()
+
+    def verify_invite(self, token: str, *, max_age: int) -> Invite:
+        raw, _ = self._unsign(INVITE, token, max_age)
+        return Invite.decode(raw)
+
+    def sign_staff_form(self, value: str) -> str:
+        """A sign-in page's CSRF token: the random value of its pre-session cookie, signed."""
+        return self._signers[STAFF_FORM].sign(value.encode()).decode()
+
+    def verify_staff_form(self, token: str, *, max_age: int) -> str:
+        raw, _ = self._unsign(STAFF_FORM, token, max_age)
+        return raw.decode("ascii", "replace")
 
     def expired_resume(self, error: TokenExpired) -> ResumeLink | None:
         """Read the ids out of a well-signed but expired link, to offer a fresh one."""

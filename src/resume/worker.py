@@ -17,6 +17,7 @@ import socket
 import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Any
 
 import aiosmtplib
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
@@ -32,6 +33,7 @@ from resume.keyring import Keyring
 from resume.mail import Composer, Transport, transport_for
 from resume.queries import dealers as dealers_q
 from resume.queries import drafts as drafts_q
+from resume.queries import leads as leads_q
 from resume.queries import outbox as outbox_q
 from resume.queries import suppressions as suppressions_q
 from resume.queries.drafts import DraftState
@@ -167,7 +169,8 @@ class Worker:
                 stopped = await suppressions_q.is_suppressed(
                     conn, message.dealer_id, message.to_addr
                 )
-            outcome = "suppressed" if stopped else _stopped(message, draft)
+                about = await _about(conn, message, draft)
+            outcome = "suppressed" if stopped else _stopped(message, draft, about)
             if outcome:
                 async with self.db.write() as conn:
                     await outbox_q.mark_status(conn, message.id, outcome)
@@ -175,7 +178,7 @@ class Worker:
                 return
             if dealer is None:
                 raise LookupError(f"dealer {message.dealer_id} is gone")
-            email = self.composer.build(message, dealer, draft, resend=resend)
+            email = self.composer.build(message, dealer, draft, resend=resend, about=about)
             async with asyncio.timeout(self.send_budget):
                 reply = await self.transport.send(email)
         except Exception as exc:
@@ -278,8 +281,29 @@ class _Batch:
         await self.writes.close()
 
 
-def _stopped(message: Message, draft: DraftState | None) -> str:
-    """Why a follow-up must not go now (checked at send as well as at enqueue), or ""."""
+async def _about(
+    conn: AsyncConnection, message: Message, draft: DraftState | None
+) -> dict[str, Any]:
+    """What a staff message is about besides its draft: the lead, a callback, an offer."""
+    found: dict[str, Any] = {}
+    if draft is not None and draft.lead_id is not None:
+        found["lead"] = await leads_q.get(conn, draft.lead_id, (message.dealer_id,))
+    if "callback" in message.context:
+        found["callback"] = await leads_q.callback(conn, int(message.context["callback"]))
+    if message.kind == "offer" and draft is not None:
+        found["offer"] = await leads_q.latest_offer(conn, draft.id)
+    return found
+
+
+def _stopped(message: Message, draft: DraftState | None, about: dict[str, Any]) -> str:
+    """Why a message must not go now (checked at send as well as at enqueue), or ""."""
+    if draft is not None and draft.demo:
+        return "stopped"  # demo shoppers are never emailed
+    if message.kind in {"callback_due", "callback_missed"}:
+        callback = about.get("callback")
+        return "stopped" if callback is None or callback.done_at is not None else ""
+    if message.kind == "offer":
+        return "" if about.get("offer") is not None else "stopped"
     if message.kind != "followup":
         return ""
     if draft is None or draft.status == "completed" or draft.lead_status != "new":

@@ -16,6 +16,7 @@ from resume.fields import Cleaned
 from resume.keyring import Keyring
 from resume.outbox import Outgoing
 from resume.queries import drafts as drafts_q
+from resume.queries import leads as leads_q
 from resume.queries import outbox as outbox_q
 from resume.queries.drafts import DraftState, Stored
 
@@ -48,17 +49,23 @@ class Save(msgspec.Struct, kw_only=True):
     # False for changes the shopper did not make on a step (a fresh link asked for by email).
     records_step: bool = True
     consent: dict[str, Any] | None = None
+    # A demo shopper's draft (`resume demo`): shown to staff, never emailed.
+    demo: bool = False
     # Mail queued with the save (rule 9): a resume link, or the staff alerts and CRM leads of
     # a high-intent moment (issue #4).
     outgoing: tuple[Outgoing, ...] = ()
 
 
 class View(msgspec.Struct, frozen=True):
+    """A page seen: a step (for the funnel), or a resume link opened (for the timeline; a
+    mail scanner opens links too, so it is a view, never a change to the draft)."""
+
     dealer_id: int
     widget: str
     draft_id: str | None
     step: str
     at: dt.datetime
+    kind: str = "step_viewed"
 
 
 class Batch:
@@ -74,6 +81,9 @@ class Batch:
         self.mail: list[dict[str, Any]] = []
         # Drafts whose shopper came back after an exit: their queued follow-ups stop.
         self.returned: list[str] = []
+        # Drafts that became partial leads in this batch, and saves of drafts that are.
+        self.captured: list[leads_q.Captured] = []
+        self.touched: dict[int, dict[str, Any]] = {}
 
     def event(self, save: Save, kind: str, field: str | None = None) -> None:
         self.events.append(
@@ -127,7 +137,7 @@ def write_batch(
                 "dealer_id": view.dealer_id,
                 "draft_id": view.draft_id,
                 "widget": view.widget,
-                "kind": "step_viewed",
+                "kind": view.kind,
                 "step": view.step,
                 "field": None,
                 "at": view.at,
@@ -140,6 +150,15 @@ def write_batch(
     drafts_q.insert_consents(conn, rows.consents)
     outbox_q.enqueue(conn, rows.mail)
     outbox_q.stop_followups(conn, rows.returned)
+    if rows.captured:
+        made = leads_q.capture(conn, rows.captured)
+        outcomes = [
+            msgspec.structs.replace(o, lead_id=made[o.id])
+            if isinstance(o, DraftState) and o.id in made
+            else o
+            for o in outcomes
+        ]
+    leads_q.touch(conn, list(rows.touched.values()))
     return outcomes
 
 
@@ -162,6 +181,7 @@ def _plan(current: DraftState | None, save: Save, rows: Batch) -> DraftState:
             phone=None,
             wants_showroom=False,
             values={},
+            demo=save.demo,
         )
         rows.event(save, "draft_started")
     elif current is None or current.dealer_id != save.dealer_id or current.widget != save.widget:
@@ -245,7 +265,46 @@ def _plan(current: DraftState | None, save: Save, rows: Batch) -> DraftState:
         values=values,
     )
     _row(state, save, rows, creating)
+    _lead(current, state, save, rows)
     return state
+
+
+def _lead(current: DraftState, state: DraftState, save: Save, rows: Batch) -> None:
+    """A draft with an email or a phone is a partial lead: the save that first captures one
+    makes (or finds) its lead; every later save moves the lead's activity."""
+    name = " ".join(
+        state.values[n].value.strip()
+        for n in ("first_name", "last_name")
+        if n in state.values and state.values[n].valid and state.values[n].value.strip()
+    )[:120]
+    if state.lead_id is None:
+        if state.email or state.phone:
+            rows.captured.append(
+                leads_q.Captured(
+                    draft_id=state.id,
+                    dealer_id=state.dealer_id,
+                    widget=state.widget,
+                    step=state.step,
+                    email=state.email,
+                    phone=state.phone,
+                    name=name,
+                    at=save.now,
+                    demo=state.demo,
+                )
+            )
+        return
+    if not save.records_step:
+        return
+    back = save.resumed or current.exit_at is not None
+    earlier = rows.touched.get(state.lead_id, {})
+    rows.touched[state.lead_id] = {
+        "b_lead": state.lead_id,
+        "b_at": save.now,
+        "b_widget": state.widget,
+        "b_step": state.step,
+        "b_back": back or earlier.get("b_back", False),
+        "b_name": name,
+    }
 
 
 def _row(state: DraftState, save: Save, rows: Batch, creating: bool) -> None:
@@ -269,6 +328,7 @@ def _row(state: DraftState, save: Save, rows: Batch, creating: bool) -> None:
                 "link_sent_at": state.link_sent_at,
                 "resumed_at": None,
                 "origin_id": save.origin_id,
+                "demo": state.demo,
             }
         )
         return

@@ -111,6 +111,9 @@ class Kind:
     topic: ClassVar[str] = "this"
     # The figures this kind adds to talk tracks (talk_values), beyond TALK_KEYS.
     talk_keys: ClassVar[frozenset[str]] = frozenset()
+    # Whether staff answer a finished draft of it with an offer (an appraiser's, for a
+    # trade-in), emailed to the shopper and shown on its result page.
+    takes_offers: ClassVar[bool] = False
 
     def for_dealer(self, widget: Widget, dealer: Dealer) -> Widget:
         """Return the widget as `dealer` shows it (its own choices filled in)."""

@@ -144,7 +144,6 @@ class Payment(Kind):
             ),
         )
 
-
     def talk_values(self, widget: Widget, dealer: Dealer, draft: DraftState) -> dict[str, str]:
         values = super().talk_values(widget, dealer, draft)
         found = estimate(widget, dealer, draft.values)

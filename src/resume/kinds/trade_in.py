@@ -17,6 +17,7 @@ from resume.dealers import Dealer, TradeInRules
 from resume.definitions import Step, Widget
 from resume.fields import Cleaned, clean
 from resume.kinds.base import Carried, Facts, Kind, Scene, name_lines, valid_text, vehicle_label
+from resume.queries import leads as leads_q
 from resume.queries.drafts import DraftState, Stored
 from resume.templating import money
 
@@ -182,6 +183,7 @@ class TradeIn(Kind):
     }
     finish_moment = "trade_in"
     topic = "your trade-in"
+    takes_offers = True
     talk_keys = frozenset({"car", "range", "payoff", "mileage", "offer_hours"})
 
     def check(self, step: str, results: dict[str, Cleaned]) -> dict[str, Cleaned]:
@@ -199,7 +201,8 @@ class TradeIn(Kind):
     ) -> dict[str, Any]:
         if step.kind != "result":
             return {}
-        return {"appraisal": appraise(scene.widget, scene.dealer, draft.values if draft else {})}
+        appraisal = appraise(scene.widget, scene.dealer, draft.values if draft else {})
+        return {"appraisal": appraisal, "offer": await offer_for(scene, draft, appraisal)}
 
     def facts(self, widget: Widget, dealer: Dealer, draft: DraftState) -> Facts:
         appraisal = appraise(widget, dealer, draft.values)
@@ -251,14 +254,47 @@ class TradeIn(Kind):
         return values
 
     async def carry(self, scene: Scene, draft: DraftState) -> Carried:
-        """The trade's value (the low end of the range, never more) and what is owed on it."""
+        """The trade's value (the appraiser's offer, else the low end of the range: never
+        more than was promised) and what is owed on it."""
         appraisal = appraise(scene.widget, scene.dealer, draft.values)
+        offer = await offer_for(scene, draft, appraisal)
+        value = offer.low if offer else appraisal.carried_value
         typed = {}
-        if appraisal.carried_value is not None:
-            typed["trade_value"] = amount(appraisal.carried_value)
+        if value is not None:
+            typed["trade_value"] = amount(value)
         if appraisal.payoff:
             typed["trade_payoff"] = amount(appraisal.payoff)
         return Carried("payment", typed)
+
+
+class Offer(msgspec.Struct, frozen=True):
+    """The appraiser's offer, as the shopper's result page and the dashboard show it."""
+
+    low: Decimal
+    high: Decimal
+    valid_until: dt.datetime
+    note: str
+    equity_low: Decimal
+    equity_high: Decimal
+
+
+async def offer_for(scene: Scene, draft: DraftState | None, appraisal: Appraisal) -> Offer | None:
+    """The newest offer staff made for this draft, while it is valid."""
+    if draft is None:
+        return None
+    async with scene.db.read() as conn:
+        found = await leads_q.latest_offer(conn, draft.id)
+    if found is None or found.valid_until <= dt.datetime.now(dt.UTC):
+        return None
+    low, high = found.low, found.high
+    return Offer(
+        low=low,
+        high=high,
+        valid_until=found.valid_until,
+        note=found.note or "",
+        equity_low=low - appraisal.payoff,
+        equity_high=high - appraisal.payoff,
+    )
 
 
 def _adf_comments(appraisal: Appraisal) -> tuple[str, ...]:

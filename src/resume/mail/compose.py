@@ -26,7 +26,11 @@ from resume.tokens import ResumeLink, Signer, UnsubscribeLink
 TEMPLATES = {
     "resume_link": "email/resume_link",
     "followup": "email/followup",
+    "offer": "email/offer",
     "alert": "email/alert",
+    "came_back": "email/came_back",
+    "callback_due": "email/callback_due",
+    "callback_missed": "email/callback_missed",
     "adf": "",  # the ADF document itself, see Composer._adf
 }
 
@@ -55,9 +59,23 @@ class Composer:
         token = self.signer.sign_resume(ResumeLink(dealer.id, draft.id, draft.version))
         return f"{self.settings.base_url}/r/{token}"
 
+    def lead_url(self, draft: DraftState) -> str:
+        """Where staff mail points: the lead's page in the dashboard, never the shopper's
+        live form (issue #9)."""
+        base = f"{self.settings.base_url}/dashboard/leads"
+        return f"{base}/{draft.lead_id}" if draft.lead_id is not None else base
+
     def build(
-        self, message: Message, dealer: Dealer, draft: DraftState | None, *, resend: bool = False
+        self,
+        message: Message,
+        dealer: Dealer,
+        draft: DraftState | None,
+        *,
+        resend: bool = False,
+        about: dict[str, Any] | None = None,
     ) -> EmailMessage:
+        """The email of an outbox message; `about` holds what a staff message is about
+        besides its draft (its lead, a callback, an offer)."""
         if message.kind not in TEMPLATES or draft is None:
             raise NotFound(f"cannot build a {message.kind!r} message without its draft")
         widget = self.catalog.for_dealer(draft.widget, dealer)
@@ -73,6 +91,8 @@ class Composer:
             "headline": facts.headline,
             "topic": kind.topic,
             "resume_url": self.resume_url(dealer, draft),
+            "lead_url": self.lead_url(draft),
+            "zone": dealer.timezone,
             # Staff see non-sensitive facts; a widget with sensitive answers keeps its link
             # out of staff mail, where it would open them to anyone holding the email.
             "summary": facts.lines,
@@ -81,6 +101,9 @@ class Composer:
             "unsubscribe_url": self.unsubscribe_url(message),
             **message.context,
         }
+        # What the message is about, read at send: it names the same things as the context's
+        # ids (a callback, an offer), so it comes last.
+        context.update({"lead": None, "callback": None, "offer": None, **(about or {})})
         if message.kind == "followup":
             context.update(self._followup(widget, dealer, facts, index, message.context))
         if message.kind == "alert":

@@ -46,6 +46,9 @@ class DraftState(msgspec.Struct, frozen=True):
     exits: int = 0
     lead_status: str = "new"
     resumed_at: dt.datetime | None = None
+    # The shopper's lead, once an email or phone made the draft a partial lead.
+    lead_id: int | None = None
+    demo: bool = False
 
 
 _DRAFT_COLUMNS = (
@@ -65,6 +68,8 @@ _DRAFT_COLUMNS = (
     drafts.c.exits,
     drafts.c.lead_status,
     drafts.c.resumed_at,
+    drafts.c.lead_id,
+    drafts.c.demo,
 )
 
 
@@ -111,6 +116,8 @@ def lock(conn: Connection, ids: Iterable[str], *, for_update: bool = True) -> di
             exits=row.exits,
             lead_status=row.lead_status,
             resumed_at=row.resumed_at,
+            lead_id=row.lead_id,
+            demo=bool(row.demo),
             values={},
         )
         for row in result

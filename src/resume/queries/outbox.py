@@ -14,7 +14,7 @@ from resume.tables import outbox
 
 # Kinds addressed to the shopper, not the dealer: they carry List-Unsubscribe (resume.mail),
 # and a purged draft's go with it (queries.purge), since they hold the shopper's address.
-SHOPPER_KINDS = frozenset({"resume_link", "followup"})
+SHOPPER_KINDS = frozenset({"resume_link", "followup", "offer"})
 
 
 class Message(msgspec.Struct, frozen=True):

@@ -15,6 +15,7 @@ from resume.datakeys import verify
 from resume.mail import transport_for
 from resume.settings import Settings
 from resume.web import demo, health, mailbox, resume_links, steps, stylesheet, unsubscribe
+from resume.web.dashboard import audit, auth, leads
 from resume.web.errors import render_error
 from resume.web.services import Services
 from resume.worker import Worker
@@ -72,6 +73,23 @@ def create_app(
             mailbox.mail_list,
             mailbox.mail_show,
             mailbox.mail_html,
+            stylesheet.dashboard_stylesheet,
+            auth.home,
+            auth.login_page,
+            auth.login,
+            auth.code_page,
+            auth.code,
+            auth.logout,
+            auth.invite_page,
+            auth.choose_password,
+            auth.enrol_page,
+            auth.enrol,
+            auth.account_page,
+            auth.account_action,
+            leads.lead_list,
+            leads.lead_page,
+            leads.lead_action,
+            audit.audit_page,
         ],
         lifespan=[lifespan],
         state=State({"services": svc}),

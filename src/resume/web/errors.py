@@ -14,6 +14,7 @@ from litestar import Request, Response
 from litestar.exceptions import HTTPException
 
 from resume.errors import ResumeError, Revoked, TokenExpired
+from resume.web.dashboard.staff_session import SignInNeeded, to_sign_in
 from resume.web.security import page_headers, widget_headers
 
 log = logging.getLogger("resume.web")
@@ -28,8 +29,10 @@ TITLES = {
 }
 
 
-def render_error(request: Request[Any, Any, Any], exc: Exception) -> Response[str]:
+def render_error(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
     """Render any exception as a page with its status; never a traceback."""
+    if isinstance(exc, SignInNeeded):
+        return to_sign_in(request)
     if isinstance(exc, ResumeError):
         status, title, message = exc.status, exc.title, exc.message
     elif isinstance(exc, HTTPException):

@@ -16,7 +16,7 @@ from litestar.params import FromPath
 from litestar.response import Redirect
 
 from resume import outbox
-from resume.autosave import Save
+from resume.autosave import Save, View
 from resume.errors import DraftGone, NotFound, Revoked, TokenExpired, TokenInvalid
 from resume.queries import dealers as dealers_q
 from resume.queries.drafts import DraftState
@@ -44,6 +44,16 @@ async def open_link(request: Request[Any, Any, Any], token: FromPath[str]) -> Re
         )
     index = visit.step_now(state)
     log.info("resume link opened draft=%s step=%s", state.id, visit.steps[index].name)
+    svc.autosave.record_view(
+        View(
+            state.dealer_id,
+            state.widget,
+            state.id,
+            visit.steps[index].name,
+            dt.datetime.now(dt.UTC),
+            kind="link_opened",
+        )
+    )
     return await visit.render_step(
         Show(
             index=index,

@@ -10,6 +10,9 @@ from jinja2 import Template
 
 from resume.autosave import Autosave
 from resume.catalog import Catalog
+from resume.dashboard.accounts import Accounts
+from resume.dashboard.casework import Casework
+from resume.dashboard.followthrough import Followthrough
 from resume.db import Database
 from resume.dealers import Dealer
 from resume.definitions import Widget
@@ -39,6 +42,9 @@ class Services:
         self.signer = Signer(settings.secret_keys)
         self.autosave = Autosave(self.db, self.ring)
         self.composer = Composer(settings, self.signer, self.catalog)
+        self.accounts = Accounts(settings, self.db, self.ring, self.signer)
+        self.casework = Casework(settings, self.db, self.ring, self.signer, self.catalog)
+        self.followthrough = Followthrough(settings, self.db, self.ring, self.catalog)
         self.limit_ip = RateLimiter(settings.rate_limit_ip)
         self.limit_draft = RateLimiter(settings.rate_limit_draft)
         # Resume-link emails to one address in an hour: nobody can use the form to flood an

@@ -17,6 +17,7 @@ from resume.engine import Move, decide, find_step, validate
 from resume.errors import BadRequest, NotFound, StepNotReached, UnknownButton
 from resume.fields import Cleaned
 from resume.outbox import Outgoing
+from resume.queries import leads as leads_q
 from resume.queries.drafts import DraftState
 from resume.tokens import new_draft_id
 from resume.web import consent, save_later
@@ -115,6 +116,12 @@ async def save(visit: Visit, step: str, posted: Posted) -> Outcome:
             notice=TOO_FAST,
         )
     change = _save(visit, posted, index, current, results, state, move)
+    if (
+        state is not None
+        and state.lead_id is not None
+        and (posted.credential.resumed or state.exit_at is not None)
+    ):
+        change.outgoing = (*change.outgoing, *await _came_back(visit, state, posted))
     saved = await visit.svc.autosave.save(change)
     if change.outgoing:
         visit.svc.wake_worker()  # after the commit: the worker finds the mail there
@@ -198,6 +205,25 @@ def _alerts(
     return outbox.alerts(
         visit.svc.settings, visit.dealer, draft_id, moment, has_contact=has_contact
     )
+
+
+async def _came_back(visit: Visit, state: DraftState, posted: Posted) -> list[Outgoing]:
+    """A shopper back from a link, or saving again after they left, is the warmest lead
+    there is: their lead's owner hears at once (once per exit, and once per resume)."""
+    assert state.lead_id is not None
+    async with visit.svc.db.read() as conn:
+        owner = await leads_q.owner_email(conn, state.lead_id)
+    if owner is None or state.demo:
+        return []
+    key = f"came_back:{state.id}:{state.exits}:{int(posted.credential.resumed)}"
+    return [
+        Outgoing(
+            kind="came_back",
+            to_addr=owner,
+            dedupe_key=key,
+            message_id=outbox.new_message_id(visit.svc.settings),
+        )
+    ]
 
 
 def _no_unknown_fields(step: Step, form: dict[str, Any]) -> None:

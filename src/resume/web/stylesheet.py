@@ -25,3 +25,10 @@ async def stylesheet(request: Request[Any, Any, Any], name: FromPath[str]) -> Re
             theme = None
     css = svc.env.get_template("widget/widget.css").render(theme=theme)
     return Response(css, media_type="text/css", headers=CSS_HEADERS)
+
+
+@get("/dashboard/style.css")
+async def dashboard_stylesheet(request: Request[Any, Any, Any]) -> Response[str]:
+    """The staff dashboard's stylesheet."""
+    css = services(request).env.get_template("dashboard/dashboard.css").render()
+    return Response(css, media_type="text/css", headers=CSS_HEADERS)

@@ -1,0 +1,532 @@
+"""What the sales team reads: the lead list and a lead's page, assembled from the queries and
+each widget's kind, within what the account may see.
+
+Every read is scoped by the dealerships the account covers, and a rep's by their own leads
+and the unassigned queue: a lead outside that is "not found", whatever its id (rule 11).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import msgspec
+from sqlalchemy import select
+
+from resume.catalog import Catalog
+from resume.consent import follows_up
+from resume.db import Database
+from resume.dealers import Dealer
+from resume.definitions import Step, Widget
+from resume.engine import find_step
+from resume.errors import NotFound
+from resume.keyring import Keyring
+from resume.kinds.base import Facts, Scene
+from resume.leads import CALLBACK_GRACE, CHANNELS, LOST_REASONS, OUTCOMES, STATUSES, clock
+from resume.queries import dealers as dealers_q
+from resume.queries import drafts as drafts_q
+from resume.queries import leads as leads_q
+from resume.queries import staff as staff_q
+from resume.queries.drafts import DraftState
+from resume.queries.leads import Filter, Lead
+from resume.queries.staff import Account, Member
+from resume.settings import Settings
+from resume.staff.roles import role
+from resume.tables import consents, events, outbox, suppressions
+from resume.tokens import Signer
+
+PAGE = 25
+MASK = "••••••"
+
+
+class Row(msgspec.Struct, frozen=True):
+    """One line of the lead list."""
+
+    lead: Lead
+    dealer: str
+    where: str  # "left at Your numbers, on Down payment" or "in progress at The vehicle"
+    touches: int
+    clock_minutes: int
+    clock: str  # done, ok, amber, red
+    target: int  # the dealership's response target, in business minutes
+    callback_late: bool
+    zone: str  # the dealership's timezone, for times shown
+
+
+class ListPage(msgspec.Struct, frozen=True):
+    rows: list[Row]
+    count: int
+    capped: bool
+    next_after: str  # the keyset cursor of the next page, "" on the last
+
+
+class Answer(msgspec.Struct, frozen=True):
+    label: str
+    value: str
+    valid: bool
+    masked: bool
+    field: str
+
+
+class Section(msgspec.Struct, frozen=True):
+    step: str
+    answers: list[Answer]
+
+
+class DraftView(msgspec.Struct, frozen=True):
+    draft: DraftState
+    widget: Widget
+    facts: Facts
+    sections: list[Section]
+    figures: dict[str, Any]
+    figures_private: bool  # figures withheld from this role (the credit estimate)
+
+
+class Item(msgspec.Struct, frozen=True):
+    """A timeline entry: when, what, and who (the shopper, the system, or a person)."""
+
+    at: dt.datetime
+    kind: str  # shopper, email, staff, system
+    text: str
+    by: str
+    note: str = ""
+
+
+class LeadPage(msgspec.Struct, frozen=True):
+    lead: Lead
+    dealer: Dealer
+    drafts: list[DraftView]
+    consents: list[dict[str, Any]]
+    email_consent: bool
+    suppressed: bool
+    talk: str
+    offer: str
+    where: str
+    clock_minutes: int
+    clock: str
+    timeline: list[Item]
+    callbacks: list[leads_q.Callback]
+    team: list[Member]
+    offer_draft: str  # the draft an offer is made for (a trade-in), "" if none
+
+
+class Casework:
+    def __init__(
+        self, settings: Settings, db: Database, ring: Keyring, signer: Signer, catalog: Catalog
+    ) -> None:
+        self.settings = settings
+        self.db = db
+        self.ring = ring
+        self.signer = signer
+        self.catalog = catalog
+
+    def scope(self, account: Account, dealer_ids: tuple[int, ...] = ()) -> Filter:
+        """The narrowest filter every list of this account starts from."""
+        chosen = tuple(d for d in dealer_ids if d in account.dealer_ids) or account.dealer_ids
+        sees_all = role(account.role).sees_every_lead
+        return Filter(
+            dealer_ids=chosen, only_for=None if sees_all else account.id, viewer_id=account.id
+        )
+
+    async def page(
+        self,
+        account: Account,
+        found: Filter,
+        *,
+        after: tuple[dt.datetime, int] | None = None,
+        now: dt.datetime | None = None,
+    ) -> ListPage:
+        now = now or dt.datetime.now(dt.UTC)
+        async with self.db.read() as conn:
+            page = await leads_q.page(conn, found, now=now, after=after, limit=PAGE + 1)
+            count = await leads_q.count(conn, found, now=now)
+            rows = page[:PAGE]
+            touches = await leads_q.touches_sent(conn, [r.id for r in rows])
+            dealers = {
+                d.id: d for d in await dealers_q.all_dealers(conn) if d.id in found.dealer_ids
+            }
+        out = []
+        for lead in rows:
+            dealer = dealers[lead.dealer_id]
+            minutes, state = clock(
+                lead.captured_at, lead.first_attempt_at, now, dealer.config, dealer.timezone
+            )
+            out.append(
+                Row(
+                    lead=lead,
+                    dealer=dealer.name,
+                    where=self.where(lead, dealer),
+                    touches=touches.get(lead.id, 0),
+                    clock_minutes=minutes,
+                    clock=state,
+                    target=dealer.config.response_minutes,
+                    callback_late=lead.callback_due_at is not None
+                    and now - lead.callback_due_at > CALLBACK_GRACE,
+                    zone=dealer.timezone,
+                )
+            )
+        more = len(page) > PAGE
+        last = rows[-1] if rows else None
+        key = (
+            (last.last_activity_at if found.sort == "activity" else last.captured_at)
+            if last
+            else None
+        )
+        cursor = f"{key.isoformat()}|{last.id}" if more and key and last else ""
+        return ListPage(out, min(count, leads_q.COUNT_CAP), count > leads_q.COUNT_CAP, cursor)
+
+    def where(self, lead: Lead, dealer: Dealer) -> str:
+        """Where the shopper is, in words: the step and field they left on, or are on."""
+        if lead.widget not in self.catalog.widgets:
+            return ""
+        widget = self.catalog.for_dealer(lead.widget, dealer)
+        if lead.exit_at is not None and lead.exit_step:
+            step = _step(widget, lead.exit_step)
+            field = step.field(lead.exit_field) if step and lead.exit_field else None
+            title = step.title if step else lead.exit_step
+            return f"left at {title}, on {field.label}" if field else f"left at {title}"
+        step = _step(widget, lead.step)
+        return f"in progress at {step.title if step else lead.step}"
+
+    async def lead(
+        self, account: Account, lead_id: int, *, reveal: tuple[str, str] | None = None
+    ) -> LeadPage:
+        """A lead's page; `reveal` (draft id, field) unmasks one value for a role that may."""
+        now = dt.datetime.now(dt.UTC)
+        async with self.db.read() as conn:
+            lead = await self.visible(conn, account, lead_id)
+            dealer = await dealers_q.get(conn, lead.dealer_id)
+            assert dealer is not None
+            ids = await leads_q.draft_ids(conn, lead.id)
+            states = [s for i in ids if (s := await drafts_q.load(conn, i, ring=self.ring))]
+            consent_rows = (
+                await conn.execute(
+                    select(
+                        consents.c.draft_id, consents.c.kind, consents.c.text_version, consents.c.at
+                    )
+                    .where(consents.c.draft_id.in_(ids))
+                    .order_by(consents.c.at)
+                )
+            ).all()
+            suppressed = bool(
+                lead.email
+                and (
+                    await conn.execute(
+                        select(suppressions.c.id).where(
+                            suppressions.c.dealer_id == dealer.id,
+                            suppressions.c.email == lead.email,
+                        )
+                    )
+                ).first()
+            )
+            timeline = await self._timeline(conn, lead, ids, states)
+            callbacks = await leads_q.open_callbacks(conn, lead.id)
+            team = await staff_q.team(conn, (dealer.id,))
+        may = role(account.role)
+        views = [await self._draft(dealer, s, may.may_reveal, reveal) for s in states]
+        talk, offer = self._talk(dealer, lead, states)
+        minutes, state = clock(
+            lead.captured_at, lead.first_attempt_at, now, dealer.config, dealer.timezone
+        )
+        return LeadPage(
+            lead=lead,
+            dealer=dealer,
+            drafts=views,
+            consents=[
+                {"kind": c.kind, "version": c.text_version, "at": c.at, "draft": c.draft_id}
+                for c in consent_rows
+            ],
+            email_consent=any(follows_up(s.values) for s in states),
+            suppressed=suppressed,
+            talk=talk,
+            offer=offer,
+            where=self.where(lead, dealer),
+            clock_minutes=minutes,
+            clock=state,
+            timeline=timeline,
+            callbacks=callbacks,
+            team=[m for m in team if m.status == "active"],
+            offer_draft=next(
+                (
+                    s.id
+                    for s in states
+                    if s.widget in self.catalog.kinds and self.catalog.kind(s.widget).takes_offers
+                ),
+                "",
+            ),
+        )
+
+    async def visible(self, conn: Any, account: Account, lead_id: int) -> Lead:
+        """The lead if this account may see it, else NotFound (never "forbidden": an id of
+        another dealership or of another rep's lead must not be told apart from no lead)."""
+        lead = await leads_q.get(conn, lead_id, account.dealer_ids)
+        if lead is None:
+            raise NotFound("There is no such lead.")
+        if not role(account.role).sees_every_lead and lead.owner_id not in (None, account.id):
+            raise NotFound("There is no such lead.")
+        return lead
+
+    def _talk(self, dealer: Dealer, lead: Lead, states: list[DraftState]) -> tuple[str, str]:
+        """The talk track for where the shopper left (or is), with their figures."""
+        draft = next((s for s in states if s.widget == lead.widget), states[-1] if states else None)
+        if draft is None or draft.widget not in self.catalog.widgets:
+            return "", "resume_link"
+        widget = self.catalog.for_dealer(draft.widget, dealer)
+        name = lead.exit_step if lead.exit_at is not None and lead.exit_step else draft.step
+        step = _step(widget, name) or widget.steps[0]
+        field = lead.exit_field if lead.exit_at is not None else None
+        track = step.talk_for(field)
+        if track is None:
+            return "", "resume_link"
+        values = self.catalog.kind(draft.widget).talk_values(widget, dealer, draft)
+        values["step"] = step.title
+        if values.get("name") == "The shopper" and lead.name:
+            values["name"] = lead.name.split()[0]
+        return track.say.format_map(_Missing(values)), track.offer
+
+    async def _draft(
+        self,
+        dealer: Dealer,
+        state: DraftState,
+        may_reveal: bool,
+        reveal: tuple[str, str] | None,
+    ) -> DraftView:
+        widget = self.catalog.for_dealer(state.widget, dealer)
+        kind = self.catalog.kind(state.widget)
+        sensitive = widget.sensitive()
+        sections = []
+        for step in widget.steps:
+            answers = []
+            for field in step.fields:
+                stored = state.values.get(field.name)
+                if stored is None:
+                    continue
+                shown = field.name not in sensitive or (
+                    may_reveal and reveal == (state.id, field.name)
+                )
+                answers.append(
+                    Answer(
+                        label=field.label,
+                        value=_as_read(field, stored.value) if shown else MASK,
+                        valid=stored.valid,
+                        masked=not shown,
+                        field=field.name,
+                    )
+                )
+            if answers:
+                sections.append(Section(step.title, answers))
+        result = next((s for s in widget.steps if s.kind == "result"), None)
+        scene = Scene(
+            dealer=dealer,
+            widget=widget,
+            steps=widget.steps_for(dealer.config.flags()),
+            settings=self.settings,
+            db=self.db,
+            ring=self.ring,
+            signer=self.signer,
+        )
+        figures = await kind.page_context(scene, result, state) if result else {}
+        private = bool(sensitive) and not may_reveal
+        return DraftView(
+            draft=state,
+            widget=widget,
+            facts=kind.facts(widget, dealer, state),
+            sections=sections,
+            figures={} if private else figures,
+            figures_private=private and bool(figures),
+        )
+
+    async def _timeline(
+        self, conn: Any, lead: Lead, ids: list[str], states: list[DraftState]
+    ) -> list[Item]:
+        titles: dict[str, Widget] = {}
+        sensitive: set[str] = set()
+        for state in states:
+            if state.widget in self.catalog.widgets:
+                titles[state.id] = self.catalog.widgets[state.widget]
+                sensitive |= titles[state.id].sensitive()
+        items: list[Item] = []
+        # A save writes a field_changed event per field and then its step_saved: read as one
+        # line ("Saved Your numbers: changed Down payment, Term in months").
+        changed: dict[tuple[str, str | None], tuple[dt.datetime, list[str]]] = {}
+        for row in await conn.execute(
+            select(events).where(events.c.draft_id.in_(ids)).order_by(events.c.id)
+        ):
+            widget = titles.get(row.draft_id)
+            if row.kind == "field_changed":
+                changed.setdefault((row.draft_id, row.step), (row.at, []))[1].append(
+                    _field_label(widget, row.field, sensitive)
+                )
+                continue
+            text = _event_text(row.kind, row.step, row.field, widget, sensitive)
+            fields = (
+                changed.pop((row.draft_id, row.step), (row.at, []))[1]
+                if row.kind == "step_saved"
+                else []
+            )
+            if fields:
+                text += ": changed " + ", ".join(fields)
+            if text:
+                by = "the system" if row.kind in SYSTEM_EVENTS else "the shopper"
+                items.append(Item(row.at, "system" if by == "the system" else "shopper", text, by))
+        for at, fields in changed.values():
+            # Changes with no step saved after them: answers carried from another widget.
+            items.append(
+                Item(at, "system", "Answers carried in: " + ", ".join(fields), "the system")
+            )
+        for row in await conn.execute(
+            select(
+                outbox.c.kind,
+                outbox.c.status,
+                outbox.c.created_at,
+                outbox.c.sent_at,
+                outbox.c.context,
+            )
+            .where(outbox.c.draft_id.in_(ids))
+            .order_by(outbox.c.id)
+        ):
+            if row.kind not in EMAILS:
+                continue
+            at = row.sent_at or row.created_at
+            items.append(
+                Item(
+                    at,
+                    "email",
+                    f"{EMAILS[row.kind]}: {EMAIL_STATUS.get(row.status, row.status)}",
+                    "the system",
+                )
+            )
+        if lead.email:
+            for row in await conn.execute(
+                select(suppressions.c.reason, suppressions.c.at).where(
+                    suppressions.c.dealer_id == lead.dealer_id, suppressions.c.email == lead.email
+                )
+            ):
+                what = {"unsubscribe": "Unsubscribed", "bounce": "Email bounced for good"}.get(
+                    row.reason, "Address suppressed by staff"
+                )
+                items.append(
+                    Item(
+                        row.at,
+                        "shopper" if row.reason == "unsubscribe" else "system",
+                        what,
+                        "the shopper" if row.reason == "unsubscribe" else "the system",
+                    )
+                )
+        for activity in await leads_q.activity(conn, lead.id):
+            items.append(
+                Item(
+                    activity.at,
+                    "staff",
+                    _activity_text(activity),
+                    activity.staff or "the system",
+                    activity.note or "",
+                )
+            )
+        items.sort(key=lambda item: item.at, reverse=True)
+        return items
+
+
+SYSTEM_EVENTS = frozenset({"exited", "prequal_completed", "prequal_failed", "prequal_started"})
+EMAILS = {
+    "resume_link": "Resume link emailed",
+    "followup": "Follow-up emailed",
+    "alert": "Team alerted",
+    "adf": "Lead sent to the CRM",
+    "offer": "Trade-in offer emailed",
+    "came_back": "Owner told the shopper came back",
+    "callback_due": "Callback reminder",
+    "callback_missed": "Managers told of a missed callback",
+}
+EMAIL_STATUS = {
+    "pending": "queued",
+    "sent": "sent",
+    "stopped": "stopped",
+    "suppressed": "not sent (unsubscribed)",
+    "dead": "failed",
+}
+
+
+def _event_text(
+    kind: str, step: str | None, field: str | None, widget: Widget | None, sensitive: set[str]
+) -> str:
+    found_step = _step(widget, step)
+    title = (found_step.title if found_step else step) or ""
+    label = field or ""
+    if widget and field:
+        found = widget.all_fields().get(field)
+        label = found.label if found else field
+    widget_title = widget.title if widget else "a form"
+    texts = {
+        "draft_started": f"Started {widget_title}",
+        "step_saved": f"Saved {title}" if step != "save" else "Saved for later",
+        "field_changed": f"Changed {label}"
+        + (" (sensitive: value not shown)" if field in sensitive else ""),
+        "exited": f"Left at {title}" + (f", on {label}" if field else ""),
+        "partial_lead": "Gave a way to reach them",
+        "resumed": "Came back from a resume link",
+        "completed": f"Finished {widget_title}",
+        "showroom_requested": "Asked to finish at the dealership",
+        "link_requested": "Asked for a resume link",
+        "consent_followup": "Agreed to follow-up emails",
+        "consent_credit_check": "Agreed to the soft credit check notice",
+        "prequal_completed": "Pre-qualification estimate made",
+        "prequal_failed": "Pre-qualification could not be made",
+        "link_opened": "A resume link was opened (a mail scanner may open links too)",
+    }
+    return texts.get(kind, "")
+
+
+def _field_label(widget: Widget | None, field: str | None, sensitive: set[str]) -> str:
+    found = widget.all_fields().get(field or "") if widget else None
+    label = found.label if found else (field or "")
+    return f"{label} (sensitive)" if field in sensitive else label
+
+
+def _activity_text(activity: leads_q.Activity) -> str:
+    d = activity.detail
+    if activity.kind == "attempt":
+        channel = activity.channel or ""
+        outcome = activity.outcome or ""
+        return f"{CHANNELS.get(channel, channel)}: {OUTCOMES.get(outcome, outcome)}"
+    if activity.kind == "status":
+        text = f"Status: {STATUSES.get(d.get('to', ''), d.get('to'))}"
+        if d.get("reason"):
+            text += f" ({LOST_REASONS.get(d['reason'], d['reason'])})"
+        if d.get("appointment"):
+            text += f", {d['appointment']}"
+        return text
+    texts = {
+        "note": "Note",
+        "assigned": f"Owner: {d.get('to_name') or 'unassigned'}",
+        "callback": f"Callback promised for {d.get('due', '')}",
+        "callback_done": "Callback done",
+        "offer": f"Trade-in offer: {d.get('text', '')}",
+        "reveal": f"Revealed {d.get('field', '')}: {d.get('reason', '')}",
+        "link_sent": "Resume link sent by staff",
+        "followup_stopped": f"Automatic follow-up stopped ({d.get('stopped', 0)} queued)",
+        "came_back": "Came back",
+    }
+    return texts.get(activity.kind, activity.kind)
+
+
+def _step(widget: Widget | None, name: str | None) -> Step | None:
+    if widget is None or not name:
+        return None
+    names = {s.name for s in widget.steps}
+    return find_step(widget.steps, name)[1] if name in names else None
+
+
+def _as_read(field: Any, value: str) -> str:
+    if field.type == "choice":
+        return next((c.label for c in field.choices if c.value == value), value)
+    if field.type == "checkbox":
+        return "Yes" if value.strip().lower() in {"on", "yes", "1", "true"} else "No"
+    return value
+
+
+class _Missing(dict[str, str]):
+    """Fill a talk track; a figure the kind could not give reads as "(not given)"."""
+
+    def __missing__(self, key: str) -> str:
+        return "(not given)"
