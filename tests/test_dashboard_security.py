@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import logging
+import re
 from html import unescape
 from typing import Any
 
@@ -382,3 +383,25 @@ def test_an_invitation_works_once_and_a_fresh_one_replaces_it(
     )
     assert fresh.returncode == 0, fresh.stderr
     assert "/dashboard/invite/" in fresh.stdout
+
+
+def test_disabling_an_account_ends_its_sessions_and_refuses_its_sign_in(
+    client: Any, settings: Any, store: Store, tmp_path: Any
+) -> None:
+    from conftest import resume_cli
+
+    pat = Staff.active(client, settings, "pat.rep@demo-motors.example", "sales")
+    assert client.get("/dashboard/leads", follow_redirects=False).status_code == 200
+    listed = resume_cli(settings, tmp_path, "staff", "list", "--dealer", "demo-motors")
+    assert listed.returncode == 0, listed.stderr
+    assert re.search(
+        r"pat\.rep@demo-motors\.example\s+sales\s+active\s+no\s+demo-motors", listed.stdout
+    )
+    done = resume_cli(settings, tmp_path, "staff", "disable", pat.email)
+    assert done.returncode == 0 and "1 session(s) ended" in done.stdout
+    assert client.get("/dashboard/leads", follow_redirects=False).status_code == 303
+    with elsewhere(settings) as browser:
+        person = Staff(browser, settings, pat.email)
+        person.secret = pat.secret
+        assert person.login().status_code == 403
+    assert resume_cli(settings, tmp_path, "staff", "disable", "nobody@x.example").returncode == 2

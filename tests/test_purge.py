@@ -49,6 +49,9 @@ def test_purge_removes_old_drafts_and_everything_about_them(
         assert store.rows(f"SELECT * FROM {table} = :d", d=old_id) == []
     # The resume-link email held the shopper's address: it is gone with the draft.
     assert store.rows("SELECT * FROM outbox WHERE to_addr = 'old@example.com'") == []
+    # The shopper's lead (name, email, phone) went with its last draft.
+    assert store.rows("SELECT * FROM leads WHERE email = 'old@example.com'") == []
+    assert "1 leads" in done.stdout
     # The recent draft is untouched.
     assert store.rows("SELECT id FROM drafts WHERE id = :d", d=recent.draft_id)
     again = resume_cli(settings, tmp_path, "purge")

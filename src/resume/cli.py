@@ -126,6 +126,12 @@ def _parser() -> argparse.ArgumentParser:
     invite = staff.add_parser("invite", help="issue a fresh invitation link (the older one stops)")
     invite.add_argument("email")
     invite.set_defaults(run=cli_dealers.staff_invite)
+    staff_list = staff.add_parser("list", help="list staff accounts, their roles and dealerships")
+    staff_list.add_argument("--dealer", help="only this dealership")
+    staff_list.set_defaults(run=cli_dealers.staff_list)
+    disable = staff.add_parser("disable", help="disable an account and end its sessions")
+    disable.add_argument("email")
+    disable.set_defaults(run=cli_dealers.staff_disable)
 
     demo = sub.add_parser("demo", help="seed the demo dealership and print where to look")
     demo.set_defaults(run=_demo)

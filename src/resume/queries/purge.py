@@ -9,7 +9,7 @@ from collections import Counter
 from sqlalchemy import Connection, delete, func, select, update
 
 from resume.queries.outbox import SHOPPER_KINDS
-from resume.tables import consents, drafts, events, field_values, outbox, prequals
+from resume.tables import consents, drafts, events, field_values, leads, outbox, prequals
 
 PAGE = 500
 
@@ -65,5 +65,17 @@ def purge_page(
         conn.execute(delete(table).where(table.c.draft_id.in_(ids)))
     conn.execute(update(drafts).where(drafts.c.origin_id.in_(ids)).values(origin_id=None))
     conn.execute(update(outbox).where(outbox.c.draft_id.in_(ids)).values(draft_id=None))
+    lead_ids = set(
+        conn.execute(
+            select(drafts.c.lead_id).where(drafts.c.id.in_(ids), drafts.c.lead_id.is_not(None))
+        ).scalars()
+    )
     conn.execute(delete(drafts).where(drafts.c.id.in_(ids)))
+    # A lead holds the shopper's name, email and phone: it goes with its last draft, with its
+    # timeline, callbacks and offers (the audit keeps only the lead's number).
+    if lead_ids:
+        still = select(drafts.c.id).where(drafts.c.lead_id == leads.c.id).exists()
+        counts["leads"] = conn.execute(
+            delete(leads).where(leads.c.id.in_(lead_ids), ~still)
+        ).rowcount
     return counts
