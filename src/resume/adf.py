@@ -25,6 +25,7 @@ from resume.consent import follows_up
 from resume.dealers import Dealer
 from resume.definitions import Widget
 from resume.queries.drafts import DraftState
+from resume.visible import visible
 
 SOURCE = "resume"
 
@@ -179,5 +180,6 @@ def amount(value: Decimal) -> str:
 
 def _text(parent: ET.Element, tag: str, text: str, **attributes: str) -> ET.Element:
     element = ET.SubElement(parent, tag, attributes)
-    element.text = text
+    # A CRM shows these to staff: nothing typed may hide or reorder what they read.
+    element.text = visible(text)
     return element

@@ -12,6 +12,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoes
 
 from resume.calc.payment import cents
 from resume.resources import data_dir
+from resume.visible import visible
 
 
 def money(value: Decimal | int | None) -> str:
@@ -49,11 +50,20 @@ def age(value: dt.datetime | None) -> str:
     return duration(max(0, (dt.datetime.now(dt.UTC) - value).total_seconds() // 60))
 
 
+def _shown(value: object) -> object:
+    return visible(value) if isinstance(value, str) else value
+
+
 @cache
-def environment(extra: tuple[Path, ...] = ()) -> Environment:
+def environment(extra: tuple[Path, ...] = (), *, for_staff: bool = False) -> Environment:
     """Return the shared environment; templates are autoescaped except *.txt. Folders in
-    `extra` are searched first (a widget added from outside the package, resume.catalog)."""
+    `extra` are searched first (a widget added from outside the package, resume.catalog).
+
+    `for_staff` is the environment of email and the dashboard: every value it prints has its
+    hiding characters written out (resume.visible). The widgets' own pages show what was typed.
+    """
     env = Environment(
+        finalize=_shown if for_staff else None,
         loader=FileSystemLoader([str(path) for path in extra] + [str(data_dir() / "templates")]),
         autoescape=select_autoescape(enabled_extensions=("html",), default_for_string=True),
         undefined=StrictUndefined,

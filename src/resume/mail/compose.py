@@ -21,6 +21,7 @@ from resume.queries.outbox import SHOPPER_KINDS, Message
 from resume.settings import Settings
 from resume.templating import environment
 from resume.tokens import ResumeLink, Signer, UnsubscribeLink
+from resume.visible import visible
 
 # Emails are written for the step the shopper left on; each kind has a .txt and an .html.
 TEMPLATES = {
@@ -49,7 +50,7 @@ class Composer:
         self.settings = settings
         self.signer = signer
         self.catalog = catalog
-        self.env = environment(catalog.templates)
+        self.env = environment(catalog.templates, for_staff=True)
 
     def unsubscribe_url(self, message: Message) -> str:
         token = self.signer.sign_unsubscribe(UnsubscribeLink(message.dealer_id, message.id))
@@ -171,11 +172,13 @@ class Composer:
             when=dt.datetime.now(dt.UTC),
         )
         email = self._headers(message, dealer)
-        email["Subject"] = " ".join(f"Lead from {dealer.name}: {facts.subject}".split())
+        email["Subject"] = visible(" ".join(f"Lead from {dealer.name}: {facts.subject}".split()))
         if dealer.config.adf_as == "body":
             email.set_content(xml.decode(), subtype="plain")
         else:
-            email.set_content(f"An ADF 1.0 lead for {facts.subject} is attached (lead.xml).")
+            email.set_content(
+                f"An ADF 1.0 lead for {visible(facts.subject)} is attached (lead.xml)."
+            )
             email.add_attachment(
                 xml, maintype="application", subtype="x-adf+xml", filename="lead.xml"
             )

@@ -6,6 +6,7 @@ import asyncio
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Any
 
 from litestar import Litestar
 from litestar.datastructures import State
@@ -17,10 +18,33 @@ from resume.settings import Settings
 from resume.web import demo, health, mailbox, resume_links, steps, stylesheet, unsubscribe
 from resume.web.dashboard import audit, auth, leads
 from resume.web.errors import render_error
+from resume.web.security import HEAD, secure_headers
 from resume.web.services import Services
 from resume.worker import Worker
 
 log = logging.getLogger("resume.web")
+
+
+class App(Litestar):
+    """Litestar, answering HEAD on every GET route: the GET's status and headers, no body,
+    and nothing recorded (a link scanner's HEAD is not a visit; issue #12)."""
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] == "http" and scope["method"] == "HEAD":
+            scope = {**scope, "method": "GET", HEAD: True}
+            send = _no_body(send)
+        await super().__call__(scope, receive, send)
+
+
+def _no_body(send: Any) -> Any:
+    async def without_body(message: Any) -> None:
+        if message["type"] == "http.response.body":
+            if message.get("more_body"):
+                return
+            message = {"type": "http.response.body", "body": b"", "more_body": False}
+        await send(message)
+
+    return without_body
 
 
 def create_app(
@@ -56,7 +80,7 @@ def create_app(
             await svc.autosave.stop()
             await svc.db.dispose()
 
-    return Litestar(
+    return App(
         route_handlers=[
             steps.first_step,
             steps.show_step,
@@ -66,7 +90,6 @@ def create_app(
             resume_links.renew_sent,
             stylesheet.stylesheet,
             health.healthz,
-            health.healthz_head,
             unsubscribe.unsubscribe_page,
             unsubscribe.unsubscribe,
             demo.demo_page,
@@ -94,6 +117,7 @@ def create_app(
         lifespan=[lifespan],
         state=State({"services": svc}),
         exception_handlers={Exception: render_error},
+        before_send=[secure_headers],
         request_max_body_size=settings.max_body_bytes,
         openapi_config=None,
         debug=False,

@@ -21,7 +21,7 @@ from resume.errors import DraftGone, NotFound, Revoked, TokenExpired, TokenInval
 from resume.queries import dealers as dealers_q
 from resume.queries.drafts import DraftState
 from resume.tokens import ResumeLink
-from resume.web.security import page_headers
+from resume.web.security import HEAD, page_headers
 from resume.web.services import Services, client_ip, services
 from resume.web.visit import Show, Visit
 
@@ -44,16 +44,17 @@ async def open_link(request: Request[Any, Any, Any], token: FromPath[str]) -> Re
         )
     index = visit.step_now(state)
     log.info("resume link opened draft=%s step=%s", state.id, visit.steps[index].name)
-    svc.autosave.record_view(
-        View(
-            state.dealer_id,
-            state.widget,
-            state.id,
-            visit.steps[index].name,
-            dt.datetime.now(dt.UTC),
-            kind="link_opened",
+    if not request.scope.get(HEAD):  # a link scanner's HEAD is not a visit
+        svc.autosave.record_view(
+            View(
+                state.dealer_id,
+                state.widget,
+                state.id,
+                visit.steps[index].name,
+                dt.datetime.now(dt.UTC),
+                kind="link_opened",
+            )
         )
-    )
     return await visit.render_step(
         Show(
             index=index,

@@ -6,8 +6,12 @@ from __future__ import annotations
 
 import time
 from collections import OrderedDict
+from typing import Any
 
 from resume.errors import TooManyRequests
+
+# Set on a request that came as HEAD and is served as its GET: nothing it does is recorded.
+HEAD = "resume.head"
 
 BASE_CSP = (
     "default-src 'none'; script-src 'none'; style-src 'self'; img-src 'self' data:; "
@@ -41,6 +45,31 @@ def page_headers(*, frame_src: str = "", no_store: bool = True) -> dict[str, str
     if no_store:
         headers["Cache-Control"] = "no-store"
     return headers
+
+
+# What every response gets unless it set its own (widget pages set their frame-ancestors).
+_DEFAULTS = {
+    b"content-security-policy": f"{BASE_CSP}; frame-ancestors 'none'".encode(),
+    b"x-content-type-options": b"nosniff",
+    b"referrer-policy": b"no-referrer",
+}
+
+
+async def secure_headers(message: Any, scope: Any) -> None:
+    """Add the security headers to every response, whatever made it: a page, a redirect, an
+    error, health, or Litestar's own answer to OPTIONS (issue #12: the one place)."""
+    if message["type"] != "http.response.start":
+        return
+    headers = list(message.get("headers") or [])
+    present = {name.lower() for name, _ in headers}
+    for name, value in _DEFAULTS.items():
+        if name not in present:
+            headers.append((name, value))
+    csp = next(v for n, v in headers if n.lower() == b"content-security-policy")
+    # A page only its dealer may frame says so in its CSP; every other page is never framed.
+    if b"frame-ancestors 'none'" in csp and b"x-frame-options" not in present:
+        headers.append((b"x-frame-options", b"DENY"))
+    message["headers"] = headers
 
 
 class RateLimiter:

@@ -37,6 +37,8 @@ class Services:
         self.settings = settings
         self.catalog = catalog or Catalog.load()
         self.env = environment(self.catalog.templates)
+        # The dashboard's pages: shopper text with its hiding characters shown (resume.visible).
+        self.staff_env = environment(self.catalog.templates, for_staff=True)
         self.db = Database(settings)
         self.ring = Keyring(settings.data_keys)
         self.signer = Signer(settings.secret_keys)

@@ -32,9 +32,10 @@ TOO_FAST = "Please check your answers and press the button again."
 
 def first(visit: Visit) -> Show:
     """The first step, as the dealer's iframe shows it. Nothing is stored yet."""
-    visit.svc.autosave.record_view(
-        View(visit.dealer.id, visit.widget.slug, None, visit.steps[0].name, _now())
-    )
+    if not visit.head:
+        visit.svc.autosave.record_view(
+            View(visit.dealer.id, visit.widget.slug, None, visit.steps[0].name, _now())
+        )
     return Show(index=0, state=None, token=visit.credential(None))
 
 
@@ -56,9 +57,10 @@ async def show(visit: Visit, step: str, token: str, query: dict[str, str]) -> Ou
     index, _ = find_step(visit.steps, step)
     if index > (state.reached if state else 0):
         raise StepNotReached()
-    visit.svc.autosave.record_view(
-        View(visit.dealer.id, visit.widget.slug, state.id if state else None, step, _now())
-    )
+    if not visit.head:
+        visit.svc.autosave.record_view(
+            View(visit.dealer.id, visit.widget.slug, state.id if state else None, step, _now())
+        )
     # The credential in the address was signed by the save that redirected here, moments
     # ago: it serves as the page's own unless the draft has moved on since (another tab).
     current = state is None or (state.revision, state.version) == (

@@ -24,7 +24,7 @@ from resume.fields import Cleaned
 from resume.kinds.base import Scene
 from resume.queries.drafts import FIRST_VERSION, DraftState
 from resume.tokens import FormCredential, new_draft_id
-from resume.web.security import widget_headers
+from resume.web.security import HEAD, widget_headers
 from resume.web.services import Services, services
 
 
@@ -67,8 +67,12 @@ Outcome = Show | Go | Page | Download
 class Visit:
     """Everything one request knows about where the shopper is."""
 
-    def __init__(self, svc: Services, dealer: Dealer, widget: Widget) -> None:
+    def __init__(
+        self, svc: Services, dealer: Dealer, widget: Widget, *, head: bool = False
+    ) -> None:
         self.svc = svc
+        # A HEAD served as its GET: it shows the page and records nothing (issue #12).
+        self.head = head
         self.dealer = dealer
         self.widget = widget
         self.kind = svc.catalog.kind(widget.slug)
@@ -254,4 +258,4 @@ async def visit_for(request: Request[Any, Any, Any], dealer: str, widget: str) -
     svc = services(request)
     found = await svc.dealer(dealer)
     request.state.dealer_origins = found.origins
-    return Visit(svc, found, svc.widget(widget, found))
+    return Visit(svc, found, svc.widget(widget, found), head=bool(request.scope.get(HEAD)))

@@ -116,7 +116,7 @@ def render(
     **context: Any,
 ) -> Response[str]:
     """A dashboard page: never framed, never cached, with the signed-in person if any."""
-    html = svc.env.get_template(template).render(
+    html = svc.staff_env.get_template(template).render(
         style_url="/dashboard/style.css",
         me=found.account if found else None,
         role=role(found.account.role) if found else None,
