@@ -197,7 +197,18 @@ def _serve(settings: Settings, args: argparse.Namespace) -> int:
         f"resume: serving on http://{args.host}:{args.port} (public URL {settings.base_url})",
         flush=True,
     )
-    uvicorn.run(app, host=args.host, port=args.port, log_level="warning", access_log=False)
+    uvicorn.run(
+        app,
+        host=args.host,
+        port=args.port,
+        log_level="warning",
+        access_log=False,
+        # uvicorn believes X-Forwarded-For from 127.0.0.1 unless told: we believe no proxy
+        # but those named, so a client can't choose the address that rate limits and consent
+        # records see (issue #12).
+        proxy_headers=bool(settings.forwarded_allow_ips),
+        forwarded_allow_ips=settings.forwarded_allow_ips or None,
+    )
     return 0
 
 

@@ -74,6 +74,21 @@ def _log_level(value: str) -> str:
     return value
 
 
+def _proxies(value: str) -> str:
+    """Addresses or networks of proxies whose X-Forwarded-For is believed; "" for none."""
+    import ipaddress
+
+    found = [part.strip() for part in value.split(",") if part.strip()]
+    for part in found:
+        if part == "*":
+            continue
+        try:
+            ipaddress.ip_network(part, strict=False)
+        except ValueError:
+            raise ValueError(f"{part!r} is not an address or a network like 10.0.0.0/8") from None
+    return ",".join(found)
+
+
 def _positive_float(value: str) -> float:
     number = float(value)
     if not number >= 0:
@@ -232,6 +247,15 @@ SPECS: tuple[Spec, ...] = (
         "How long a worker holds the messages it claimed. A worker that dies leaves them to "
         "be claimed again after this; each message of a batch gets a share of it to be sent.",
     ),
+    Spec(
+        "RESUME_FORWARDED_ALLOW_IPS",
+        "forwarded_allow_ips",
+        _proxies,
+        "",
+        "Proxies (addresses or networks, comma-separated, or *) whose X-Forwarded-For and "
+        "X-Forwarded-Proto are believed. Unset: none, and the client address is the "
+        "connection's. For a proxy on the same host: 127.0.0.1.",
+    ),
     Spec("RESUME_LOG_LEVEL", "log_level", _log_level, "INFO", "Python logging level."),
 )
 
@@ -252,6 +276,7 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     form_token_hours: int = 72
     worker_poll_seconds: float = 1.0
     worker_lease_seconds: int = 120
+    forwarded_allow_ips: str = ""
     log_level: str = "INFO"
 
     def __repr__(self) -> str:
