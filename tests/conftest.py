@@ -10,7 +10,10 @@ import os
 import re
 import secrets
 import shutil
+import signal
 import socket
+import subprocess
+import sys
 import threading
 from collections.abc import Callable, Iterator
 from email import message_from_bytes
@@ -658,3 +661,47 @@ class Staff:
         if self.page.status_code != 200 or "Enter the code" not in self.page.text:
             return self.page
         return self.post("/dashboard/login/code", code=code or self.code())
+
+
+class Server:
+    """One `resume serve --no-worker` child process, its log kept in a file."""
+
+    def __init__(self, tmp_path: Path, env: dict[str, str], port: int, name: str) -> None:
+        self.port = port
+        self.url = f"http://127.0.0.1:{port}"
+        self.log = tmp_path / f"{name}.log"
+        with self.log.open("wb") as out:
+            # The interpreter itself, no shell in between: SIGKILL must hit the server.
+            self.process = subprocess.Popen(
+                [sys.executable, "-m", "resume", "serve", "--no-worker", "--port", str(port)],
+                cwd=tmp_path,
+                env=env,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+            )
+
+    def wait_healthy(self, timeout: float = 30.0) -> None:
+        wait_for_serve(self.process, self.url, self.output, timeout)
+
+    def kill(self) -> None:
+        if self.process.poll() is None:
+            os.kill(self.process.pid, signal.SIGKILL)
+        self.process.wait(timeout=10)
+
+    def output(self) -> str:
+        return self.log.read_text(errors="replace")[-4000:]
+
+
+@pytest.fixture
+def start_server(tmp_path: Path) -> Iterator[Callable[[dict[str, str], int, str], Server]]:
+    """Starts `resume serve` children and kills every one at the end, whatever happened."""
+    started: list[Server] = []
+
+    def start(env: dict[str, str], port: int, name: str) -> Server:
+        server = Server(tmp_path, env, port, name)
+        started.append(server)
+        return server
+
+    yield start
+    for server in started:
+        server.kill()

@@ -297,9 +297,7 @@ def sign_in(person: Person, inspector: Inspector | None, prefix: str) -> None:
     person.page.get_by_label("Email").fill(person.email)
     person.page.get_by_label("Password").fill(PASSWORD)
     person.press("Continue")
-    expect(person.page.get_by_role("heading", level=1)).to_have_text(
-        "Enter the code from your app"
-    )
+    expect(person.page.get_by_role("heading", level=1)).to_have_text("Enter the code from your app")
     if inspector:
         inspector.check(person, f"{prefix}-code")
     code = fresh_code(person.server, person.email, person.secret)
@@ -472,9 +470,7 @@ def test_a_rep_is_invited_signs_in_and_works_a_lead(
     rep.press("Log attempt")
     expect(rep.page).to_have_url(f"{server.origin}/dashboard/leads/{lead['id']}?done=attempt")
     expect(rep.page.get_by_role("status")).to_have_text("Attempt logged.")
-    expect(rep.page.locator("dl.summary").first.locator(".tag")).to_have_text(
-        "Attempting contact"
-    )
+    expect(rep.page.locator("dl.summary").first.locator(".tag")).to_have_text("Attempting contact")
     timeline = rep.page.locator("ol.timeline > li")
     expect(timeline.first).to_contain_text("Status: Attempting contact")  # newest first
     call = timeline.filter(has_text="Call: Left voicemail")

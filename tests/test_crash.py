@@ -6,14 +6,10 @@ It runs the real command in a child process, so it is marked slow.
 
 from __future__ import annotations
 
-import os
-import signal
 import sqlite3
-import subprocess
-import sys
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from contextlib import closing
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -21,7 +17,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import httpx
 import pytest
-from conftest import TOKEN, child_env, free_port, seed_demo, wait_for_serve
+from conftest import TOKEN, Server, child_env, free_port, seed_demo
 
 from resume.tokens import Signer
 
@@ -44,50 +40,6 @@ def crash_env(tmp_path: Path, port: int) -> dict[str, str]:
         RESUME_SECRET_KEYS=SECRET,
         RESUME_BASE_URL=f"http://127.0.0.1:{port}",
     )
-
-
-class Server:
-    """One `resume serve --no-worker` child process, its log kept in a file."""
-
-    def __init__(self, tmp_path: Path, env: dict[str, str], port: int, name: str) -> None:
-        self.port = port
-        self.url = f"http://127.0.0.1:{port}"
-        self.log = tmp_path / f"{name}.log"
-        with self.log.open("wb") as out:
-            # The interpreter itself, no shell in between: SIGKILL must hit the server.
-            self.process = subprocess.Popen(
-                [sys.executable, "-m", "resume", "serve", "--no-worker", "--port", str(port)],
-                cwd=tmp_path,
-                env=env,
-                stdout=out,
-                stderr=subprocess.STDOUT,
-            )
-
-    def wait_healthy(self, timeout: float = 30.0) -> None:
-        wait_for_serve(self.process, self.url, self.output, timeout)
-
-    def kill(self) -> None:
-        if self.process.poll() is None:
-            os.kill(self.process.pid, signal.SIGKILL)
-        self.process.wait(timeout=10)
-
-    def output(self) -> str:
-        return self.log.read_text(errors="replace")[-4000:]
-
-
-@pytest.fixture
-def start_server(tmp_path: Path) -> Iterator[Callable[[dict[str, str], int, str], Server]]:
-    """Starts `resume serve` children and kills every one at the end, whatever happened."""
-    started: list[Server] = []
-
-    def start(env: dict[str, str], port: int, name: str) -> Server:
-        server = Server(tmp_path, env, port, name)
-        started.append(server)
-        return server
-
-    yield start
-    for server in started:
-        server.kill()
 
 
 @dataclass

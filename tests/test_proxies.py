@@ -10,7 +10,6 @@ from typing import Any
 import httpx
 import pytest
 from conftest import TOKEN, VEHICLE, child_env, free_port, seed_demo
-from test_crash import Server, start_server  # noqa: F401 - the fixture
 
 pytestmark = pytest.mark.slow
 
