@@ -11,6 +11,7 @@ import msgspec
 from resume.db import Database
 from resume.errors import ConfigError
 from resume.queries import dealers as dealers_q
+from resume.queries import limits as limits_q
 from resume.queries.purge import purge_page
 from resume.settings import Settings
 
@@ -39,6 +40,9 @@ async def purge_database(
         found = [d for d in found if d.slug == dealer]
         if not found:
             raise ConfigError(f"no dealership {dealer!r}")
+    # Counters of the limits (sign-ins, links) older than a day count nothing any more.
+    if not dry_run:
+        await db.run_write(limits_q.forget, now - dt.timedelta(days=1))
     reports = []
     for each in found:
         days = each.config.retention_days

@@ -210,6 +210,8 @@ consents = Table(
     Column("ip", String(64), nullable=False),
     Column("user_agent", Text, nullable=False),
     Index("ix_consents_draft", "draft_id"),
+    # One record per draft, kind and text version, however many posts carry it (issue #12).
+    UniqueConstraint("draft_id", "kind", "text_version", name="uq_consents_draft_kind_version"),
 )
 
 prequals = Table(

@@ -42,9 +42,19 @@ PAGE_CACHE_SECONDS = 3.0
 class Autosave:
     """Group-committing writer of step saves, with a cache of what it committed."""
 
-    def __init__(self, db: Database, ring: Keyring, *, cache_size: int = 20_000) -> None:
+    def __init__(
+        self,
+        db: Database,
+        ring: Keyring,
+        *,
+        cache_size: int = 20_000,
+        draft_limit: int | None = None,
+    ) -> None:
         self.db = db
         self.ring = ring
+        # Saves a minute for one draft, counted in the batch's own transaction (several
+        # processes on PostgreSQL); None when the web layer counts them in process.
+        self.draft_limit = draft_limit
         self._pending: list[tuple[Save, asyncio.Future[DraftState]]] = []
         self._views: list[View] = []
         self._wake = asyncio.Event()
@@ -168,4 +178,6 @@ class Autosave:
         # The cache is the event loop's; the batch runs in the database's own thread, so it
         # gets a copy of the entries it may use.
         cached = {s.draft_id: self._cache[s.draft_id] for s in saves if s.draft_id in self._cache}
-        return await self.db.run_write(write_batch, saves, views, cached, self.ring)
+        return await self.db.run_write(
+            write_batch, saves, views, cached, self.ring, self.draft_limit
+        )

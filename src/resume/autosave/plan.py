@@ -6,17 +6,20 @@ A synchronous Core function, run in a write transaction by `Database.run_write`.
 from __future__ import annotations
 
 import datetime as dt
+from collections import Counter
 from typing import Any
 
 import msgspec
 from sqlalchemy import Connection
 
-from resume.errors import DraftGone, ResumeError, Revoked, StepNotReached
+from resume.consent import follows_up
+from resume.errors import DraftGone, ResumeError, Revoked, StepNotReached, TooManyRequests
 from resume.fields import Cleaned
 from resume.keyring import Keyring
 from resume.outbox import Outgoing
 from resume.queries import drafts as drafts_q
 from resume.queries import leads as leads_q
+from resume.queries import limits as limits_q
 from resume.queries import outbox as outbox_q
 from resume.queries.drafts import DraftState, Stored
 
@@ -105,10 +108,14 @@ def write_batch(
     views: list[View],
     cached: dict[str, DraftState],
     ring: Keyring,
+    draft_limit: int | None = None,
 ) -> list[DraftState | ResumeError]:
     """Plan every save against the locked drafts, then write the batch's rows; sensitive
-    values are sealed and opened with `ring`."""
+    values are sealed and opened with `ring`. With `draft_limit`, saves past that many a
+    minute for one draft are refused, counted in the database so that the limit holds
+    across processes (issue #12)."""
     rows = Batch(ring)
+    refused = _over_limit(conn, saves, draft_limit) if draft_limit and saves else set()
     outcomes: list[DraftState | ResumeError] = []
     states = drafts_q.lock(conn, [s.draft_id for s in saves])
     # Every write of a draft's values bumps its revision, so a cached copy at the locked
@@ -123,7 +130,10 @@ def write_batch(
     for draft_id, state in states.items():
         stored = current[draft_id].values if draft_id in current else values.get(draft_id)
         states[draft_id] = msgspec.structs.replace(state, values=stored or {})
-    for save in saves:
+    for position, save in enumerate(saves):
+        if position in refused:
+            outcomes.append(TooManyRequests(SLOW_DOWN))
+            continue
         try:
             state = _plan(states.get(save.draft_id), save, rows)
         except ResumeError as exc:
@@ -160,6 +170,30 @@ def write_batch(
         ]
     leads_q.touch(conn, list(rows.touched.values()))
     return outcomes
+
+
+SLOW_DOWN = (
+    "You've sent a lot of answers in a short time, so we didn't save this last press. Your "
+    "earlier answers are saved: wait a minute and press the button again."
+)
+
+
+def _over_limit(conn: Connection, saves: list[Save], limit: int) -> set[int]:
+    """The positions of the saves past `limit` a minute for their draft."""
+    counts = Counter(s.draft_id for s in saves)
+    hits = limits_q.hit_many(
+        conn,
+        {f"draft:{d}": n for d, n in counts.items()},
+        saves[0].now,
+        window=dt.timedelta(minutes=1),
+    )
+    allowed = {d: limit - (hits.get(f"draft:{d}", n) - n) for d, n in counts.items()}
+    refused = set()
+    for position, save in enumerate(saves):
+        allowed[save.draft_id] -= 1
+        if allowed[save.draft_id] < 0:
+            refused.add(position)
+    return refused
 
 
 def _plan(current: DraftState | None, save: Save, rows: Batch) -> DraftState:
@@ -245,7 +279,9 @@ def _plan(current: DraftState | None, save: Save, rows: Batch) -> DraftState:
         rows.event(save, "showroom_requested")
     if save.link_requested:
         rows.event(save, "link_requested")
-    if save.consent:
+    # A consent is recorded once: concurrent posts of one page all carry it, and only the
+    # first that finds the box unticked on the locked draft records it (issue #12).
+    if save.consent and not (save.consent["kind"] == "followup" and follows_up(current.values)):
         rows.consents.append({"draft_id": save.draft_id, "at": save.now, **save.consent})
         rows.event(save, "consent_" + save.consent["kind"])
     rows.mail.extend(m.row(save.dealer_id, save.draft_id, save.now) for m in save.outgoing)

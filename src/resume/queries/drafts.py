@@ -212,8 +212,15 @@ def insert_events(conn: Connection, rows: list[dict[str, Any]]) -> None:
 
 
 def insert_consents(conn: Connection, rows: list[dict[str, Any]]) -> None:
+    """Record consents; one a draft already has for the same text version stands."""
     if rows:
-        conn.execute(insert(consents), rows)
+        dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
+        conn.execute(
+            dialect.insert(consents).on_conflict_do_nothing(
+                index_elements=[consents.c.draft_id, consents.c.kind, consents.c.text_version]
+            ),
+            rows,
+        )
 
 
 async def carried_from(conn: AsyncConnection, origin_id: str, widget: str) -> str | None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import case, delete, literal, select
+from sqlalchemy import Connection, case, delete, literal, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -54,3 +54,39 @@ async def hit(
 
 async def clear(conn: AsyncConnection, key: str) -> None:
     await conn.execute(delete(limits).where(limits.c.key == key[:200]))
+
+
+def hit_many(
+    conn: Connection, counts: dict[str, int], now: dt.datetime, *, window: dt.timedelta
+) -> dict[str, int]:
+    """Count `counts[key]` hits of each key in one statement; return each key's hits in its
+    window after them (the autosave batch's per-draft limit: one statement a batch)."""
+    if not counts:
+        return {}
+    dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
+    stmt = dialect.insert(limits).values(
+        [{"key": key[:200], "window_start": now, "hits": n} for key, n in sorted(counts.items())]
+    )
+    expired = limits.c.window_start < literal(now - window, Timestamp())
+    stmt = stmt.on_conflict_do_update(
+        index_elements=[limits.c.key],
+        set_={
+            "window_start": case(
+                (expired, stmt.excluded.window_start), else_=limits.c.window_start
+            ),
+            "hits": case((expired, stmt.excluded.hits), else_=limits.c.hits + stmt.excluded.hits),
+        },
+    ).returning(limits.c.key, limits.c.hits)
+    return {row.key: row.hits for row in conn.execute(stmt)}
+
+
+def forget(conn: Connection, before: dt.datetime) -> int:
+    """Drop counters whose window began before `before` and that block nothing now."""
+    result = conn.execute(
+        delete(limits).where(
+            limits.c.window_start < literal(before, Timestamp()),
+            (limits.c.blocked_until.is_(None))
+            | (limits.c.blocked_until < literal(before, Timestamp())),
+        )
+    )
+    return int(result.rowcount or 0)

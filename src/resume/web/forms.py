@@ -79,7 +79,7 @@ async def read_post(visit: Visit, request: Request[Any, Any, Any]) -> Posted:
     svc.limit_ip.hit(client.ip)
     form = parse_form(await request.body(), request.headers.get("content-type", ""))
     credential, age = visit.verify(form.pop("d", ""))
-    if credential.draft_id:
+    if credential.draft_id and svc.limit_draft is not None:
         svc.limit_draft.hit(credential.draft_id)
     if form.pop("comment_hp", ""):
         # Only a bot fills a field no person can see; drop it before it touches a draft.

@@ -16,13 +16,25 @@ from resume.definitions import Step
 from resume.engine import find_step, validate
 from resume.errors import BadRequest, TooQuick, UnknownButton
 from resume.fields import Cleaned, Field
+from resume.queries import limits as limits_q
 from resume.queries import suppressions as suppressions_q
 from resume.queries.drafts import DraftState
 from resume.web.forms import Posted
 from resume.web.visit import Go, Page, Visit
 
 CONSENT = consent.FOLLOWUP_FIELD
-LINK_RESEND_SECONDS = 60
+# A repeat within the hour, for the same draft and address, is the link already on its way:
+# no second email, and nothing counted (issue #12).
+LINK_REPEAT = dt.timedelta(hours=1)
+# Links queued to one address from one client address in an hour, and links from one client
+# address in all: a form can't flood an inbox, and nobody can use up another person's links
+# from somewhere else. Kept in the database, so they hold across processes.
+PER_RECIPIENT = 5
+PER_CLIENT = 20
+LIMITED = (
+    "We saved your email address, but we didn't send another link: several went to it from "
+    "here in the last hour. Try again in an hour, or keep going now; your answers are saved."
+)
 
 
 def _return_step(visit: Visit, name: str | None, state: DraftState | None) -> Step:
@@ -47,6 +59,8 @@ def page(visit: Visit, name: str, state: DraftState | None, query: dict[str, str
         "save_url": visit.url("save", token, **{"from": back.name}),
         "check": query.get("check") == "1",
         "blocked": query.get("blocked") == "1",
+        "again": query.get("again") == "1",
+        "limited": "",
     }
     if name == "save":
         stored = state.values if state else {}
@@ -102,18 +116,20 @@ async def save(visit: Visit, posted: Posted) -> Go:
         results.pop(CONSENT, None)
     recent = (
         state.link_sent_at is not None
-        and (now - state.link_sent_at).total_seconds() < LINK_RESEND_SECONDS
+        and now - state.link_sent_at < LINK_REPEAT
         and email is not None
         and email.value == state.email  # a corrected address always gets its email
     )
     mail = None
     blocked = send and email is not None and await _suppressed(visit, str(email.value))
+    limited = False
     if send and not recent and not blocked and email is not None:
-        visit.svc.limit_recipient.hit(str(email.value).lower())
-        # The same page sent twice (a double click) queues one email.
-        mail = outbox.resume_link(
-            visit.svc.settings, str(email.value), f"resume_link:{state.id}:{state.revision}"
-        )
+        limited = not await _allowed(visit, state, str(email.value), posted.client.ip, now)
+        if not limited:
+            # The same page sent twice (a double click) queues one email.
+            mail = outbox.resume_link(
+                visit.svc.settings, str(email.value), f"resume_link:{state.id}:{state.revision}"
+            )
     saved = await visit.svc.autosave.save(
         Save(
             draft_id=state.id,
@@ -136,9 +152,40 @@ async def save(visit: Visit, posted: Posted) -> Go:
         return visit.go(back.name, saved)
     if blocked:
         return visit.go("save", saved, **{"from": back.name, "blocked": "1"})
+    if limited:
+        # Refused by a limit, yet saved like every post (rule 3): said here, not redirected.
+        shown = page(visit, "save", saved, {"from": back.name})
+        return Page(shown.template, {**shown.context, "limited": LIMITED}, status=429)
+    if send and recent:
+        return visit.go("saved", saved, **{"from": back.name, "again": "1"})
     if send:
         return visit.go("saved", saved, **{"from": back.name})
     return visit.go("save", saved, **{"from": back.name, "check": "1"})
+
+
+async def _allowed(
+    visit: Visit, state: DraftState, address: str, client: str, now: dt.datetime
+) -> bool:
+    """Count a link about to be queued; False if a limit says it must not be. A page's link
+    is counted once: the same page posted again (a double click, ten at once) queues the same
+    email, keyed by the draft's revision, and must not use up the address's links."""
+    hour = dt.timedelta(hours=1)
+    address = address.lower()
+    keys = ((f"link:{address}:{client}", PER_RECIPIENT), (f"link-from:{client}", PER_CLIENT))
+    async with visit.svc.db.write() as conn:
+        for key, _ in keys:
+            if await limits_q.blocked(conn, key, now):
+                return False
+        page = f"link-page:{state.id}:{state.revision}"
+        seen = await conn.run_sync(limits_q.hit_many, {page: 1}, now, window=hour)
+        if seen[page] > 1:
+            return True
+        refused = False
+        for key, limit in keys:
+            refused |= await limits_q.hit(
+                conn, key, now, window=hour, limit=limit + 1, block_for=hour
+            )
+    return not refused
 
 
 async def _suppressed(visit: Visit, address: str) -> bool:

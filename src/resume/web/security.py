@@ -94,6 +94,6 @@ class RateLimiter:
             self._windows.popitem(last=False)
         if count > self.per_minute:
             raise TooManyRequests(
-                "You've sent a lot of answers in a short time. "
-                "Please wait a minute and try again; nothing was lost."
+                "You've sent a lot of answers in a short time, so we didn't save this last "
+                "press. Your earlier answers are saved: wait a minute and press the button again."
             )

@@ -29,7 +29,6 @@ if TYPE_CHECKING:
     from litestar import Request
 
 DEALER_TTL = 15.0  # seconds a dealer's settings are reused before being read again
-RECIPIENT_PER_HOUR = 5
 
 
 class Services:
@@ -42,16 +41,18 @@ class Services:
         self.db = Database(settings)
         self.ring = Keyring(settings.data_keys)
         self.signer = Signer(settings.secret_keys)
-        self.autosave = Autosave(self.db, self.ring)
+        # One process on SQLite counts a draft's saves in memory; several on PostgreSQL count
+        # them in the database, in the autosave batch's transaction (issue #12).
+        shared = not self.db.is_sqlite
+        self.autosave = Autosave(
+            self.db, self.ring, draft_limit=settings.rate_limit_draft if shared else None
+        )
         self.composer = Composer(settings, self.signer, self.catalog)
         self.accounts = Accounts(settings, self.db, self.ring, self.signer)
         self.casework = Casework(settings, self.db, self.ring, self.signer, self.catalog)
         self.followthrough = Followthrough(settings, self.db, self.ring, self.catalog)
         self.limit_ip = RateLimiter(settings.rate_limit_ip)
-        self.limit_draft = RateLimiter(settings.rate_limit_draft)
-        # Resume-link emails to one address in an hour: nobody can use the form to flood an
-        # inbox that is not theirs.
-        self.limit_recipient = RateLimiter(RECIPIENT_PER_HOUR, window=3600)
+        self.limit_draft = None if shared else RateLimiter(settings.rate_limit_draft)
         self._dealers: dict[str, tuple[float, Dealer]] = {}
         self.worker_wake: Any = None
         self._templates: dict[tuple[str, ...], Template] = {}

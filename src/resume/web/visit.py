@@ -52,6 +52,7 @@ class Page(msgspec.Struct, frozen=True):
 
     template: str | tuple[str, ...]
     context: dict[str, Any]
+    status: int = 200
 
 
 class Download(msgspec.Struct, frozen=True):
@@ -178,7 +179,7 @@ class Visit:
         if isinstance(outcome, Show):
             return await self.render_step(outcome)
         if isinstance(outcome, Page):
-            return self.render(outcome.template, **outcome.context)
+            return self.render(outcome.template, status=outcome.status, **outcome.context)
         return Response(
             outcome.body,
             media_type="text/plain; charset=utf-8",
