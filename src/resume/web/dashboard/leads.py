@@ -151,7 +151,9 @@ async def lead_page(request: Request[Any, Any, Any], lead: FromPath[str]) -> Res
     svc = services(request)
     found = await ss.signed(request)
     page = await svc.casework.lead(found.account, _lead_id(lead))
-    await svc.followthrough.viewed(found.account, page.lead, ss.client(request).ip)
+    if "done" not in request.query_params:
+        # The page a form redirects back to is the same visit: audited once, when opened.
+        await svc.followthrough.viewed(found.account, page.lead, ss.client(request).ip)
     return _render_lead(svc, found, page, request)
 
 
