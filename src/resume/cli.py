@@ -14,7 +14,7 @@ from typing import Any
 from sqlalchemy.exc import DBAPIError
 
 from resume import cli_dealers
-from resume.errors import ConfigError
+from resume.errors import ConfigError, Unavailable
 from resume.queries.followups import LEAD_STATUSES
 from resume.settings import SPECS, Settings
 
@@ -37,10 +37,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ConfigError as exc:
         print(f"resume: {exc.message}", file=sys.stderr)
         return 2
-    except (OSError, DBAPIError) as exc:
+    except (OSError, DBAPIError, Unavailable) as exc:
         # A database that is down or refuses us is the operator's to fix: say which one.
         shown = repr(settings) if "settings" in locals() else "RESUME_DATABASE_URL"
-        print(f"resume: cannot use the database ({shown}): {exc}", file=sys.stderr)
+        detail = exc.__cause__ if isinstance(exc, Unavailable) and exc.__cause__ else exc
+        print(f"resume: cannot use the database ({shown}): {detail}", file=sys.stderr)
         return 3
 
 
@@ -227,8 +228,11 @@ async def _check_keys(settings: Settings) -> None:
     db = Database(settings)
     try:
         await prepare(db, settings.data_keys)
-    except DBAPIError as exc:
-        if "meta" in str(exc) and ("no such table" in str(exc) or "does not exist" in str(exc)):
+    except (DBAPIError, Unavailable) as exc:
+        # The database layer says Unavailable for an error that means "can't be used now";
+        # its cause says which (a missing table is a database to migrate).
+        cause = str(exc.__cause__ or exc)
+        if "meta" in cause and ("no such table" in cause or "does not exist" in cause):
             raise ConfigError(
                 "the database has not been migrated to this version: run `resume migrate`"
             ) from None

@@ -23,13 +23,43 @@ from typing import Any, TypeVar
 
 from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
+from resume.errors import Unavailable
 from resume.settings import Settings
 
 T = TypeVar("T")
 
 BUSY_TIMEOUT_MS = 5000
+UNAVAILABLE = (
+    "We couldn't save just now: our database didn't answer. Nothing from this press was "
+    "saved; please press the button again in a moment. Your earlier answers are safe."
+)
+
+
+def unavailable(exc: BaseException) -> bool:
+    """Whether an error means the database can't be used just now (down, restarting, full,
+    read-only), rather than a mistake in what we asked of it (issue #12)."""
+    if isinstance(exc, OperationalError | InterfaceError):
+        return True
+    if isinstance(exc, DBAPIError) and (exc.connection_invalidated or _down(exc.orig)):
+        return True
+    # A refused or reset connection can surface from the driver before SQLAlchemy wraps it.
+    return isinstance(exc, OSError | TimeoutError)
+
+
+# PostgreSQL's SQLSTATEs for a server that can't serve now: connection exceptions (class 08),
+# shutting down or starting up (57P01-57P03), and too many connections (53300).
+_DOWN_STATES = frozenset({"57P01", "57P02", "57P03", "53300"})
+
+
+def _down(error: BaseException | None) -> bool:
+    for found in (error, getattr(error, "__cause__", None)):
+        state = getattr(found, "sqlstate", None) or getattr(found, "pgcode", None)
+        if isinstance(state, str) and (state.startswith("08") or state in _DOWN_STATES):
+            return True
+    return False
 
 
 class Database:
@@ -52,27 +82,57 @@ class Database:
 
     @asynccontextmanager
     async def write(self) -> AsyncIterator[AsyncConnection]:
-        """Open a write transaction, committed on success and rolled back on error."""
-        async with self.engine.begin() as conn:
-            yield conn
+        """Open a write transaction, committed on success and rolled back on error. A database
+        that can't be used just now is `Unavailable` (a 503 page), never a traceback."""
+        try:
+            async with self.engine.begin() as conn:
+                yield conn
+        except Exception as exc:
+            if unavailable(exc):
+                await self.reconnect()
+                raise Unavailable(UNAVAILABLE) from exc
+            raise
 
     @asynccontextmanager
     async def read(self) -> AsyncIterator[AsyncConnection]:
-        """Open a read transaction."""
-        async with self.reader.begin() as conn:
-            yield conn
+        """Open a read transaction (`Unavailable` as `write` says)."""
+        try:
+            async with self.reader.begin() as conn:
+                yield conn
+        except Exception as exc:
+            if unavailable(exc):
+                await self.reconnect()
+                raise Unavailable(UNAVAILABLE) from exc
+            raise
 
     async def run_write(self, work: Callable[..., T], *args: Any) -> T:
         """Run `work(connection, *args)` in a write transaction and return what it returns."""
+        try:
+            if not self.is_sqlite:
+                async with self.engine.begin() as conn:
+                    return await conn.run_sync(work, *args)
+            if self._thread is None:
+                self._thread = ThreadPoolExecutor(1, thread_name_prefix="resume-sqlite-writer")
+                self._sync = _sqlite_sync_engine(self._settings)
+            return await asyncio.get_running_loop().run_in_executor(
+                self._thread, self._in_thread, work, args
+            )
+        except Exception as exc:
+            if unavailable(exc):
+                await self.reconnect()
+                raise Unavailable(UNAVAILABLE) from exc
+            raise
+
+    async def reconnect(self) -> None:
+        """Let the next use open fresh connections. PostgreSQL's pool pre-pings; an SQLite
+        connection opened while its disk was read-only stays read-only until it is reopened."""
         if not self.is_sqlite:
-            async with self.engine.begin() as conn:
-                return await conn.run_sync(work, *args)
-        if self._thread is None:
-            self._thread = ThreadPoolExecutor(1, thread_name_prefix="resume-sqlite-writer")
-            self._sync = _sqlite_sync_engine(self._settings)
-        return await asyncio.get_running_loop().run_in_executor(
-            self._thread, self._in_thread, work, args
-        )
+            return
+        if self._sync is not None:
+            self._sync.dispose()
+        await self.engine.dispose()
+        if self.reader is not self.engine:
+            await self.reader.dispose()
 
     def _in_thread(self, work: Callable[..., T], args: tuple[Any, ...]) -> T:
         assert self._sync is not None

@@ -20,15 +20,16 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 import aiosmtplib
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from resume.cadence import detect_exits, within_hours
 from resume.catalog import Catalog
 from resume.consent import follows_up
 from resume.datakeys import prepare
-from resume.db import Database
+from resume.db import Database, unavailable
 from resume.dealers import Dealer
-from resume.errors import NotFound
+from resume.errors import NotFound, Unavailable
 from resume.keyring import Keyring
 from resume.mail import Composer, Transport, transport_for
 from resume.queries import dealers as dealers_q
@@ -88,13 +89,33 @@ class Worker:
     async def run(self, stop: asyncio.Event) -> None:
         """Send until `stop` is set; the message in flight is finished first."""
         log.info("worker %s started", self.owner)
+        down = False
         try:
             while not stop.is_set():
                 try:
                     sent = await self.run_once(stop=stop)
-                except Exception:
-                    log.exception("worker pass failed")
+                except Exception as exc:
+                    # Only the database's errors: a mail server's refusal is an OSError too.
+                    down_now = isinstance(exc, Unavailable) or (
+                        isinstance(exc, DBAPIError) and unavailable(exc)
+                    )
+                    if not down_now:
+                        log.exception("worker pass failed")
+                    elif not down:
+                        # Down, restarting, full: said once, then tried again every poll until
+                        # it answers (the pool opens fresh connections), no restart (#12).
+                        log.warning(
+                            "worker %s: database unavailable (%s); retrying every %g s",
+                            self.owner, type(exc.__cause__ or exc).__name__, self.poll_seconds,
+                        )  # fmt: skip
+                        down = True
+                    if down:
+                        await self.db.reconnect()
                     sent = 0
+                else:
+                    if down:
+                        log.warning("worker %s: database back", self.owner)
+                        down = False
                 if sent:
                     continue
                 self.wake.clear()

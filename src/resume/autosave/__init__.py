@@ -145,6 +145,17 @@ class Autosave:
     ) -> None:
         try:
             results = await self._commit([save for save, _ in batch], views)
+        except Unavailable as exc:
+            # The database is down, full or read-only: every save of the batch fails alike, so
+            # none is retried alone, and the log says why in a line, not a traceback per save.
+            log.warning(
+                "database unavailable; %d saves refused, %d views dropped: %s",
+                len(batch), len(views), type(exc.__cause__ or exc).__name__,
+            )  # fmt: skip
+            for _, future in batch:
+                if not future.done():
+                    future.set_exception(exc)
+            return
         except Exception:
             if len(batch) > 1 or (batch and views):
                 # One bad save must not sink the others: try each alone, then the views.

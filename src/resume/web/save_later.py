@@ -12,9 +12,10 @@ from typing import Any
 
 from resume import consent, outbox
 from resume.autosave import Save
+from resume.db import UNAVAILABLE
 from resume.definitions import Step
 from resume.engine import find_step, validate
-from resume.errors import BadRequest, TooQuick, UnknownButton
+from resume.errors import BadRequest, TooQuick, Unavailable, UnknownButton
 from resume.fields import Cleaned, Field
 from resume.queries import limits as limits_q
 from resume.queries import suppressions as suppressions_q
@@ -87,8 +88,35 @@ def page(visit: Visit, name: str, state: DraftState | None, query: dict[str, str
     return Page("widget/showroom.html", context)
 
 
-async def save(visit: Visit, posted: Posted) -> Go:
-    """Store the email (and the consent, if ticked) and queue the resume-link email."""
+async def save(visit: Visit, posted: Posted) -> Go | Page:
+    """Store the email (and the consent, if ticked) and queue the resume-link email. When the
+    database can't take it, the page comes back as posted, with nothing claimed (a 503)."""
+    typed = dict(posted.form)
+    try:
+        return await _save(visit, posted)
+    except Unavailable:
+        # Where the shopper came from is checked against the draft on the next press.
+        back = find_step(visit.steps, typed.get("from"), fallback=0)[1]
+        shown = page(visit, "save", None, {"from": back.name})
+        values = {f.name: typed[f.name] for f in visit.widget.save_fields if f.name in typed}
+        values.pop(CONSENT, None)  # a consent is given afresh, never shown back ticked
+        token = visit.resign(posted.credential)
+        return Page(
+            shown.template,
+            {
+                **shown.context,
+                "token": token,
+                "back_step": back,
+                "back_url": visit.url(back.name, token),
+                "save_url": visit.url("save", token, **{"from": back.name}),
+                "values": values,
+                "limited": UNAVAILABLE,
+            },
+            status=503,
+        )
+
+
+async def _save(visit: Visit, posted: Posted) -> Go | Page:
     state = await visit.state(posted.credential)
     if state is None:
         raise BadRequest("Answer the first question before saving for later.")

@@ -12,9 +12,10 @@ from typing import Any
 
 from resume import outbox
 from resume.autosave import Save, View
+from resume.db import UNAVAILABLE
 from resume.definitions import Step
 from resume.engine import Move, decide, find_step, validate
-from resume.errors import BadRequest, NotFound, StepNotReached, UnknownButton
+from resume.errors import BadRequest, NotFound, StepNotReached, Unavailable, UnknownButton
 from resume.fields import Cleaned
 from resume.outbox import Outgoing
 from resume.queries import leads as leads_q
@@ -96,7 +97,10 @@ async def save(visit: Visit, step: str, posted: Posted) -> Outcome:
         raise BadRequest("The form was sent with a button this step doesn't have.")
     _no_unknown_fields(current, form)
     results = visit.kind.check(step, validate(current.fields, form))
-    state = await visit.state(posted.credential)
+    try:
+        state = await visit.state(posted.credential)
+    except Unavailable:
+        return _unsaved(visit, index, None, posted, results)
     reached = state.reached if state else 0
     if index > reached:
         raise StepNotReached()
@@ -124,13 +128,35 @@ async def save(visit: Visit, step: str, posted: Posted) -> Outcome:
         and (posted.credential.resumed or state.exit_at is not None)
     ):
         change.outgoing = (*change.outgoing, *await _came_back(visit, state, posted))
-    saved = await visit.svc.autosave.save(change)
+    try:
+        saved = await visit.svc.autosave.save(change)
+    except Unavailable:
+        return _unsaved(visit, index, state, posted, results)
     if change.outgoing:
         visit.svc.wake_worker()  # after the commit: the worker finds the mail there
     extra = {"check": "1"} if move.check else {}
     if move.target in PAGES:
         extra["from"] = step
     return visit.go(move.target, saved, **extra)
+
+
+def _unsaved(
+    visit: Visit,
+    index: int,
+    state: DraftState | None,
+    posted: Posted,
+    results: dict[str, Cleaned],
+) -> Show:
+    """The step as it was posted, when the database could not take it: every answer still
+    in the form, nothing claimed as saved, and a button to press again (issue #12)."""
+    return Show(
+        index=index,
+        state=state,
+        token=visit.resign(posted.credential),
+        posted=results,
+        status=503,
+        notice=UNAVAILABLE,
+    )
 
 
 def _save(

@@ -114,6 +114,10 @@ class Visit:
             )
         )
 
+    def resign(self, credential: FormCredential) -> str:
+        """The same credential, signed again: a page shown back unsaved keeps its draft."""
+        return self.svc.signer.sign_form(credential)
+
     def verify(self, token: str) -> tuple[FormCredential, float]:
         hours = self.svc.settings.form_token_hours
         try:
