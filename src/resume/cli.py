@@ -1,5 +1,5 @@
-"""The `resume` command: serve, worker, migrate, keys, demo, lead, suppress, outbox, purge;
-the dealer and staff commands are in `cli_dealers`."""
+"""The `resume` command: serve, worker, migrate, keys, demo, lead, suppress, outbox, purge,
+backup, restore; the dealer and staff commands are in `cli_dealers`."""
 
 from __future__ import annotations
 
@@ -156,6 +156,16 @@ def _parser() -> argparse.ArgumentParser:
     purge.add_argument("--dealer", help="only this dealership")
     purge.add_argument("--dry-run", action="store_true", help="count, delete nothing")
     purge.set_defaults(run=_purge)
+
+    backup = sub.add_parser(
+        "backup", help="copy the SQLite database to PATH, safely while the server runs"
+    )
+    backup.add_argument("path")
+    backup.add_argument("--force", action="store_true", help="replace PATH if it exists")
+    backup.set_defaults(run=_backup)
+    restore = sub.add_parser("restore", help="check a backup and say how to bring it back")
+    restore.add_argument("path")
+    restore.set_defaults(run=_restore)
 
     outbox = sub.add_parser("outbox", help="look at and retry outgoing mail").add_subparsers(
         required=True, metavar="ACTION"
@@ -376,6 +386,41 @@ def _purge(settings: Settings, args: argparse.Namespace) -> int:
             f"{report.slug}: {verb} {counts} "
             f"(drafts untouched since {report.before:%Y-%m-%d}, {report.days} days)"
         )
+    return 0
+
+
+def _backup(settings: Settings, args: argparse.Namespace) -> int:
+    from resume.backup import backup, size_text
+
+    def progress(copied: int, total: int) -> None:
+        print(f"copied {copied:,} of {total:,} pages", flush=True)
+
+    done = backup(settings, args.path, force=args.force, progress=progress)
+    print(f"integrity_check of the copy: {done.integrity}; {size_text(done.size)}")
+    if not done.ok:
+        print(
+            f"resume: the copy is damaged, so nothing was written at {args.path}; "
+            f"check the database itself: sqlite3 {done.source} 'PRAGMA integrity_check'",
+            file=sys.stderr,
+        )
+        return 1
+    print(
+        f"resume: backed up {done.source} to {done.path} "
+        f"({done.pages:,} pages in {done.seconds:.1f} s)"
+    )
+    return 0
+
+
+def _restore(settings: Settings, args: argparse.Namespace) -> int:
+    from resume.backup import check_backup, size_text
+
+    found = check_backup(settings, args.path)
+    print(
+        f"resume: {found.path} is a whole resume backup (integrity_check ok, "
+        f"{size_text(found.size)}, schema revision {found.revision}); nothing has been changed. "
+        f"To bring it back in place of {found.database}:"
+    )
+    print("\n".join(found.instructions()))
     return 0
 
 
