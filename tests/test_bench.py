@@ -16,7 +16,9 @@ Which test runs which script:
 - test_outbox_benchmark_sends_every_message_exactly_once: bench/outbox.py, and through it
   outbox_raw.py (the raw loop) and smtp_sink.py (the counting SMTP server);
 - test_django_peer_accepts_every_step: bench/django_peer/run.sh, and through it run.py,
-  loadgen_django.py, manage.py (migrate) and the peer/ project under gunicorn.
+  loadgen_django.py, manage.py (migrate) and the peer/ project under gunicorn;
+- test_dashboard_benchmark_answers_every_page: bench/dashboard.py (SQLite only: its
+  PostgreSQL half is the same code on another URL, and would double the run).
 """
 
 from __future__ import annotations
@@ -200,3 +202,44 @@ def test_django_peer_accepts_every_step(results: Path) -> None:
     assert row["sessions"] == row["drafts_started"] + 1
     assert row["server_exit"] == 0
     assert "steps/s" in done.stdout and "django" in done.stdout
+
+
+# bench/dashboard.py's smoke run: a small seed (Demo Motors and the second dealership),
+# about a second a row. Its rows, in the order the table prints them.
+DASHBOARD_DRAFTS = 2000
+DASHBOARD_ROWS = ["step", "list", "filtered", "page20", "lead", "status"]
+
+
+def test_dashboard_benchmark_answers_every_page(results: Path) -> None:
+    done = bench(
+        sys.executable, "bench/dashboard.py",
+        "--drafts", str(DASHBOARD_DRAFTS), "--warmup", "0.2", "--duration", "1", *NO_WAIT,
+        "--results", str(results),
+        timeout=180,
+    )  # fmt: skip
+
+    (found,) = results.glob("dashboard-*.json")
+    assert found.with_suffix(".txt").read_text().strip(), "the table was not written"
+    (sqlite,) = json.loads(found.read_text())["backends"]
+    assert sqlite["name"] == "sqlite" and sqlite["ok"]
+    # The seed: Demo Motors has the drafts asked for, the other dealership a quarter, and
+    # about 30 % of each are partial leads, each with its lead.
+    demo, other = sqlite["seeded"]
+    assert demo["drafts"] == DASHBOARD_DRAFTS and other["drafts"] == DASHBOARD_DRAFTS // 4
+    assert 0.2 * DASHBOARD_DRAFTS < demo["leads"] < 0.4 * DASHBOARD_DRAFTS
+    assert demo["rows"]["leads"] == demo["leads"]
+    # Every row ran and every response was the one expected (200, or 303 after a POST).
+    assert list(sqlite["rows"]) == DASHBOARD_ROWS
+    for key, row in sqlite["rows"].items():
+        assert row["count"] > 0 and not row["failed"], (key, row)
+    assert sqlite["errors"] == [] and answered_well(sqlite["statuses"]), sqlite["statuses"]
+    for label in ("step POST", "status POST"):
+        assert sqlite["statuses"].get(f"{label}:303", 0) > 0, sqlite["statuses"]
+    assert sqlite["page_depth"] > 1  # the filtered list had a "Next page" to follow
+    assert sqlite["server_exit"] in (0, -signal.SIGTERM)
+    # The lead list's queries were caught and explained (the plans are printed, not judged:
+    # at 2,000 drafts a planner may choose differently than at 100,000).
+    explained = {p["query"] for p in sqlite["plans"] if p["plan"]}
+    for page in ("first page", "filtered"):
+        assert {f"{page}, rows", f"{page}, count"} <= explained, explained
+    assert "p50/step" in done.stdout and "query plans of the lead list" in done.stdout
