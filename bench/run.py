@@ -69,12 +69,20 @@ def server_env(port: int, folder: Path) -> dict[str, str]:
 class Server:
     """A server process pinned to the server core, stopped with SIGTERM like a deploy would."""
 
-    def __init__(self, name: str, argv: list[str], port: int, folder: Path, ready: str) -> None:
+    def __init__(
+        self,
+        name: str,
+        argv: list[str],
+        port: int,
+        folder: Path,
+        ready: str,
+        env: dict[str, str] | None = None,
+    ) -> None:
         self.name, self.port, self.folder = name, port, folder
         self.log = open(folder / f"{name}.log", "wb")  # noqa: SIM115 - closed in stop()
         self.proc = subprocess.Popen(
             ["taskset", "-c", SERVER_CORE, *argv],
-            env=server_env(port, folder),
+            env=env or server_env(port, folder),
             cwd=folder,
             stdout=self.log,
             stderr=subprocess.STDOUT,
@@ -122,19 +130,21 @@ def load(mode: str, server: Server, connections: int, args: argparse.Namespace) 
 
 
 def count_rows(db: Path) -> dict[str, int]:
-    """What the server stored, read after it stopped."""
+    """What the load's shoppers stored, read after the server stopped.
+
+    The shoppers `resume demo` seeds for the dashboard are marked `demo` and left out.
+    """
+    events = "SELECT count(*) FROM events e JOIN drafts d ON d.id = e.draft_id"
     with sqlite3.connect(db) as conn:
         (step_saved,) = conn.execute(
-            "SELECT count(*) FROM events WHERE kind = 'step_saved'"
+            f"{events} WHERE e.kind = 'step_saved' AND NOT d.demo"
         ).fetchone()
         (changed,) = conn.execute(
-            "SELECT count(*) FROM events WHERE kind = 'field_changed'"
+            f"{events} WHERE e.kind = 'field_changed' AND NOT d.demo"
         ).fetchone()
-        (viewed,) = conn.execute(
-            "SELECT count(*) FROM events WHERE kind = 'step_viewed'"
-        ).fetchone()
+        (viewed,) = conn.execute(f"{events} WHERE e.kind = 'step_viewed' AND NOT d.demo").fetchone()
         drafts, revisions = conn.execute(
-            "SELECT count(*), coalesce(sum(revision), 0) FROM drafts"
+            "SELECT count(*), coalesce(sum(revision), 0) FROM drafts WHERE NOT demo"
         ).fetchone()
         (synchronous,) = conn.execute("PRAGMA synchronous").fetchone()  # this connection's own
     return {
