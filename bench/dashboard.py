@@ -727,6 +727,7 @@ class Seeder:
             "first_attempt_at": None,
             "last_attempt_at": None,
             "attempts": 0,
+            "touches_sent": 0,
             "last_activity_at": draft["updated_at"],
             "widgets": draft["widget"],
             "widget": draft["widget"],
@@ -784,6 +785,7 @@ class Seeder:
                 stopped += 1
             elif row["due_at"] <= now:
                 row.update(_sent(row["due_at"] + dt.timedelta(seconds=3)))
+                lead["touches_sent"] += 1  # what the worker adds as it sends one
             out["outbox"].append(row)
         if stopped:
             assert stopped_at is not None

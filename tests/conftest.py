@@ -24,6 +24,7 @@ from typing import Any
 
 import pytest
 from aiosmtpd.controller import Controller
+from hypothesis import settings as hypothesis_settings
 from litestar.testing import TestClient
 from sqlalchemy import text
 
@@ -705,3 +706,16 @@ def start_server(tmp_path: Path) -> Iterator[Callable[[dict[str, str], int, str]
     yield start
     for server in started:
         server.kill()
+
+
+# Hypothesis profiles for tests/test_fuzz.py (issue #12): "ci" by default, a few examples a
+# step, the same each run and nothing written to the work tree; "long" for a local hunt,
+# `./scripts/test --hypothesis-profile=long tests/test_fuzz.py`. No per-example deadline:
+# every example does real HTTP and database work, whose time varies with the machine.
+hypothesis_settings.register_profile(
+    "ci", max_examples=8, deadline=None, derandomize=True, database=None, print_blob=True
+)
+hypothesis_settings.register_profile(
+    "long", max_examples=1000, deadline=None, database=None, print_blob=True
+)
+hypothesis_settings.load_profile("ci")

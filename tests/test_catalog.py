@@ -115,6 +115,17 @@ def test_a_consent_step_needs_a_kind_that_takes_the_agreement(tmp_path: Path) ->
         Catalog.load([folder], kinds={"test-drive": DriveBooking()})
 
 
+def test_a_name_longer_than_its_column_is_refused(tmp_path: Path) -> None:
+    """PostgreSQL would refuse the first save of it, where SQLite keeps it: refused at start."""
+    text = (ADDON / "widgets" / "test-drive.toml").read_text()
+    folder = tmp_path / "widgets"
+    folder.mkdir()
+    long = "the_first_name_of_the_shopper_who_would_like_to_book_a_test_drive_soon"
+    (folder / "test-drive.toml").write_text(text.replace('name = "first_name"', f'name = "{long}"'))
+    with pytest.raises(ConfigError, match=f"field '{long}' is longer than 64 characters"):
+        Catalog.load([folder], kinds={"test-drive": DriveBooking()})
+
+
 def test_an_unknown_widget_is_a_404_page(client: Any) -> None:
     page = client.get("/embed/demo-motors/test-drive")
     assert page.status_code == 404 and "no such form" in page.text

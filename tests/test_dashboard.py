@@ -306,3 +306,53 @@ def test_a_wrong_offer_is_refused_and_nothing_is_stored(
     after = store.snapshot()
     assert after["offers"] == before["offers"] == []
     assert after["outbox"] == before["outbox"]
+
+
+def test_every_status_and_lost_reason_can_be_set(
+    client: Any, settings: Any, store: Store, rep: Staff
+) -> None:
+    """Each status the form offers is stored, on the lead and its drafts, on both databases:
+    "Appointment confirmed" once overflowed a 16-character column on PostgreSQL."""
+    from resume.leads import APPOINTMENT, LOST_REASONS, STATUSES
+
+    draft_id = saved_for_later(Shopper(client), "kim@example.com", consent=True)
+    lead = lead_id(store, draft_id)
+    rep.get(f"/dashboard/leads/{lead}")
+    choices = [(s, "") for s in STATUSES if s != "lost"] + [("lost", r) for r in LOST_REASONS]
+    for status, reason in choices:
+        extra = {"appointment": later(24 * 60).strftime("%Y-%m-%dT%H:%M")}
+        done = rep.post(
+            f"/dashboard/leads/{lead}/status",
+            status=status,
+            reason=reason,
+            **(extra if status in APPOINTMENT else {}),
+        )
+        assert done.status_code == 200, (status, done.text[:300])
+        stored = store.one("SELECT status, lost_reason FROM leads WHERE id = :l", l=lead)
+        assert (stored["status"], stored["lost_reason"] or "") == (status, reason)
+        synced = store.one("SELECT lead_status FROM drafts WHERE id = :d", d=draft_id)
+        assert synced["lead_status"] == status
+        assert STATUSES[status] in text_of(rep.get(f"/dashboard/leads?status={status}"))
+
+
+def test_the_list_counts_the_follow_ups_sent_to_each_lead(
+    client: Any, settings: Any, store: Store, mailbox: Mailbox, rep: Staff
+) -> None:
+    draft_id = saved_for_later(Shopper(client), "lee@example.com", consent=True, numbers=HALFWAY)
+    lead = lead_id(store, draft_id)
+    deliver(settings, mailbox.url, now=later(31))  # the exit; the touches are queued
+    assert "0 emails" in text_of(rep.get("/dashboard/leads"))
+    counted = []
+    for days in (1, 3, 8):
+        deliver(settings, mailbox.url, now=later(31 + days * 24 * 60))
+        sent = store.one(
+            "SELECT count(*) AS n FROM outbox WHERE draft_id = :d AND kind = 'followup' "
+            "AND status = 'sent'",
+            d=draft_id,
+        )["n"]
+        stored = store.one("SELECT touches_sent FROM leads WHERE id = :l", l=lead)
+        assert stored["touches_sent"] == sent
+        row = text_of(rep.get("/dashboard/leads"))
+        assert f"{sent} email{'' if sent == 1 else 's'}, 0 attempts" in row
+        counted.append(sent)
+    assert counted[0] >= 1 and counted[-1] > counted[0], counted

@@ -11,7 +11,7 @@ from conftest import Store, run
 from sqlalchemy import inspect
 
 from resume.db import Database
-from resume.migrations import alembic_config, migrate
+from resume.migrations import alembic_config, compare_type, migrate
 from resume.tables import metadata
 
 
@@ -21,7 +21,10 @@ def test_migrated_schema_matches_the_tables(settings: Any) -> None:
         try:
             async with db.engine.connect() as conn:
                 return await conn.run_sync(
-                    lambda sync: compare_metadata(MigrationContext.configure(sync), metadata)
+                    lambda sync: compare_metadata(
+                        MigrationContext.configure(sync, opts={"compare_type": compare_type}),
+                        metadata,
+                    )
                 )
         finally:
             await db.dispose()
@@ -77,3 +80,27 @@ async def _schema(settings: Any) -> dict[str, Any]:
 def _head(settings: Any) -> str:
     """The newest revision the package ships."""
     return str(ScriptDirectory.from_config(alembic_config(settings)).get_current_head())
+
+
+def test_every_vocabulary_fits_its_column() -> None:
+    """PostgreSQL refuses a string longer than its column, where SQLite stores it: the
+    dashboard's vocabularies are checked against theirs (the catalog checks widgets' names)."""
+    from resume.leads import CHANNELS, LOST_REASONS, OUTCOMES, STATUSES
+    from resume.staff.roles import ROLES
+    from resume.tables import drafts, lead_activity, leads, staff
+
+    written = [
+        (STATUSES, leads.c.status),
+        (STATUSES, drafts.c.lead_status),
+        (LOST_REASONS, leads.c.lost_reason),
+        (CHANNELS, lead_activity.c.channel),
+        (OUTCOMES, lead_activity.c.outcome),
+        (ROLES, staff.c.role),
+    ]
+    too_long = [
+        (str(column), value)
+        for values, column in written
+        for value in values
+        if len(value) > column.type.length
+    ]
+    assert not too_long

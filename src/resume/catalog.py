@@ -14,6 +14,7 @@ from resume.definitions import Widget, load_widgets
 from resume.errors import ConfigError, NotFound
 from resume.kinds import Kind, builtin_kinds
 from resume.resources import data_dir
+from resume.tables import drafts, field_values
 
 
 class Catalog:
@@ -74,3 +75,18 @@ def _check(widgets: Mapping[str, Widget], kinds: Mapping[str, Kind]) -> None:
         consents = any(step.kind == "consent" for step in widget.steps)
         if consents and type(kind).agree is Kind.agree:
             raise ConfigError(f"widget {slug!r} has a consent step its kind does not handle")
+        _check_lengths(slug, widget)
+
+
+def _check_lengths(slug: str, widget: Widget) -> None:
+    """Names must fit the columns they are stored in: PostgreSQL refuses a longer one where
+    SQLite keeps it, so a widget that works on one must not fail on the other."""
+    names = [(slug, drafts.c.widget, "its slug")]
+    for step in widget.steps:
+        names.append((step.name, drafts.c.step, "step"))
+        names += [(f.name, field_values.c.name, "field") for f in step.fields]
+    for name, column, what in names:
+        if len(name) > column.type.length:
+            raise ConfigError(
+                f"widget {slug!r}: {what} {name!r} is longer than {column.type.length} characters"
+            )

@@ -152,7 +152,7 @@ drafts = Table(
     Column("exits", Integer, nullable=False, server_default="0"),
     # The sales team's view of the lead: new, contacted, appointment, sold, lost. Anything past
     # "new" stops the automatic follow-up (issue #4).
-    Column("lead_status", String(16), nullable=False, server_default="new"),
+    Column("lead_status", String(24), nullable=False, server_default="new"),
     # The draft this one was started from (a trade-in carried into the payment widget): the
     # same shopper, so the two are one lead.
     Column("origin_id", ForeignKey("drafts.id", ondelete="SET NULL"), nullable=True),
@@ -302,6 +302,8 @@ leads = Table(
     Column("first_attempt_at", Timestamp(), nullable=True),
     Column("last_attempt_at", Timestamp(), nullable=True),
     Column("attempts", Integer, nullable=False, server_default="0"),
+    # Automatic follow-ups sent so far, added to as each is sent: the list shows it per row.
+    Column("touches_sent", Integer, nullable=False, server_default="0"),
     Column("last_activity_at", Timestamp(), nullable=False),
     # The widgets this shopper used, comma-separated in the order they began them.
     Column("widgets", String(200), nullable=False, server_default=""),
@@ -324,6 +326,7 @@ leads = Table(
     Index("ix_leads_dealer_activity", "dealer_id", "last_activity_at", "id"),
     Index("ix_leads_dealer_captured", "dealer_id", "captured_at", "id"),
     Index("ix_leads_dealer_owner", "dealer_id", "owner_id", "last_activity_at"),
+    Index("ix_leads_dealer_status", "dealer_id", "status", "last_activity_at"),
     Index("ix_leads_dealer_email", "dealer_id", "email"),
     Index("ix_leads_dealer_phone", "dealer_id", "phone"),
 )

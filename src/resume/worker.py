@@ -209,6 +209,8 @@ class Worker:
             await outbox_q.mark_sent(
                 conn, message.id, now=dt.datetime.now(dt.UTC), reply=str(reply)[:500]
             )
+            if message.kind == "followup" and message.draft_id is not None:
+                await leads_q.count_touch(conn, message.draft_id)
         _log(message, "sent", started)
 
     async def _failed(

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping
+from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
@@ -34,14 +35,25 @@ def business_minutes(
     while day <= local_end.date():
         opening = hours.get(DAYS[day.weekday()])
         if opening is not None:
-            open_at = dt.datetime.combine(day, dt.time(opening[0]), tzinfo=zone)
-            close_at = (
-                dt.datetime.combine(day + dt.timedelta(days=1), dt.time(0), tzinfo=zone)
-                if opening[1] >= 24
-                else dt.datetime.combine(day, dt.time(opening[1]), tzinfo=zone)
-            )
-            begin, finish = max(open_at, local_start), min(close_at, local_end)
+            open_at, close_at = _opening(day, opening, timezone)
+            begin, finish = max(open_at, start), min(close_at, end)
             if finish > begin:
-                total += finish.astimezone(dt.UTC) - begin.astimezone(dt.UTC)
+                total += finish - begin
         day += dt.timedelta(days=1)
     return int(total.total_seconds() // 60)
+
+
+@lru_cache(maxsize=8192)
+def _opening(
+    day: dt.date, opening: tuple[int, int], timezone: str
+) -> tuple[dt.datetime, dt.datetime]:
+    """When a day's opening hours begin and end, in UTC. A list page asks for the same recent
+    days for every lead on it, so they are worked out once (the zone arithmetic is the cost)."""
+    zone = ZoneInfo(timezone)
+    open_at = dt.datetime.combine(day, dt.time(opening[0]), tzinfo=zone)
+    close_at = (
+        dt.datetime.combine(day + dt.timedelta(days=1), dt.time(0), tzinfo=zone)
+        if opening[1] >= 24
+        else dt.datetime.combine(day, dt.time(opening[1]), tzinfo=zone)
+    )
+    return open_at.astimezone(dt.UTC), close_at.astimezone(dt.UTC)

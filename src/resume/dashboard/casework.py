@@ -8,6 +8,7 @@ and the unassigned queue: a lead outside that is "not found", whatever its id (r
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from typing import Any
 
 import msgspec
@@ -135,19 +136,24 @@ class Casework:
         *,
         after: tuple[dt.datetime, int] | None = None,
         now: dt.datetime | None = None,
+        dealers: Sequence[Dealer] = (),
     ) -> ListPage:
+        """A page of the list; `dealers`, if the caller has them already, spares a read."""
         now = now or dt.datetime.now(dt.UTC)
         async with self.db.read() as conn:
             page = await leads_q.page(conn, found, now=now, after=after, limit=PAGE + 1)
             count = await leads_q.count(conn, found, now=now)
             rows = page[:PAGE]
-            touches = await leads_q.touches_sent(conn, [r.id for r in rows])
-            dealers = {
-                d.id: d for d in await dealers_q.all_dealers(conn) if d.id in found.dealer_ids
-            }
+            known = {d.id: d for d in dealers}
+            if any(lead.dealer_id not in known for lead in rows):
+                known = {d.id: d for d in await dealers_q.all_dealers(conn)}
         out = []
+        # A dealership's widget, made once a page rather than once a row.
+        made: dict[tuple[str, int], Widget] = {}
         for lead in rows:
-            dealer = dealers[lead.dealer_id]
+            dealer = known[lead.dealer_id]
+            if lead.widget in self.catalog.widgets and (lead.widget, dealer.id) not in made:
+                made[lead.widget, dealer.id] = self.catalog.for_dealer(lead.widget, dealer)
             minutes, state = clock(
                 lead.captured_at, lead.first_attempt_at, now, dealer.config, dealer.timezone
             )
@@ -155,8 +161,8 @@ class Casework:
                 Row(
                     lead=lead,
                     dealer=dealer.name,
-                    where=self.where(lead, dealer),
-                    touches=touches.get(lead.id, 0),
+                    where=self.where(lead, dealer, made.get((lead.widget, dealer.id))),
+                    touches=lead.touches_sent,
                     clock_minutes=minutes,
                     clock=state,
                     target=dealer.config.response_minutes,
@@ -175,11 +181,11 @@ class Casework:
         cursor = f"{key.isoformat()}|{last.id}" if more and key and last else ""
         return ListPage(out, min(count, leads_q.COUNT_CAP), count > leads_q.COUNT_CAP, cursor)
 
-    def where(self, lead: Lead, dealer: Dealer) -> str:
+    def where(self, lead: Lead, dealer: Dealer, widget: Widget | None = None) -> str:
         """Where the shopper is, in words: the step and field they left on, or are on."""
         if lead.widget not in self.catalog.widgets:
             return ""
-        widget = self.catalog.for_dealer(lead.widget, dealer)
+        widget = widget or self.catalog.for_dealer(lead.widget, dealer)
         if lead.exit_at is not None and lead.exit_step:
             step = _step(widget, lead.exit_step)
             field = step.field(lead.exit_field) if step and lead.exit_field else None

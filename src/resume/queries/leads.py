@@ -37,7 +37,6 @@ from resume.tables import (
     lead_activity,
     leads,
     offers,
-    outbox,
     staff,
 )
 
@@ -60,6 +59,7 @@ class Lead(msgspec.Struct, frozen=True):
     first_attempt_at: dt.datetime | None
     last_attempt_at: dt.datetime | None
     attempts: int
+    touches_sent: int  # automatic follow-ups sent so far
     last_activity_at: dt.datetime
     widgets: tuple[str, ...]
     widget: str
@@ -101,6 +101,7 @@ def _lead(row: Any) -> Lead:
         first_attempt_at=m["first_attempt_at"],
         last_attempt_at=m["last_attempt_at"],
         attempts=m["attempts"],
+        touches_sent=m["touches_sent"],
         last_activity_at=m["last_activity_at"],
         widgets=tuple(w for w in m["widgets"].split(",") if w),
         widget=m["widget"],
@@ -369,21 +370,15 @@ async def draft_ids(conn: AsyncConnection, lead_id: int) -> list[str]:
     return list(result.scalars())
 
 
-async def touches_sent(conn: AsyncConnection, lead_ids: list[int]) -> dict[int, int]:
-    """Automatic follow-ups sent to each lead, for a page of the list."""
-    if not lead_ids:
-        return {}
-    result = await conn.execute(
-        select(drafts.c.lead_id, func.count())
-        .select_from(outbox.join(drafts, drafts.c.id == outbox.c.draft_id))
+async def count_touch(conn: AsyncConnection, draft_id: str) -> None:
+    """One more automatic follow-up sent to the lead of `draft_id` (none if it has no lead)."""
+    await conn.execute(
+        update(leads)
         .where(
-            drafts.c.lead_id.in_(lead_ids),
-            outbox.c.kind == "followup",
-            outbox.c.status == "sent",
+            leads.c.id == select(drafts.c.lead_id).where(drafts.c.id == draft_id).scalar_subquery()
         )
-        .group_by(drafts.c.lead_id)
+        .values(touches_sent=leads.c.touches_sent + 1)
     )
-    return {row[0]: int(row[1]) for row in result}
 
 
 async def change(conn: AsyncConnection, lead_id: int, **values: Any) -> None:

@@ -77,7 +77,7 @@ async def lead_list(request: Request[Any, Any, Any]) -> Response[str]:
         number = max(1, min(int(query.get("page", "1")), 100_000))
     except ValueError:
         raise BadRequest("The page number should be a number.") from None
-    page = await svc.casework.page(found.account, filters, after=after)
+    page = await svc.casework.page(found.account, filters, after=after, dealers=dealers)
     kept = {k: v for k, v in query.items() if k not in {"after", "page"}}
     shown = _shown_filters(kept, steps, widgets, slugs)
     return ss.render(
