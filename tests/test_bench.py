@@ -18,7 +18,9 @@ Which test runs which script:
 - test_django_peer_accepts_every_step: bench/django_peer/run.sh, and through it run.py,
   loadgen_django.py, manage.py (migrate) and the peer/ project under gunicorn;
 - test_dashboard_benchmark_answers_every_page: bench/dashboard.py (SQLite only: its
-  PostgreSQL half is the same code on another URL, and would double the run).
+  PostgreSQL half is the same code on another URL, and would double the run);
+- test_soak_loses_no_acknowledged_save: bench/soak.py, on SQLite and PostgreSQL (each with
+  `resume serve` and its worker, as installed), with run.py's bare route as the baseline.
 """
 
 from __future__ import annotations
@@ -243,3 +245,25 @@ def test_dashboard_benchmark_answers_every_page(results: Path) -> None:
     for page in ("first page", "filtered"):
         assert {f"{page}, rows", f"{page}, count"} <= explained, explained
     assert "p50/step" in done.stdout and "query plans of the lead list" in done.stdout
+
+
+def test_soak_loses_no_acknowledged_save(results: Path, postgres: str) -> None:
+    databases = ["sqlite", "postgres"] if postgres else ["sqlite"]
+    done = bench(
+        sys.executable, "bench/soak.py", "--databases", *databases, *SHORT,
+        "--results", str(results),
+        timeout=240,
+    )  # fmt: skip
+
+    (found,) = results.glob("soak-*.json")
+    assert found.with_suffix(".txt").read_text().strip(), "the table was not written"
+    report = json.loads(found.read_text())
+    assert report["bare"]["steps"] > 0 and answered_well(report["bare"]["statuses"])
+    assert [soak["database"] for soak in report["soaks"]] == databases
+    for soak in report["soaks"]:
+        assert soak["ok"], soak
+        # soak.py's own check, and the figures behind it: every 303 is in the rows, once.
+        assert soak["posts_acked"] > 0 and soak["lost"] == soak["unacknowledged"] == 0, soak
+        assert soak["revisions"] == soak["step_saved"] == soak["posts_acked"], soak
+        assert soak["server_errors"] == 0 and answered_well(soak["statuses"]), soak["statuses"]
+    assert done.stdout.count(" OK") == len(databases), done.stdout
