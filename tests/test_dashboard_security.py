@@ -405,3 +405,121 @@ def test_disabling_an_account_ends_its_sessions_and_refuses_its_sign_in(
         person.secret = pat.secret
         assert person.login().status_code == 403
     assert resume_cli(settings, tmp_path, "staff", "disable", "nobody@x.example").returncode == 2
+
+
+def test_every_view_of_a_lead_is_audited_but_the_page_a_form_returns_to(
+    client: Any, settings: Any, store: Store
+) -> None:
+    rep = Staff.active(client, settings, "pat.rep@demo-motors.example", "sales")
+    lead, other = a_lead(client, store), a_lead(client, store, email="y@example.com")
+
+    def views(of: int) -> int:
+        return len(
+            store.rows(
+                "SELECT id FROM audit WHERE action = 'lead_viewed' AND subject = :s",
+                s=f"lead:{of}",
+            )
+        )
+
+    rep.get(f"/dashboard/leads/{lead}")
+    assert views(lead) == 1
+    returned = rep.post(f"/dashboard/leads/{lead}/note", note="Prefers texts")
+    assert "Note added." in returned.text
+    # The page the note's form redirects back to is the visit the note's own row records,
+    # and so is reloading it at once.
+    assert views(lead) == 1
+    assert store.rows("SELECT id FROM audit WHERE action = 'note_added'")
+    back = str(returned.url)
+    assert rep.get(back).status_code == 200 and views(lead) == 1
+    # A `done` typed by hand, or one made for another lead, proves no form: audited.
+    forged = rep.get(f"/dashboard/leads/{lead}?done=note")
+    assert forged.status_code == 200 and "Note added." not in forged.text
+    assert views(lead) == 2
+    rep.get(f"/dashboard/leads/{other}")
+    elsewhere_done = str(rep.post(f"/dashboard/leads/{other}/note", note="x").url)
+    borrowed = rep.get(f"/dashboard/leads/{lead}?{elsewhere_done.partition('?')[2]}")
+    assert borrowed.status_code == 200 and "Note added." not in borrowed.text
+    assert views(lead) == 3 and views(other) == 1
+    # Another account's done is not this one's.
+    with elsewhere(settings) as browser:
+        colleague = Staff.active(browser, settings, "sam.bdc@demo-motors.example", "manager")
+        page = colleague.get(back)
+        assert page.status_code == 200 and "Note added." not in page.text
+    assert views(lead) == 4
+    for damaged in ("x" * 600, "%ff%fe", "1.2.note.abc"):
+        assert rep.get(f"/dashboard/leads/{lead}?done={damaged}").status_code == 200
+    assert views(lead) == 7
+
+
+def test_what_an_attempt_does_to_the_status_is_audited(
+    client: Any, settings: Any, store: Store
+) -> None:
+    rep = Staff.active(client, settings, "pat.rep@demo-motors.example", "sales")
+    lead = a_lead(client, store)
+    rep.get(f"/dashboard/leads/{lead}")
+    rep.post(f"/dashboard/leads/{lead}/attempt", channel="call", outcome="no_answer", note="")
+    rep.post(f"/dashboard/leads/{lead}/attempt", channel="text", outcome="replied", note="")
+    changed = store.rows(
+        "SELECT detail FROM audit WHERE action = 'status_changed' AND subject = :s ORDER BY id",
+        s=f"lead:{lead}",
+    )
+    assert [detail(r) for r in changed] == [
+        {"from": "new", "to": "attempting", "by": "attempt"},
+        {"from": "attempting", "to": "contacted", "by": "attempt"},
+    ]
+    assert store.one("SELECT status FROM leads WHERE id = :l", l=lead)["status"] == "contacted"
+
+
+def test_lockouts_and_new_passwords_are_audited_where_the_admin_reads_them(
+    client: Any, settings: Any, store: Store, tmp_path: Any
+) -> None:
+    from conftest import resume_cli
+
+    rep = Staff.active(client, settings, "pat.rep@demo-motors.example", "sales")
+    rep_id = store.one("SELECT id FROM staff WHERE email = :e", e=rep.email)["id"]
+    # Choosing the password from the invitation replaced the password and the app's key.
+    (chosen,) = store.rows(
+        "SELECT staff_id, detail FROM audit WHERE action = 'password_set' AND subject = :s",
+        s=f"staff:{rep_id}",
+    )
+    assert chosen["staff_id"] == rep_id and detail(chosen)["from"] == "invitation"
+
+    with elsewhere(settings) as browser, elsewhere(settings) as attacker:
+        # The rep is between the password and the code when someone else locks the email.
+        person = Staff(browser, settings, rep.email)
+        person.secret = rep.secret
+        person.get("/dashboard/login")
+        assert (
+            "Enter the code"
+            in person.post("/dashboard/login", email=rep.email, password=PASSWORD).text
+        )
+        guesser = Staff(attacker, settings, rep.email)
+        for _ in range(5):
+            guesser.get("/dashboard/login")
+            guesser.post("/dashboard/login", email=rep.email, password="wrong password!!")
+        refused = person.post("/dashboard/login/code", code=person.code())
+        assert refused.status_code == 429 and "paused for 15 minutes" in unescape(refused.text)
+    locked = store.rows(
+        "SELECT staff_id, subject, detail FROM audit WHERE action = 'sign_in_locked'"
+    )
+    assert [(r["staff_id"], r["subject"], detail(r)) for r in locked] == [
+        (rep_id, "", {"at": "code"})
+    ]
+    # The code was refused and made no session: the rep's one sign-in is the first.
+    signed_in = store.rows(
+        "SELECT id FROM audit WHERE action = 'sign_in' AND staff_id = :s", s=rep_id
+    )
+    assert len(signed_in) == 1
+
+    # The dealership's admin reads the lockout and the new password, and the CLI's
+    # disable, which no signed-in person did.
+    with elsewhere(settings) as browser:
+        admin = Staff.active(browser, settings, "alex.admin@demo-motors.example", "admin")
+        disabled = resume_cli(settings, tmp_path, "staff", "disable", rep.email)
+        assert disabled.returncode == 0, disabled.stderr
+        for action in ("sign_in_locked", "password_set", "staff_disabled"):
+            page = admin.get(f"/dashboard/audit?action={action}")
+            assert page.status_code == 200
+            rows = re.findall(r"<tr><td data-label=\"When \(UTC\)\">.*?</tr>", page.text, re.S)
+            assert rows and all(action.replace("_", " ") in row for row in rows), action
+            assert rep.email in page.text or f"staff:{rep_id}" in page.text, action

@@ -25,6 +25,7 @@ UNSUBSCRIBE = "resume.unsubscribe"
 NOTICE = "resume.notice"
 INVITE = "resume.invite"
 STAFF_FORM = "resume.staff-form"
+STAFF_DONE = "resume.staff-done"
 
 _ID = re.compile(r"^[A-Za-z0-9_-]{0,64}$")
 _SLUG = re.compile(r"^[a-z0-9-]{1,32}$")
@@ -132,6 +133,27 @@ class Invite(msgspec.Struct, frozen=True):
         return cls(_int(parts[0]), parts[1])
 
 
+class Done(msgspec.Struct, frozen=True):
+    """What the `done` of a lead page's address proves: this account has just sent this form
+    for this lead. The page a form redirects back to is part of the visit the form's own
+    audit row records, so it is not audited again; a `done` typed by hand proves nothing,
+    and the view is audited (design rule 11)."""
+
+    staff_id: int
+    lead_id: int
+    action: str
+
+    def encode(self) -> bytes:
+        return f"{self.staff_id}.{self.lead_id}.{self.action}".encode()
+
+    @classmethod
+    def decode(cls, raw: bytes) -> Done:
+        parts = _split(raw, 3)
+        if not re.fullmatch(r"[a-z-]{1,24}", parts[2]):
+            raise TokenInvalid("This link is not one of ours.")
+        return cls(_int(parts[0]), _int(parts[1]), parts[2])
+
+
 class Signer:
     """Signs and verifies each purpose's tokens with the rotating key list."""
 
@@ -139,7 +161,7 @@ class Signer:
         # itsdangerous signs with the last key and verifies with any of them.
         self._signers = {
             purpose: TimestampSigner(list(secret_keys), salt=purpose)
-            for purpose in (FORM, RESUME, UNSUBSCRIBE, NOTICE, INVITE, STAFF_FORM)
+            for purpose in (FORM, RESUME, UNSUBSCRIBE, NOTICE, INVITE, STAFF_FORM, STAFF_DONE)
         }
 
     def sign_form(self, credential: FormCredential) -> str:
@@ -185,6 +207,13 @@ class Signer:
     def verify_staff_form(self, token: str, *, max_age: int) -> str:
         raw, _ = self._unsign(STAFF_FORM, token, max_age)
         return raw.decode("ascii", "replace")
+
+    def sign_done(self, done: Done) -> str:
+        return self._signers[STAFF_DONE].sign(done.encode()).decode()
+
+    def verify_done(self, token: str, *, max_age: int) -> Done:
+        raw, _ = self._unsign(STAFF_DONE, token, max_age)
+        return Done.decode(raw)
 
     def expired_resume(self, error: TokenExpired) -> ResumeLink | None:
         """Read the ids out of a well-signed but expired link, to offer a fresh one."""

@@ -174,10 +174,17 @@ class Accounts:
         return account
 
     async def choose_password(
-        self, token: str, password: str, again: str, *, now: dt.datetime | None = None
+        self,
+        token: str,
+        password: str,
+        again: str,
+        *,
+        ip: str = "",
+        now: dt.datetime | None = None,
     ) -> str | None:
-        """Set the invited account's password and a new TOTP key to enrol; return what is
-        wrong with the password instead, if anything."""
+        """Set the invited account's password and a new TOTP key to enrol (audited: for an
+        account invited again, this replaces both); return what is wrong with the password
+        instead, if anything."""
         account = await self.invited(token)
         if password != again:
             return "The two passwords are not the same. Type the same one twice."
@@ -192,6 +199,15 @@ class Accounts:
                 password_hash=hashed,
                 totp_secret=self.ring.seal(totp.new_secret()),
                 totp_step=None,
+            )
+            await audit_q.record(
+                conn,
+                "password_set",
+                at=now or _now(),
+                staff_id=account.id,
+                subject=f"staff:{account.id}",
+                detail={"from": "invitation", "mfa": "new key to enrol"},
+                ip=ip,
             )
         return None
 
@@ -265,9 +281,7 @@ class Accounts:
         good = await _verify(stored, password) and bool(stored)
         async with self.db.write() as conn:
             if await self._blocked(conn, email, client, now):
-                await audit_q.record(
-                    conn, "sign_in_locked", at=now, subject=email[:64], ip=client.ip
-                )
+                await self._locked_out(conn, email, account, client, now, "password")
                 refusal = TooManyRequests(LOCKED)
             elif not good:
                 await self._failed(conn, email, account, client, now, "password")
@@ -306,13 +320,18 @@ class Accounts:
             account = await staff_q.get(conn, session.staff_id)
             if account is None or account.status != "active" or account.totp_secret is None:
                 raise TokenInvalid("This sign-in has expired. Enter your email and password again.")
+            # As in sign_in, a refusal is recorded and committed before it is raised.
+            how = None
             if await self._blocked(conn, account.email, client, now):
-                raise TooManyRequests(LOCKED)
-            how = await self._check_code(conn, account, code, now)
-            if how is None:
-                await self._failed(conn, account.email, account, client, now, "code")
+                await self._locked_out(conn, account.email, account, client, now, "code")
+                refusal: Exception = TooManyRequests(LOCKED)
+            else:
+                how = await self._check_code(conn, account, code, now)
+                if how is None:
+                    await self._failed(conn, account.email, account, client, now, "code")
+                refusal = Forbidden(WRONG_CODE, title="That code didn't work")
         if how is None:
-            raise Forbidden(WRONG_CODE, title="That code didn't work")
+            raise refusal
         async with self.db.write() as conn:
             await sessions_q.end(conn, session.id, now, "signed in")
             token = staff_sessions.new_token()
@@ -364,6 +383,27 @@ class Accounts:
     ) -> bool:
         return await limits_q.blocked(conn, _email_key(email), now) or await limits_q.blocked(
             conn, _address_key(client.ip), now
+        )
+
+    async def _locked_out(
+        self,
+        conn: AsyncConnection,
+        email: str,
+        account: Account | None,
+        client: Client,
+        now: dt.datetime,
+        at: str,
+    ) -> None:
+        """Audit a try refused because the email or the address is locked out: against the
+        account when there is one, so its admins see it, else against the email typed."""
+        await audit_q.record(
+            conn,
+            "sign_in_locked",
+            at=now,
+            staff_id=account.id if account else None,
+            subject="" if account else email[:64],
+            detail={"at": at},
+            ip=client.ip,
         )
 
     async def _failed(
@@ -465,15 +505,20 @@ class Accounts:
         good = bool(account.password_hash) and await _verify(account.password_hash, password)
         async with self.db.write() as conn:
             if await self._blocked(conn, account.email, client, now):
-                raise TooManyRequests(LOCKED)
-            how = await self._check_code(conn, account, code, now) if good else None
-            if how is None:
-                await self._failed(conn, account.email, account, client, now, "reauth")
+                await self._locked_out(conn, account.email, account, client, now, "reauth")
+                locked = True
             else:
-                await sessions_q.reauthenticated(conn, signed.session.id, now)
-                await audit_q.record(
-                    conn, "reauthenticated", at=now, staff_id=account.id, ip=client.ip
-                )
+                locked = False
+                how = await self._check_code(conn, account, code, now) if good else None
+                if how is None:
+                    await self._failed(conn, account.email, account, client, now, "reauth")
+                else:
+                    await sessions_q.reauthenticated(conn, signed.session.id, now)
+                    await audit_q.record(
+                        conn, "reauthenticated", at=now, staff_id=account.id, ip=client.ip
+                    )
+        if locked:
+            raise TooManyRequests(LOCKED)
         return how is not None
 
     def recently_reauthenticated(self, signed: Signed) -> bool:

@@ -150,14 +150,17 @@ class Followthrough:
                 note=_note(note),
             )
             if status != lead.status:
-                await leads_q.add_activity(
+                # The status the attempt moved the lead to is a status change like any other:
+                # on the timeline and in the audit.
+                await self._record(
                     conn,
-                    lead_id=lead.id,
-                    dealer_id=lead.dealer_id,
-                    staff_id=account.id,
-                    kind="status",
-                    at=now,
-                    detail={"from": lead.status, "to": status},
+                    account,
+                    lead,
+                    "status",
+                    "status_changed",
+                    now,
+                    ip,
+                    detail={"from": lead.status, "to": status, "by": "attempt"},
                 )
                 await leads_q.sync_drafts(conn, lead.id, status)
             if outcome in REACHED:

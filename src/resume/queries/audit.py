@@ -11,7 +11,7 @@ import datetime as dt
 from typing import Any
 
 import msgspec
-from sqlalchemy import Connection, and_, insert, or_, select
+from sqlalchemy import Connection, String, and_, cast, insert, literal, or_, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from resume.tables import audit, staff, staff_dealers
@@ -71,11 +71,18 @@ async def page(
     limit: int = 50,
 ) -> list[Entry]:
     """Newest first, a keyset page at a time; entries of the account's dealerships, and
-    those that belong to none (sign-ins) of the account's people."""
+    those that belong to none (sign-ins, lockouts, invitations and disables from the command
+    line) done by or to the account's people."""
     people = select(staff_dealers.c.staff_id).where(staff_dealers.c.dealer_id.in_(dealer_ids))
+    about_people = select(literal("staff:").concat(cast(staff_dealers.c.staff_id, String))).where(
+        staff_dealers.c.dealer_id.in_(dealer_ids)
+    )
     scope = or_(
         audit.c.dealer_id.in_(dealer_ids),
-        and_(audit.c.dealer_id.is_(None), audit.c.staff_id.in_(people)),
+        and_(
+            audit.c.dealer_id.is_(None),
+            or_(audit.c.staff_id.in_(people), audit.c.subject.in_(about_people)),
+        ),
     )
     query = (
         select(audit, staff.c.email.label("staff_email"))

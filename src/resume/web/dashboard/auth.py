@@ -134,7 +134,7 @@ async def choose_password(request: Request[Any, Any, Any], token: FromPath[str])
     svc = services(request)
     fields = await ss.form(request)
     problem = await svc.accounts.choose_password(
-        token, fields.get("password", ""), fields.get("again", "")
+        token, fields.get("password", ""), fields.get("again", ""), ip=ss.client(request).ip
     )
     if problem:
         csrf, _ = ss.pre_session(request)

@@ -12,10 +12,11 @@ from zoneinfo import ZoneInfo
 from litestar import Request, Response, get, post
 from litestar.params import FromPath
 
-from resume.errors import BadRequest
+from resume.errors import BadRequest, TokenInvalid
 from resume.leads import CHANNELS, LOST_REASONS, OUTCOMES, STATUSES
 from resume.queries import dealers as dealers_q
 from resume.queries.leads import Filter
+from resume.tokens import Done
 from resume.web.dashboard import staff_session as ss
 from resume.web.services import Services, services
 
@@ -150,15 +151,40 @@ async def lead_page(request: Request[Any, Any, Any], lead: FromPath[str]) -> Res
     shopper saw, the timeline, and the forms to follow through."""
     svc = services(request)
     found = await ss.signed(request)
-    page = await svc.casework.lead(found.account, _lead_id(lead))
-    if "done" not in request.query_params:
-        # The page a form redirects back to is the same visit: audited once, when opened.
+    lead_id = _lead_id(lead)
+    page = await svc.casework.lead(found.account, lead_id)
+    done = _done(svc, request.query_params.get("done", ""), found.account.id, lead_id)
+    if not done:
+        # Audited on every opening but the page a form redirects back to, which the form's
+        # own audit row covers (tokens.Done).
         await svc.followthrough.viewed(found.account, page.lead, ss.client(request).ip)
-    return _render_lead(svc, found, page, request)
+    return _render_lead(svc, found, page, request, done=done)
+
+
+# How long after a form the page it redirects to counts as the same visit.
+DONE_SECONDS = 120
+
+
+def _done(svc: Services, token: str, staff_id: int, lead_id: int) -> str:
+    """The form this account has just sent for this lead, from the page's `done`; "" if
+    there is none, or it is old, forged, or another account's or lead's."""
+    if not token:
+        return ""
+    try:
+        done = svc.signer.verify_done(token, max_age=DONE_SECONDS)
+    except TokenInvalid:
+        return ""
+    return done.action if (done.staff_id, done.lead_id) == (staff_id, lead_id) else ""
 
 
 def _render_lead(
-    svc: Services, found: Any, page: Any, request: Request[Any, Any, Any], **extra: Any
+    svc: Services,
+    found: Any,
+    page: Any,
+    request: Request[Any, Any, Any],
+    *,
+    done: str = "",
+    **extra: Any,
 ) -> Response[str]:
     show = request.query_params.get("show", "all")
     if show not in {"all", "shopper", "email", "staff", "system"}:
@@ -174,7 +200,7 @@ def _render_lead(
         channels=CHANNELS,
         outcomes=OUTCOMES,
         zone=ZoneInfo(page.dealer.timezone),
-        done=request.query_params.get("done", ""),
+        done=done,
         **extra,
     )
 
@@ -266,7 +292,8 @@ async def lead_action(
         await work.revealed(account, page.lead, draft, field, fields.get("reason", ""), ip)
         revealed = await svc.casework.lead(account, lead_id, reveal=(draft, field))
         return _render_lead(svc, found, revealed, request, revealed_field=(draft, field))
-    return ss.go(f"/dashboard/leads/{lead_id}?done={done}")
+    token = svc.signer.sign_done(Done(account.id, lead_id, done))
+    return ss.go(f"/dashboard/leads/{lead_id}?{urlencode({'done': token})}")
 
 
 async def _zone(conn: Any, account: Any, lead_id: int, svc: Services) -> str:
