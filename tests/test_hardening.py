@@ -37,6 +37,7 @@ def head_and_get(client: Any, path: str) -> tuple[Any, Any]:
         "/embed/demo-motors/payment",
         "/embed/demo-motors/credit/notice",
         "/healthz",
+        "/readyz",
         "/mail",
         "/demo",
         "/dashboard/login",
@@ -81,6 +82,7 @@ def test_head_of_a_resume_link_or_a_step_changes_nothing(settings: Any, store: S
     ("method", "path"),
     [
         ("GET", "/healthz"),
+        ("GET", "/readyz"),
         ("GET", "/demo"),
         ("OPTIONS", "/embed/demo-motors/payment"),
         ("OPTIONS", "/dashboard/login"),

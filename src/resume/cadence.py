@@ -17,7 +17,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from resume import outbox
+from resume import metrics, outbox
 from resume.catalog import Catalog
 from resume.db import Database
 from resume.dealers import Dealer, DealerConfig
@@ -105,7 +105,10 @@ async def detect_exits(
         if dealer is None or now - updated_at < dt.timedelta(minutes=dealer.config.idle_minutes):
             continue
         async with db.write() as conn:
-            found += await _record_exit(conn, settings, catalog, ring, dealer, draft_id, now)
+            widget = await _record_exit(conn, settings, catalog, ring, dealer, draft_id, now)
+        if widget:  # committed
+            found += 1
+            metrics.EXITS.labels(widget).inc()
     return found
 
 
@@ -130,23 +133,25 @@ async def _record_exit(
     dealer: Dealer,
     draft_id: str,
     now: dt.datetime,
-) -> int:
+) -> str:
+    """Record one exit and queue its touches; return the draft's widget, or "" if it was
+    saved, completed or purged since it was found."""
     draft = await followups_q.load_idle(conn, draft_id, ring=ring)
     if draft is None or draft.widget not in catalog.widgets:
-        return 0  # saved, completed or purged since it was found
+        return ""
     last_step, last_changed = await followups_q.last_activity(conn, draft_id)
     step, field = exit_point(
         catalog.for_dealer(draft.widget, dealer), draft, last_step, last_changed
     )
     number = draft.exits + 1
     if not await followups_q.mark_exit(conn, draft, now):
-        return 0
+        return ""
     config = dealer.config
     await followups_q.record_exit_event(conn, draft, step, field, now)
     if draft.lead_id is not None:
         await conn.run_sync(leads_q.record_exit, draft.lead_id, now, step, field)
     if draft.email is None or not await followups_q.touches_allowed(conn, draft):
-        return 1
+        return draft.widget
     touches = outbox.followups(
         settings,
         draft_id=draft.id,
@@ -158,4 +163,4 @@ async def _record_exit(
         due=touch_times(now, config, dealer.timezone),
     )
     await conn.run_sync(outbox_q.enqueue, [t.row(dealer.id, draft.id, now) for t in touches])
-    return 1
+    return draft.widget

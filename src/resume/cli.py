@@ -13,7 +13,7 @@ from typing import Any
 
 from sqlalchemy.exc import DBAPIError
 
-from resume import cli_dealers
+from resume import cli_dealers, logs
 from resume.errors import ConfigError, Unavailable
 from resume.queries.followups import LEAD_STATUSES
 from resume.settings import SPECS, Settings
@@ -28,11 +28,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         settings = Settings.from_env()
-        logging.basicConfig(
-            level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s %(message)s"
-        )
-        # alembic narrates every plugin it loads at INFO; our own line says the schema is ready.
-        logging.getLogger("alembic").setLevel(max(logging.WARNING, logging.getLogger().level))
+        logs.configure(settings.log_level, settings.log_format)
         return int(args.run(settings, args) or 0)
     except ConfigError as exc:
         print(f"resume: {exc.message}", file=sys.stderr)
@@ -204,6 +200,7 @@ def _serve(settings: Settings, args: argparse.Namespace) -> int:
     # A wrong data key stops here with a message, before anything is served.
     asyncio.run(_check_keys(settings))
     app = create_app(settings, run_worker=not args.no_worker)
+    _metrics_port(settings)
     print(
         f"resume: serving on http://{args.host}:{args.port} (public URL {settings.base_url})",
         flush=True,
@@ -213,6 +210,9 @@ def _serve(settings: Settings, args: argparse.Namespace) -> int:
         host=args.host,
         port=args.port,
         log_level="warning",
+        # Our own log set-up for uvicorn's lines too (text or JSON), and our own access line,
+        # with the request id and the route (resume.web.app.App).
+        log_config=None,
         access_log=False,
         # uvicorn believes X-Forwarded-For from 127.0.0.1 unless told: we believe no proxy
         # but those named, so a client can't choose the address that rate limits and consent
@@ -227,8 +227,22 @@ def _worker(settings: Settings, args: argparse.Namespace) -> int:
     from resume.worker import run_worker
 
     asyncio.run(_check_keys(settings))
+    _metrics_port(settings)
     asyncio.run(run_worker(settings, install_signals=True))
     return 0
+
+
+def _metrics_port(settings: Settings) -> None:
+    """Serve the metrics on RESUME_METRICS_PORT, if set, from a thread of this process."""
+    if not settings.metrics_port:
+        return
+    from resume import metrics
+
+    metrics.serve_on_port(settings.metrics_port, settings.metrics_address)
+    print(
+        f"resume: metrics on http://{settings.metrics_address}:{settings.metrics_port}/metrics",
+        flush=True,
+    )
 
 
 async def _check_keys(settings: Settings) -> None:

@@ -7,7 +7,10 @@ import concurrent.futures
 from typing import Any
 
 from alembic.config import Config
-from sqlalchemy import String
+from alembic.script import ScriptDirectory
+from sqlalchemy import String, text
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from alembic import command
 from resume.resources import data_dir
@@ -19,6 +22,23 @@ def alembic_config(settings: Settings) -> Config:
     config.set_main_option("script_location", str(data_dir() / "alembic"))
     config.set_main_option("sqlalchemy.url", settings.database_url.replace("%", "%%"))
     return config
+
+
+def head_revision() -> str:
+    """The schema revision this version of the package needs: the newest it ships."""
+    config = Config()
+    config.set_main_option("script_location", str(data_dir() / "alembic"))
+    heads = ScriptDirectory.from_config(config).get_heads()
+    return heads[0] if len(heads) == 1 else ",".join(sorted(heads))
+
+
+async def database_revision(conn: AsyncConnection) -> str:
+    """The schema revision the database is at; "" before the first migration."""
+    try:
+        found = await conn.execute(text("SELECT version_num FROM alembic_version"))
+    except DBAPIError:
+        return ""
+    return ",".join(sorted(row[0] for row in found))
 
 
 def migrate(settings: Settings, revision: str = "head") -> None:

@@ -74,6 +74,13 @@ def _log_level(value: str) -> str:
     return value
 
 
+def _log_format(value: str) -> str:
+    value = value.strip().lower()
+    if value not in {"text", "json"}:
+        raise ValueError("must be text or json")
+    return value
+
+
 def _proxies(value: str) -> str:
     """Addresses or networks of proxies whose X-Forwarded-For is believed; "" for none."""
     import ipaddress
@@ -101,6 +108,29 @@ def _positive_int(value: str) -> int:
     if number <= 0:
         raise ValueError("must be a whole number > 0")
     return number
+
+
+def _metrics_token(value: str) -> str:
+    value = value.strip()
+    if value and (
+        len(value) < 24 or not value.isascii() or not value.isprintable() or " " in value
+    ):
+        raise ValueError("must be at least 24 characters, no spaces (make one: resume keys new)")
+    return value
+
+
+def _metrics_port(value: str) -> int:
+    number = int(value)
+    if not 0 <= number <= 65535:
+        raise ValueError("must be a port number, or 0 for none")
+    return number
+
+
+def _address(value: str) -> str:
+    import ipaddress
+
+    ipaddress.ip_address(value.strip())
+    return value.strip()
 
 
 def _lease_seconds(value: str) -> int:
@@ -257,6 +287,37 @@ SPECS: tuple[Spec, ...] = (
         "connection's. For a proxy on the same host: 127.0.0.1.",
     ),
     Spec("RESUME_LOG_LEVEL", "log_level", _log_level, "INFO", "Python logging level."),
+    Spec(
+        "RESUME_METRICS_TOKEN",
+        "metrics_token",
+        _metrics_token,
+        "",
+        "Serves Prometheus metrics at /metrics on the server's port to requests with "
+        "`Authorization: Bearer <token>` (24 characters or more). Unset: no /metrics there.",
+    ),
+    Spec(
+        "RESUME_METRICS_PORT",
+        "metrics_port",
+        _metrics_port,
+        "0",
+        "Serves Prometheus metrics on a port of their own, from `resume serve` and `resume "
+        "worker` alike (each process its own port, or see PROMETHEUS_MULTIPROC_DIR). 0: none.",
+    ),
+    Spec(
+        "RESUME_METRICS_ADDRESS",
+        "metrics_address",
+        _address,
+        "127.0.0.1",
+        "The address RESUME_METRICS_PORT listens on.",
+    ),
+    Spec(
+        "RESUME_LOG_FORMAT",
+        "log_format",
+        _log_format,
+        "text",
+        "text, or json: one JSON object a line (time, level, logger, message, request_id, "
+        "dealer, route, status, duration_ms; the worker's message_id, attempt, outcome).",
+    ),
 )
 
 
@@ -278,6 +339,10 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     worker_lease_seconds: int = 120
     forwarded_allow_ips: str = ""
     log_level: str = "INFO"
+    log_format: str = "text"
+    metrics_token: str = ""
+    metrics_port: int = 0
+    metrics_address: str = "127.0.0.1"
 
     def __repr__(self) -> str:
         # Secrets and passwords in URLs never reach a log line or a traceback.

@@ -23,6 +23,7 @@ import aiosmtplib
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from resume import metrics
 from resume.cadence import detect_exits, within_hours
 from resume.catalog import Catalog
 from resume.consent import follows_up
@@ -45,6 +46,7 @@ from resume.tokens import Signer
 
 log = logging.getLogger("resume.worker")
 
+COUNT_EVERY = 15.0  # seconds between counts of the outbox for the metrics
 EXIT_CHECK = dt.timedelta(seconds=30)  # how often a worker looks for shoppers who left
 PURGE_EVERY = dt.timedelta(hours=1)  # how often a worker deletes drafts past retention
 # A claimed batch must be sent well within its lease, even if every message is slow; otherwise
@@ -60,6 +62,11 @@ def backoff(attempt: int) -> dt.timedelta:
     """Return the wait before retry `attempt`: capped exponential, with full jitter."""
     ceiling = min(BACKOFF_CAP, BACKOFF_BASE * 2 ** max(attempt - 1, 0))
     return dt.timedelta(seconds=random.uniform(ceiling / 2, ceiling))
+
+
+# Beyond the lease and the poll, how late a pass may begin before /readyz says the worker
+# has stalled: an exit check or the hourly purge run in a pass too.
+HEARTBEAT_SLACK = 60.0
 
 
 class Worker:
@@ -83,8 +90,16 @@ class Worker:
         self.send_budget = lease_seconds / (BATCH + 1)
         self.owner = f"{socket.gethostname()}:{os.getpid()}:{id(self):x}"
         self.wake = asyncio.Event()
+        self.heartbeat = time.monotonic()
         self._last_exit_check: dt.datetime | None = None
         self._last_purge: dt.datetime | None = None
+        self._last_count: float | None = None
+
+    def beating(self) -> bool:
+        """Whether the loop began a pass lately: a pass is bounded by its lease (each message
+        gets a share of it), and the wait between passes by the poll."""
+        limit = self.lease.total_seconds() + self.poll_seconds + HEARTBEAT_SLACK
+        return time.monotonic() - self.heartbeat <= limit
 
     async def run(self, stop: asyncio.Event) -> None:
         """Send until `stop` is set; the message in flight is finished first."""
@@ -92,6 +107,9 @@ class Worker:
         down = False
         try:
             while not stop.is_set():
+                # /readyz reads it: a pass that never ends (a hung socket past every
+                # timeout, a stuck database call) stops the beat.
+                self.heartbeat = time.monotonic()
                 try:
                     sent = await self.run_once(stop=stop)
                 except Exception as exc:
@@ -171,7 +189,19 @@ class Worker:
                 await self._deliver(message, now, batch)
         finally:
             await batch.close()
+        await self._count_outbox()
         return len(messages)
+
+    async def _count_outbox(self) -> None:
+        """The outbox's rows by status, for the metrics: after the first pass, then at most
+        every COUNT_EVERY (an index-only count, not one per message)."""
+        moment = time.monotonic()
+        if self._last_count is not None and moment - self._last_count < COUNT_EVERY:
+            return
+        self._last_count = moment
+        async with self.db.read() as conn:
+            for status, count in (await outbox_q.counts(conn)).items():
+                metrics.OUTBOX.labels(status).set(count)
 
     async def _deliver(self, message: Message, now: dt.datetime, batch: _Batch) -> None:
         started = time.perf_counter()
@@ -349,13 +379,23 @@ def _refused_for_good(exc: Exception) -> bool:
 
 def _log(message: Message, outcome: str, started: float, error: str = "") -> None:
     # Every line has the same fields (style rule 12); never the address or the body.
+    took = round((time.perf_counter() - started) * 1000, 1)
+    metrics.SENDS.labels(message.kind, outcome).inc()
+    if outcome == "sent":
+        metrics.SEND_SECONDS.labels(message.kind).observe(took / 1000)
     log.info(
         "message=%s attempt=%d outcome=%s duration_ms=%.1f%s",
         message.id,
         message.attempts,
         outcome,
-        (time.perf_counter() - started) * 1000,
+        took,
         f" error={error!r}" if error else "",
+        extra={
+            "message_id": message.id,
+            "attempt": message.attempts,
+            "outcome": outcome,
+            "duration_ms": took,
+        },
     )
 
 

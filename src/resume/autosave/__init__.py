@@ -20,6 +20,7 @@ import logging
 import time
 from collections import OrderedDict
 
+from resume import metrics
 from resume.autosave.plan import Save, View, write_batch
 from resume.db import Database
 from resume.errors import ResumeError, Unavailable
@@ -83,9 +84,13 @@ class Autosave:
         if not self.running:
             raise Unavailable("We couldn't save just now. Please try again in a minute.")
         future: asyncio.Future[DraftState] = asyncio.get_running_loop().create_future()
+        queued = time.perf_counter()
         self._pending.append((save, future))
         self._wake.set()
-        return await future
+        state = await future
+        metrics.SAVE_SECONDS.observe(time.perf_counter() - queued)
+        metrics.STEPS_SAVED.labels(save.widget).inc()
+        return state
 
     def record_view(self, view: View) -> None:
         """Note a step view for the funnel; written with the next batch of saves (or within
@@ -171,6 +176,8 @@ class Autosave:
                 return
             log.exception("save failed")
             results = None
+        if results is not None and batch:
+            metrics.SAVES_PER_BATCH.observe(len(batch))
         for index, (_, future) in enumerate(batch):
             if future.done():
                 continue

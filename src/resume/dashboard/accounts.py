@@ -15,6 +15,7 @@ import secrets
 import msgspec
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from resume import metrics
 from resume.consent import Client
 from resume.db import Database
 from resume.errors import BadRequest, Forbidden, NotFound, TokenInvalid, TooManyRequests
@@ -396,6 +397,7 @@ class Accounts:
     ) -> None:
         """Audit a try refused because the email or the address is locked out: against the
         account when there is one, so its admins see it, else against the email typed."""
+        metrics.LOCKOUTS.labels("refused").inc()
         await audit_q.record(
             conn,
             "sign_in_locked",
@@ -428,6 +430,7 @@ class Accounts:
         )
         staff_id = account.id if account else None
         subject = "" if account else email[:64]
+        metrics.SIGN_IN_FAILURES.labels(what).inc()
         await audit_q.record(
             conn,
             "sign_in_failed",
@@ -438,6 +441,7 @@ class Accounts:
             ip=client.ip,
         )
         if locked:
+            metrics.LOCKOUTS.labels("locked").inc()
             await audit_q.record(
                 conn, "locked", at=now, staff_id=staff_id, subject=subject, ip=client.ip
             )

@@ -6,11 +6,15 @@ import datetime as dt
 from typing import Any
 
 import msgspec
-from sqlalchemy import Connection, Integer, and_, bindparam, or_, select, update
+from sqlalchemy import Connection, Integer, and_, bindparam, func, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from resume.tables import outbox
+
+# Every status an outbox row can have: waiting or being sent, sent, given up, stopped by a
+# stop rule (the shopper came back, staff took over, unsubscribed), or suppressed at send.
+STATUSES = ("pending", "sent", "dead", "stopped", "suppressed")
 
 # Kinds addressed to the shopper, not the dealer: they carry List-Unsubscribe (resume.mail),
 # and a purged draft's go with it (queries.purge), since they hold the shopper's address.
@@ -173,6 +177,14 @@ async def mark_failed(
         .where(outbox.c.id == message_id, outbox.c.status == "pending")
         .values(**values)
     )
+
+
+async def counts(conn: AsyncConnection) -> dict[str, int]:
+    """How many rows have each status (every status, 0 where none), for the metrics."""
+    found = await conn.execute(select(outbox.c.status, func.count()).group_by(outbox.c.status))
+    counted = {status: 0 for status in STATUSES}
+    counted.update({status: int(n) for status, n in found})
+    return counted
 
 
 async def get(conn: AsyncConnection, message_id: int) -> Message | None:

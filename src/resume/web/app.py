@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -11,6 +12,7 @@ from typing import Any
 from litestar import Litestar
 from litestar.datastructures import State
 
+from resume import logs, metrics
 from resume.catalog import Catalog
 from resume.datakeys import verify
 from resume.mail import transport_for
@@ -23,17 +25,66 @@ from resume.web.services import Services
 from resume.worker import Worker
 
 log = logging.getLogger("resume.web")
+# One line a request, at INFO: method, route (its template, no ids), status and duration.
+access = logging.getLogger("resume.access")
+# Methods counted by name in the metrics; any other is "other", so a client can't make labels.
+METHODS = frozenset({"GET", "HEAD", "POST", "OPTIONS", "PUT", "PATCH", "DELETE"})
 
 
 class App(Litestar):
-    """Litestar, answering HEAD on every GET route: the GET's status and headers, no body,
-    and nothing recorded (a link scanner's HEAD is not a visit; issue #12)."""
+    """Litestar, with an id for every request and a line in the access log for it, and
+    answering HEAD on every GET route: the GET's status and headers, no body, and nothing
+    recorded (a link scanner's HEAD is not a visit; issue #12)."""
 
     async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
-        if scope["type"] == "http" and scope["method"] == "HEAD":
+        if scope["type"] != "http":
+            await super().__call__(scope, receive, send)
+            return
+        method = scope["method"]
+        if method == "HEAD":
             scope = {**scope, "method": "GET", HEAD: True}
             send = _no_body(send)
-        await super().__call__(scope, receive, send)
+        context = logs.Context(logs.new_request_id())
+        reset = logs.REQUEST.set(context)
+        started = time.perf_counter()
+        status = [0]
+        try:
+            await super().__call__(scope, receive, _with_request_id(send, context.id, status))
+        finally:
+            took_s = time.perf_counter() - started
+            route = scope.get("path_template") or "(no route)"
+            shown = method if method in METHODS else "other"
+            metrics.REQUESTS.labels(route, shown, str(status[0])).inc()
+            metrics.REQUEST_SECONDS.labels(route).observe(took_s)
+            if access.isEnabledFor(logging.INFO):
+                took = round(took_s * 1000, 2)
+                access.info(
+                    "%s %s %s %.1f ms",
+                    method,
+                    route,
+                    status[0],
+                    took,
+                    extra={
+                        "method": method,
+                        "route": route,
+                        "status": status[0],
+                        "duration_ms": took,
+                    },
+                )
+            logs.REQUEST.reset(reset)
+
+
+def _with_request_id(send: Any, request_id: str, status: list[int]) -> Any:
+    """Send with the request's id in an X-Request-Id header, noting the status sent."""
+    header = (b"x-request-id", request_id.encode())
+
+    async def sending(message: Any) -> None:
+        if message["type"] == "http.response.start":
+            status[0] = message["status"]
+            message["headers"] = [*(message.get("headers") or ()), header]
+        await send(message)
+
+    return sending
 
 
 def _no_body(send: Any) -> Any:
@@ -70,6 +121,7 @@ def create_app(
                 lease_seconds=settings.worker_lease_seconds,
             )
             svc.worker_wake = worker.wake
+            svc.worker = worker
             task = asyncio.create_task(worker.run(stop), name="resume-worker")
         try:
             yield
@@ -90,6 +142,8 @@ def create_app(
             resume_links.renew_sent,
             stylesheet.stylesheet,
             health.healthz,
+            health.readyz,
+            health.metrics_page,
             unsubscribe.unsubscribe_page,
             unsubscribe.unsubscribe,
             demo.demo_page,
@@ -120,5 +174,7 @@ def create_app(
         before_send=[secure_headers],
         request_max_body_size=settings.max_body_bytes,
         openapi_config=None,
+        # Logging is resume.logs's (text or JSON, set up by the command), not Litestar's own.
+        logging_config=None,
         debug=False,
     )

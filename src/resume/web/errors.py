@@ -13,6 +13,7 @@ from jinja2 import TemplateNotFound
 from litestar import Request, Response
 from litestar.exceptions import HTTPException
 
+from resume import logs
 from resume.errors import ResumeError, Revoked, TokenExpired
 from resume.web.dashboard.staff_session import SignInNeeded, to_sign_in
 from resume.web.security import page_headers, widget_headers
@@ -40,7 +41,11 @@ def render_error(request: Request[Any, Any, Any], exc: Exception) -> Response[An
         title = TITLES.get(status, "Something went wrong")
         message = _http_message(status)
     else:
-        log.exception("unhandled error on %s %s", request.method, request.url.path)
+        log.exception(
+            "unhandled error on %s %s",
+            request.method,
+            request.scope.get("path_template", "(no route)"),
+        )
         status, title, message = (
             500,
             TITLES[500],
@@ -55,7 +60,13 @@ def render_error(request: Request[Any, Any, Any], exc: Exception) -> Response[An
     if isinstance(exc, TokenExpired | Revoked) and request.url.path.startswith("/r/"):
         renew = request.url.path.rstrip("/") + "/renew"
     html = template.render(
-        status=status, title=title, message=message, renew_url=renew, style_url="/style/-"
+        status=status,
+        title=title,
+        message=message,
+        renew_url=renew,
+        style_url="/style/-",
+        # The shopper can quote it; the log lines of this request carry it (resume.logs).
+        request_id=logs.request_id(),
     )
     origins = getattr(request.state, "dealer_origins", None)
     headers = widget_headers(origins) if origins else page_headers()

@@ -15,7 +15,7 @@ from litestar import Request, Response, get, post
 from litestar.params import FromPath
 from litestar.response import Redirect
 
-from resume import outbox
+from resume import logs, outbox
 from resume.autosave import Save, View
 from resume.errors import DraftGone, NotFound, Revoked, TokenExpired, TokenInvalid
 from resume.queries import dealers as dealers_q
@@ -125,6 +125,7 @@ async def _draft(
     if dealer is None or state is None or state.dealer_id != dealer.id:
         raise DraftGone()
     request.state.dealer_origins = dealer.origins
+    logs.bind_dealer(dealer.slug)
     if check_version and state.version != link.version:
         raise Revoked("This link was replaced by a newer one.")
     return Visit(svc, dealer, svc.widget(state.widget, dealer)), state

@@ -19,6 +19,7 @@ from resume.definitions import Widget
 from resume.errors import NotFound
 from resume.keyring import Keyring
 from resume.mail import Composer
+from resume.migrations import head_revision
 from resume.queries import dealers as dealers_q
 from resume.settings import Settings
 from resume.templating import environment
@@ -55,6 +56,9 @@ class Services:
         self.limit_draft = None if shared else RateLimiter(settings.rate_limit_draft)
         self._dealers: dict[str, tuple[float, Dealer]] = {}
         self.worker_wake: Any = None
+        # The worker running in this process, if one does (its heartbeat, for /readyz).
+        self.worker: Any = None
+        self.schema_revision = head_revision()
         self._templates: dict[tuple[str, ...], Template] = {}
         self._for_dealer: dict[tuple[str, int], tuple[Dealer, Widget]] = {}
 

@@ -16,6 +16,7 @@ import msgspec
 from litestar import Request, Response
 from litestar.response import Redirect
 
+from resume import logs
 from resume.dealers import Dealer
 from resume.definitions import Step, Widget
 from resume.engine import find_step
@@ -263,4 +264,5 @@ async def visit_for(request: Request[Any, Any, Any], dealer: str, widget: str) -
     svc = services(request)
     found = await svc.dealer(dealer)
     request.state.dealer_origins = found.origins
+    logs.bind_dealer(found.slug)
     return Visit(svc, found, svc.widget(widget, found), head=bool(request.scope.get(HEAD)))
