@@ -349,6 +349,11 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
         return f"Settings(database_url={_hide_password(self.database_url)!r}, keys=***)"
 
     @property
+    def metrics_on(self) -> bool:
+        """Whether anything serves the metrics: if not, the step's path counts nothing."""
+        return bool(self.metrics_token or self.metrics_port)
+
+    @property
     def is_sqlite(self) -> bool:
         return self.database_url.startswith("sqlite")
 

@@ -50,9 +50,12 @@ class Autosave:
         *,
         cache_size: int = 20_000,
         draft_limit: int | None = None,
+        count: bool = False,
     ) -> None:
         self.db = db
         self.ring = ring
+        # Keep the save metrics (resume.metrics): only when something serves them.
+        self.count = count
         # Saves a minute for one draft, counted in the batch's own transaction (several
         # processes on PostgreSQL); None when the web layer counts them in process.
         self.draft_limit = draft_limit
@@ -88,8 +91,9 @@ class Autosave:
         self._pending.append((save, future))
         self._wake.set()
         state = await future
-        metrics.SAVE_SECONDS.observe(time.perf_counter() - queued)
-        metrics.STEPS_SAVED.labels(save.widget).inc()
+        if self.count:
+            metrics.SAVE_SECONDS.observe(time.perf_counter() - queued)
+            metrics.STEPS_SAVED.labels(save.widget).inc()
         return state
 
     def record_view(self, view: View) -> None:
@@ -176,7 +180,7 @@ class Autosave:
                 return
             log.exception("save failed")
             results = None
-        if results is not None and batch:
+        if self.count and results is not None and batch:
             metrics.SAVES_PER_BATCH.observe(len(batch))
         for index, (_, future) in enumerate(batch):
             if future.done():

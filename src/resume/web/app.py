@@ -36,6 +36,9 @@ class App(Litestar):
     answering HEAD on every GET route: the GET's status and headers, no body, and nothing
     recorded (a link scanner's HEAD is not a visit; issue #12)."""
 
+    # Count requests in resume.metrics: only when something serves them (create_app says).
+    count = False
+
     async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
         if scope["type"] != "http":
             await super().__call__(scope, receive, send)
@@ -53,9 +56,10 @@ class App(Litestar):
         finally:
             took_s = time.perf_counter() - started
             route = scope.get("path_template") or "(no route)"
-            shown = method if method in METHODS else "other"
-            metrics.REQUESTS.labels(route, shown, str(status[0])).inc()
-            metrics.REQUEST_SECONDS.labels(route).observe(took_s)
+            if self.count:
+                shown = method if method in METHODS else "other"
+                metrics.REQUESTS.labels(route, shown, str(status[0])).inc()
+                metrics.REQUEST_SECONDS.labels(route).observe(took_s)
             if access.isEnabledFor(logging.INFO):
                 took = round(took_s * 1000, 2)
                 access.info(
@@ -132,7 +136,7 @@ def create_app(
             await svc.autosave.stop()
             await svc.db.dispose()
 
-    return App(
+    app = App(
         route_handlers=[
             steps.first_step,
             steps.show_step,
@@ -178,3 +182,5 @@ def create_app(
         logging_config=None,
         debug=False,
     )
+    app.count = settings.metrics_on
+    return app

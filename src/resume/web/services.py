@@ -46,7 +46,10 @@ class Services:
         # them in the database, in the autosave batch's transaction (issue #12).
         shared = not self.db.is_sqlite
         self.autosave = Autosave(
-            self.db, self.ring, draft_limit=settings.rate_limit_draft if shared else None
+            self.db,
+            self.ring,
+            draft_limit=settings.rate_limit_draft if shared else None,
+            count=settings.metrics_on,
         )
         self.composer = Composer(settings, self.signer, self.catalog)
         self.accounts = Accounts(settings, self.db, self.ring, self.signer)
