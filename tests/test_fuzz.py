@@ -49,6 +49,8 @@ from hypothesis import strategies as st
 from litestar.testing import TestClient
 from sqlalchemy import Table, text
 from sqlalchemy.engine import make_url
+from test_credit import ABOUT, ADDRESS, INCOME
+from test_tradein import ACCORD, CONDITION, CONTACT
 
 from resume.calc.vin import Vin, check_vin
 from resume.catalog import Catalog
@@ -65,7 +67,6 @@ CATALOG = Catalog.load()
 CONTACT_FIRST = "contact_before_result"
 
 # Valid answers, step by step, that take a shopper to the step under test.
-ACCORD = "1HGCM82633A004352"  # a 2003 Honda Accord
 VALID: dict[str, dict[str, dict[str, str]]] = {
     "payment": {
         "vehicle": VEHICLE,
@@ -79,15 +80,7 @@ VALID: dict[str, dict[str, dict[str, str]]] = {
     },
     "trade-in": {
         "vehicle": {"vin": ACCORD, "year": "", "make": "", "model": "Accord", "trim": "EX"},
-        "condition": {
-            "mileage": "148,500",
-            "grade": "good",
-            "accident": "none",
-            "warning_lights": "no",
-            "smoked": "no",
-            "keys": "two",
-            "modifications": "no",
-        },
+        "condition": CONDITION,
         "ownership": {
             "ownership": "finance",
             "lender": "Honda Financial",
@@ -95,41 +88,9 @@ VALID: dict[str, dict[str, dict[str, str]]] = {
             "lease_months_left": "",
             "buyout": "",
         },
-        "contact": {
-            "timeline": "this_month",
-            "first_name": "Dana",
-            "last_name": "Okafor",
-            "email": "dana@example.com",
-            "phone": "",
-            "consent_followup": "yes",
-        },
+        "contact": CONTACT,
     },
-    "credit": {
-        "about": {
-            "first_name": "Rosa",
-            "last_name": "Delgado",
-            "birthdate": "04/30/1988",
-            "email": "rosa@example.com",
-            "phone": "",
-            "consent_followup": "yes",
-        },
-        "address": {
-            "street": "1742 Evergreen Terrace",
-            "city": "Shelbyville",
-            "state": "IL",
-            "zip": "62704",
-            "years_at_address": "6",
-            "housing": "rent",
-            "housing_payment": "1,000",
-        },
-        "income": {
-            "employment": "employed",
-            "employer": "Quimby Logistics",
-            "years_at_job": "4",
-            "monthly_income": "5,000",
-            "credit_band": "good",
-        },
-    },
+    "credit": {"about": ABOUT, "address": ADDRESS, "income": INCOME},
 }
 SAVE_PAGE = "save"
 
