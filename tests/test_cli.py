@@ -398,3 +398,91 @@ def test_dealer_config_shows_changes_and_refuses_bad_settings(
         assert refused.returncode == 2, (bad, refused.stdout, refused.stderr)
         assert refused.stderr.startswith("resume: ") and "Traceback" not in refused.stderr
     assert store.snapshot() == before
+
+
+def test_dealer_add_prints_a_snippet_for_every_widget(resume: Resume) -> None:
+    printed = resume.ok(*GOOD_DEALER)
+    for widget in ("payment", "trade-in", "credit"):
+        url = f"{BASE_URL}/embed/hilltop-ford/{widget}"
+        assert re.search(rf'<iframe src="{re.escape(url)}" title="[^"]+"', printed), widget
+
+
+def test_dealer_list_shows_every_dealership_with_its_origins(resume: Resume) -> None:
+    resume.ok(*GOOD_DEALER)
+    listed = resume.ok("dealer", "list").splitlines()
+    assert listed[0].split() == ["slug", "name", "lead", "inbox", "timezone", "origins"]
+    rows = {line.split()[0]: line for line in listed[1:]}
+    assert set(rows) == {"demo-motors", "hilltop-ford"}
+    hilltop = rows["hilltop-ford"]
+    assert "Hilltop Ford" in hilltop and "America/Chicago" in hilltop
+    assert "https://www.hilltop-ford.example https://shop.hilltop-ford.example" in hilltop
+
+
+def test_dealer_list_on_an_installation_with_none_says_how_to_add_one(fresh: Resume) -> None:
+    fresh.ok("migrate")
+    assert "No dealerships yet" in fresh.ok("dealer", "list")
+    assert "resume dealer add" in fresh.ok("dealer", "list")
+
+
+def test_dealer_config_shows_adds_and_removes_origins(resume: Resume) -> None:
+    shown = json.loads(resume.ok("dealer", "config", "demo-motors"))
+    before = shown["origins"]
+    assert before and shown["trade_in"]["mode"] == "appraiser"
+    added = json.loads(
+        resume.ok(
+            "dealer", "config", "demo-motors",
+            "--add-origin", "https://Cars.Example.COM/", "--add-origin", "http://localhost:8080",
+        )
+    )  # fmt: skip
+    assert added["origins"] == [*before, "https://cars.example.com", "http://localhost:8080"]
+    assert resume.dealer("demo-motors")["origins"] == added["origins"]
+    removed = json.loads(
+        resume.ok("dealer", "config", "demo-motors", "--remove-origin", "https://cars.example.com")
+    )
+    assert removed["origins"] == [*before, "http://localhost:8080"]
+    # Each change is in the audit with what it was and what it became.
+    audited = resume.store.rows(
+        "SELECT detail FROM audit WHERE action = 'origins_changed' ORDER BY id"
+    )
+    details = [d if isinstance(d, dict) else json.loads(d) for d in (r["detail"] for r in audited)]
+    assert [d["after"] for d in details] == [added["origins"], removed["origins"]]
+    assert details[0]["before"] == before
+
+
+@pytest.mark.parametrize(
+    ("flag", "value", "says"),
+    [
+        ("--add-origin", "ftp://cars.example.com", "origin"),
+        ("--add-origin", "https://cars.example.com/inventory", "origin"),
+        ("--add-origin", "*", "origin"),
+        ("--remove-origin", "https://not-there.example", "not one of"),
+    ],
+)
+def test_dealer_config_refuses_a_bad_origin_and_changes_nothing(
+    resume: Resume, flag: str, value: str, says: str
+) -> None:
+    before = resume.store.snapshot()
+    refused = resume.refused("dealer", "config", "demo-motors", flag, value)
+    assert says in refused
+    assert resume.store.snapshot() == before
+
+
+def test_dealer_config_refuses_to_remove_the_last_origin(resume: Resume) -> None:
+    origins = json.loads(resume.ok("dealer", "config", "demo-motors"))["origins"]
+    args = [arg for origin in origins for arg in ("--remove-origin", origin)]
+    before = resume.store.snapshot()
+    assert "at least one" in resume.refused("dealer", "config", "demo-motors", *args)
+    assert resume.store.snapshot() == before
+
+
+def test_outbox_list_has_a_header_and_the_recipient_and_says_when_nothing_matches(
+    resume: Resume, settings: Settings
+) -> None:
+    from conftest import Shopper, saved_for_later
+
+    assert resume.ok("outbox", "list", "--status", "dead").strip() == "No dead messages."
+    with TestClient(create_app(settings), base_url="http://127.0.0.1:8000") as client:
+        saved_for_later(Shopper(client), "pat@example.com")
+    listed = resume.ok("outbox", "list", "--status", "pending").splitlines()
+    assert listed[0].split() == ["id", "kind", "to", "attempts", "due", "(UTC)", "last", "error"]
+    assert len(listed) == 2 and "resume_link" in listed[1] and "pat@example.com" in listed[1]

@@ -184,7 +184,7 @@ def test_a_dead_message_can_be_retried_from_the_command_line(
 
     listed = resume("outbox", "list", "--status", "dead")
     assert listed.returncode == 0 and "earlier failure" in listed.stdout
-    message_id = int(listed.stdout.split()[0])
+    message_id = int(listed.stdout.splitlines()[1].split()[0])  # under the header
     assert resume("outbox", "retry", str(message_id)).returncode == 0
     again = resume("outbox", "retry", str(message_id))
     assert again.returncode == 2 and "is not dead" in again.stderr

@@ -106,7 +106,16 @@ def _parser() -> argparse.ArgumentParser:
         dest="changes",
         help='settings to change, e.g. \'{"trade_in": {"offer_hours": 2}, "retention_days": 180}\'',
     )
+    config.add_argument(
+        "--add-origin", action="append", metavar="ORIGIN", help="allow another site to embed"
+    )
+    config.add_argument(
+        "--remove-origin", action="append", metavar="ORIGIN", help="stop a site embedding"
+    )
     config.set_defaults(run=cli_dealers.dealer_config)
+    dealer.add_parser("list", help="list the dealerships, with their origins").set_defaults(
+        run=cli_dealers.dealer_list
+    )
 
     staff = sub.add_parser("staff", help="manage staff accounts").add_subparsers(
         required=True, metavar="ACTION"
@@ -369,10 +378,15 @@ def _outbox_list(settings: Settings, args: argparse.Namespace) -> int:
     async def listing(conn: Any) -> list[Any]:
         return await outbox_q.with_status(conn, args.status, limit=100)
 
-    for message in asyncio.run(_in_transaction(settings, listing)):
+    messages = asyncio.run(_in_transaction(settings, listing))
+    if not messages:
+        print(f"No {args.status} messages.")
+        return 0
+    print(f"{'id':>8}  {'kind':12} {'to':32} {'attempts':>8}  {'due (UTC)':16}  last error")
+    for message in messages:
         print(
-            f"{message.id}\t{message.kind}\t{message.attempts}\t{message.due_at:%Y-%m-%d %H:%M}"
-            f"\t{(message.last_error or '')[:80]}"
+            f"{message.id:>8}  {message.kind:12} {message.to_addr[:32]:32} {message.attempts:>8}"
+            f"  {message.due_at:%Y-%m-%d %H:%M}  {(message.last_error or '')[:80]}"
         )
     return 0
 

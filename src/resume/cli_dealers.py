@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import datetime as dt
 import json
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -58,8 +59,60 @@ def dealer_add(settings: Settings, args: argparse.Namespace) -> int:
         )
     )
     print(f"resume: added {dealer.name} ({dealer.slug})")
-    print(f"  embed: {settings.base_url}/embed/{dealer.slug}/payment")
+    print(
+        "  Paste a widget into any page of "
+        + " or ".join(dealer.origins)
+        + " (760 px tall shows the longest step on a phone):"
+    )
+    for line in snippets(settings, dealer.slug):
+        print(f"  {line}")
     return 0
+
+
+def snippets(settings: Settings, slug: str) -> list[str]:
+    """A copy-ready <iframe> for each widget this installation serves, as the README's."""
+    from html import escape
+
+    from resume.catalog import Catalog
+
+    lines = []
+    for widget in Catalog.load().widgets.values():
+        url = f"{settings.base_url}/embed/{slug}/{widget.slug}"
+        lines.append(f"{widget.title}: {url}")
+        # Inside double quotes only & < > and " need escaping; an apostrophe reads as typed.
+        title = escape(widget.title, quote=False).replace('"', "&quot;")
+        lines.append(
+            f'  <iframe src="{escape(url)}" title="{title}" width="100%" '
+            'height="760" style="border:0" loading="lazy"></iframe>'
+        )
+    return lines
+
+
+def dealer_list(settings: Settings, args: argparse.Namespace) -> int:
+    dealers = asyncio.run(_dealers(settings))
+    if not dealers:
+        print("resume: No dealerships yet. Add one with `resume dealer add SLUG --name ...`.")
+        return 0
+    width = max(len(d.slug) for d in dealers)
+    print(f"{'slug':{width}}  {'name':30}  {'lead inbox':32}  {'timezone':20}  origins")
+    for d in dealers:
+        print(
+            f"{d.slug:{width}}  {d.name[:30]:30}  {d.lead_email[:32]:32}  {d.timezone:20}  "
+            + " ".join(d.origins)
+        )
+    return 0
+
+
+async def _dealers(settings: Settings) -> list[Dealer]:
+    from resume.db import Database
+    from resume.queries import dealers as dealers_q
+
+    db = Database(settings)
+    try:
+        async with db.read() as conn:
+            return await dealers_q.all_dealers(conn)
+    finally:
+        await db.dispose()
 
 
 def dealer_config(settings: Settings, args: argparse.Namespace) -> int:
@@ -71,23 +124,57 @@ def dealer_config(settings: Settings, args: argparse.Namespace) -> int:
             raise ConfigError(f"--set is not JSON: {exc}") from None
         if not isinstance(changes, dict):
             raise ConfigError("--set takes a JSON object of settings")
-    shown = asyncio.run(_change_config(settings, args.slug, changes))
+    added = tuple(check_origin(o) for o in args.add_origin or ())
+    removed = tuple(check_origin(o) for o in args.remove_origin or ())
+    shown = asyncio.run(_change_config(settings, args.slug, changes, added, removed))
     print(json.dumps(shown, indent=2, sort_keys=True))
     return 0
 
 
-async def _change_config(settings: Settings, slug: str, changes: dict[str, Any]) -> Any:
-    """Merge `changes` into the stored settings (one level into each section), check the
-    result as `dealer add` does, store it, and return it."""
+async def _change_config(
+    settings: Settings,
+    slug: str,
+    changes: dict[str, Any],
+    added: tuple[str, ...] = (),
+    removed: tuple[str, ...] = (),
+) -> Any:
+    """Merge `changes` into the stored settings (one level into each section), add and
+    remove embed origins, check the result as `dealer add` does, store it with its audit
+    rows (what it was, what it became), and return it with the origins."""
     from resume.db import Database
+    from resume.queries import audit as audit_q
     from resume.queries import dealers as dealers_q
 
     db = Database(settings)
+    now = dt.datetime.now(dt.UTC)
     try:
         async with db.write() as conn:
             stored = await dealers_q.raw_config(conn, slug)
-            if stored is None:
+            found = await dealers_q.raw_origins(conn, slug)
+            if stored is None or found is None:
                 raise ConfigError(f"no dealership {slug!r}")
+            dealer_id, origins = found
+            missing = [o for o in removed if o not in origins]
+            if missing:
+                raise ConfigError(
+                    f"{missing[0]!r} is not one of {slug}'s origins: {', '.join(origins)}"
+                )
+            new_origins = [o for o in origins if o not in removed]
+            new_origins += [o for o in added if o not in new_origins]
+            if not new_origins:
+                raise ConfigError(
+                    "a dealership needs at least one origin, or no site can show its widgets"
+                )
+            if new_origins != origins:
+                await dealers_q.set_origins(conn, slug, new_origins)
+                await audit_q.record(
+                    conn,
+                    "origins_changed",
+                    at=now,
+                    dealer_id=dealer_id,
+                    subject=f"dealer:{slug}",
+                    detail={"before": origins, "after": new_origins, "by": "command line"},
+                )
             merged = dict(stored)
             for key, value in changes.items():
                 section = merged.get(key)
@@ -101,7 +188,20 @@ async def _change_config(settings: Settings, slug: str, changes: dict[str, Any])
                 raise ConfigError(f"the settings are not valid: {exc}") from None
             if changes:
                 await dealers_q.set_config(conn, slug, config)
-            return msgspec.to_builtins(config)
+                after = msgspec.to_builtins(config)
+                await audit_q.record(
+                    conn,
+                    "settings_changed",
+                    at=now,
+                    dealer_id=dealer_id,
+                    subject=f"dealer:{slug}",
+                    detail={
+                        "before": {k: stored.get(k) for k in changes},
+                        "after": {k: after.get(k) for k in changes},
+                        "by": "command line",
+                    },
+                )
+            return {**msgspec.to_builtins(config), "origins": new_origins}
     finally:
         await db.dispose()
 

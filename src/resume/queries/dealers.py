@@ -63,6 +63,18 @@ async def raw_config(conn: AsyncConnection, slug: str) -> dict[str, Any] | None:
     return dict(row.config) if row else None
 
 
+async def raw_origins(conn: AsyncConnection, slug: str) -> tuple[int, list[str]] | None:
+    """A dealer's id and embed origins, as stored."""
+    row = (
+        await conn.execute(select(dealers.c.id, dealers.c.origins).where(dealers.c.slug == slug))
+    ).first()
+    return (row.id, list(row.origins)) if row else None
+
+
+async def set_origins(conn: AsyncConnection, slug: str, origins: list[str]) -> None:
+    await conn.execute(update(dealers).where(dealers.c.slug == slug).values(origins=origins))
+
+
 async def set_config(conn: AsyncConnection, slug: str, config: DealerConfig) -> None:
     await conn.execute(
         update(dealers).where(dealers.c.slug == slug).values(config=msgspec.to_builtins(config))
