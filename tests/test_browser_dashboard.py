@@ -583,6 +583,18 @@ def test_a_rep_is_invited_signs_in_and_works_a_lead(
     for action in ("sign in", "lead viewed", "attempt logged", "status changed"):
         expect(entries.filter(has_text=action).first).to_be_visible()
     inspector.check(admin, "audit")
+    # The outbox: the shopper's resume link, which the server's worker sent, found with
+    # the filter; a sent message has nothing to press.
+    admin.page.get_by_role("link", name="Outbox").click()
+    expect(admin.page.get_by_role("heading", level=1)).to_have_text("Outbox")
+    admin.page.get_by_label("Status").select_option(label="Sent")
+    admin.press("Show")
+    link = admin.page.locator("table.plain tbody tr", has_text=SHOPPER).filter(
+        has_text="Resume link"
+    )
+    expect(link.first).to_be_visible()
+    expect(link.first.get_by_role("button")).to_have_count(0)
+    inspector.check(admin, "outbox")
     admin.close()
 
     print("scrollWidth/clientWidth by page:\n" + inspector.report())

@@ -199,6 +199,40 @@ async def with_status(conn: AsyncConnection, status: str, *, limit: int) -> list
     return [_message(row) for row in result]
 
 
+async def page(
+    conn: AsyncConnection,
+    *,
+    dealer_ids: tuple[int, ...],
+    status: str,
+    kind: str = "",
+    before: int | None = None,
+    limit: int = 50,
+) -> list[Message]:
+    """The messages of these dealerships with this status, newest first, a keyset page at a
+    time (`before`: the last id of the page before)."""
+    query = select(outbox).where(outbox.c.dealer_id.in_(dealer_ids), outbox.c.status == status)
+    if kind:
+        query = query.where(outbox.c.kind == kind)
+    if before is not None:
+        query = query.where(outbox.c.id < before)
+    result = await conn.execute(query.order_by(outbox.c.id.desc()).limit(limit))
+    return [_message(row) for row in result]
+
+
+async def stop(conn: AsyncConnection, message_id: int, now: dt.datetime) -> bool:
+    """Stop a queued message that no worker holds now; False if it isn't one."""
+    result = await conn.execute(
+        update(outbox)
+        .where(
+            outbox.c.id == message_id,
+            outbox.c.status == "pending",
+            or_(outbox.c.leased_until.is_(None), outbox.c.leased_until < now),
+        )
+        .values(status="stopped", leased_until=None)
+    )
+    return result.rowcount == 1
+
+
 async def retry(conn: AsyncConnection, message_id: int) -> bool:
     """Queue a dead message again, due now, with a fresh set of attempts."""
     result = await conn.execute(

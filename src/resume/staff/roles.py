@@ -26,6 +26,9 @@ class Role(msgspec.Struct, frozen=True, kw_only=True):
     may_manage: bool
     # Gets new leads in turn (round-robin), unless marked away.
     takes_round_robin: bool
+    # The outbox of its dealerships: what was sent, what waits, what died; send a dead
+    # message again, stop a queued one.
+    may_run_outbox: bool
 
 
 ROLES: Mapping[str, Role] = MappingProxyType(
@@ -41,6 +44,7 @@ ROLES: Mapping[str, Role] = MappingProxyType(
                 may_read_audit=True,
                 may_manage=True,
                 takes_round_robin=False,
+                may_run_outbox=True,
             ),
             Role(
                 name="manager",
@@ -51,6 +55,7 @@ ROLES: Mapping[str, Role] = MappingProxyType(
                 may_read_audit=False,
                 may_manage=False,
                 takes_round_robin=False,
+                may_run_outbox=True,
             ),
             Role(
                 name="sales",
@@ -61,6 +66,7 @@ ROLES: Mapping[str, Role] = MappingProxyType(
                 may_read_audit=False,
                 may_manage=False,
                 takes_round_robin=True,
+                may_run_outbox=False,
             ),
             Role(
                 name="bdc",
@@ -71,6 +77,7 @@ ROLES: Mapping[str, Role] = MappingProxyType(
                 may_read_audit=False,
                 may_manage=False,
                 takes_round_robin=True,
+                may_run_outbox=False,
             ),
         )
     }

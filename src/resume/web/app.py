@@ -18,7 +18,7 @@ from resume.datakeys import verify
 from resume.mail import transport_for
 from resume.settings import Settings
 from resume.web import demo, health, mailbox, resume_links, steps, stylesheet, unsubscribe
-from resume.web.dashboard import audit, auth, leads
+from resume.web.dashboard import audit, auth, leads, operations
 from resume.web.errors import render_error
 from resume.web.security import HEAD, secure_headers
 from resume.web.services import Services
@@ -171,6 +171,8 @@ def create_app(
             leads.lead_page,
             leads.lead_action,
             audit.audit_page,
+            operations.outbox_page,
+            operations.outbox_action,
         ],
         lifespan=[lifespan],
         state=State({"services": svc}),
