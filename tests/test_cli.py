@@ -456,6 +456,7 @@ def test_dealer_config_shows_adds_and_removes_origins(resume: Resume) -> None:
         ("--add-origin", "https://cars.example.com/inventory", "origin"),
         ("--add-origin", "*", "origin"),
         ("--remove-origin", "https://not-there.example", "not one of"),
+        ("--set", '{"origins": ["https://cars.example.com"]}', "--add-origin"),
     ],
 )
 def test_dealer_config_refuses_a_bad_origin_and_changes_nothing(

@@ -124,6 +124,8 @@ def dealer_config(settings: Settings, args: argparse.Namespace) -> int:
             raise ConfigError(f"--set is not JSON: {exc}") from None
         if not isinstance(changes, dict):
             raise ConfigError("--set takes a JSON object of settings")
+        if "origins" in changes:
+            raise ConfigError("origins are changed with --add-origin URL and --remove-origin URL")
     added = tuple(check_origin(o) for o in args.add_origin or ())
     removed = tuple(check_origin(o) for o in args.remove_origin or ())
     shown = asyncio.run(_change_config(settings, args.slug, changes, added, removed))
