@@ -595,6 +595,22 @@ def test_a_rep_is_invited_signs_in_and_works_a_lead(
     expect(link.first).to_be_visible()
     expect(link.first.get_by_role("button")).to_have_count(0)
     inspector.check(admin, "outbox")
+    # "Do not email": an address typed wrong is shown back with its error; then added.
+    admin.page.get_by_role("link", name="Do not email").click()
+    expect(admin.page.get_by_role("heading", level=1)).to_have_text("Do not email")
+    admin.page.get_by_label("Email address").fill("no-at-sign.example.com")
+    admin.page.get_by_label("Why").fill("asked by phone not to be emailed")
+    admin.press("Add to the list")
+    expect(admin.page.get_by_role("alert")).to_contain_text("There is a problem")
+    expect(admin.page.get_by_label("Email address")).to_have_value("no-at-sign.example.com")
+    inspector.check(admin, "suppressions-error")
+    admin.page.get_by_label("Email address").fill("asked.not.to@example.com")
+    admin.press("Add to the list")
+    expect(admin.page.get_by_role("status")).to_contain_text("The address is on the list.")
+    expect(
+        admin.page.locator("table.plain tbody tr", has_text="asked.not.to@example.com")
+    ).to_have_count(1)
+    inspector.check(admin, "suppressions")
     admin.close()
 
     print("scrollWidth/clientWidth by page:\n" + inspector.report())

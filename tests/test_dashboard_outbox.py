@@ -1,6 +1,8 @@
-"""The outbox page (issue #13, item 3), as a manager and an admin use it: dead messages with
-their error, sent again; a queued one stopped; each audited; nothing of another dealership,
-nothing for a rep, and a clear 4xx for whatever a hostile or clumsy hand sends.
+"""The outbox and "Do not email" pages (issue #13, item 3), as a manager and an admin use
+them: dead messages with their error, sent again; a queued one stopped; an address added,
+its queued mail stopped, removed again unless its owner unsubscribed; each audited; nothing
+of another dealership, nothing for a rep, and a clear 4xx for whatever a hostile or clumsy
+hand sends.
 """
 
 from __future__ import annotations
@@ -205,3 +207,164 @@ def test_pages_of_fifty_follow_one_another(
     second = manager.get(unescape(older.group(1)))
     assert [int(n) for n in re.findall(r"<small>#(\d+)</small>", second.text)] == ids[50:]
     assert 'rel="next"' not in second.text
+
+
+# The suppression list ("Do not email").
+
+
+def audit_detail(store: Store, action: str) -> list[dict[str, Any]]:
+    rows = store.rows("SELECT detail FROM audit WHERE action = :a ORDER BY id", a=action)
+    return [json.loads(r["detail"]) if isinstance(r["detail"], str) else r["detail"] for r in rows]
+
+
+def test_an_address_added_is_never_emailed_and_its_queued_mail_stops(
+    client: Any, settings: Any, store: Store, manager: Staff, mailbox: Any
+) -> None:
+    message = queued(client, store, "pat@example.com")
+    manager.get("/dashboard/suppressions")
+    added = manager.post(
+        "/dashboard/suppressions", email=" Pat@Example.COM ", note="asked by phone, no email"
+    )
+    assert "The address is on the list. 1 queued message to it was stopped." in unescape(added.text)
+    assert store.one("SELECT status FROM outbox WHERE id = :m", m=message)["status"] == (
+        "suppressed"
+    )
+    row = store.one("SELECT email, reason, detail FROM suppressions")
+    assert row == {
+        "email": "pat@example.com",
+        "reason": "manual",
+        "detail": "asked by phone, no email",
+    }
+    assert audit_detail(store, "suppression_added") == [
+        {"note": "asked by phone, no email", "queued_stopped": 1}
+    ]
+    assert deliver(settings, mailbox.url) == 0 and mailbox.messages == []
+    # Listed, and found by the start of the address.
+    assert "pat@example.com" in manager.get("/dashboard/suppressions?email=pat@").text
+    assert "pat@example.com" not in manager.get("/dashboard/suppressions?email=zed").text
+
+
+@pytest.mark.parametrize(
+    ("fields", "says"),
+    [
+        ({"email": "not an address", "note": "a good reason"}, "email"),
+        ({"email": "", "note": "a good reason"}, "email"),
+        ({"email": "a@example.com", "note": "no"}, "Say why"),
+        ({"email": "a@example.com", "note": "a good reason", "dealer": "999"}, ""),
+        ({"email": "a@example.com", "note": "a good reason", "dealer": "x"}, "number"),
+    ],
+)
+def test_a_bad_address_or_reason_is_refused_and_nothing_is_stored(
+    store: Store, manager: Staff, fields: dict[str, str], says: str
+) -> None:
+    manager.get("/dashboard/suppressions")
+    before = store.snapshot()
+    answer = manager.post("/dashboard/suppressions", follow=False, **fields)
+    assert 400 <= answer.status_code < 500 and answer.status_code != 403
+    assert says in unescape(answer.text)
+    if answer.status_code == 400 and fields["email"] == "not an address":
+        assert 'value="not an address"' in answer.text  # shown back as typed
+        assert 'aria-invalid="true"' in answer.text
+    assert store.snapshot() == before
+
+
+def test_staff_may_remove_what_staff_added_but_never_an_unsubscribe(
+    client: Any, settings: Any, store: Store, manager: Staff
+) -> None:
+    from resume.queries import suppressions as suppressions_q
+
+    async def unsubscribed() -> None:
+        from resume.db import Database
+
+        db = Database(settings)
+        try:
+            async with db.write() as conn:
+                await suppressions_q.add(conn, 1, "gone@example.com", "unsubscribe")
+        finally:
+            await db.dispose()
+
+    run(unsubscribed())
+    manager.get("/dashboard/suppressions")
+    manager.post("/dashboard/suppressions", email="typo@example.com", note="typed by mistake")
+    ids = {r["email"]: r["id"] for r in store.rows("SELECT id, email FROM suppressions")}
+    page = manager.get("/dashboard/suppressions").text
+    assert f"/dashboard/suppressions/{ids['typo@example.com']}/remove" in page
+    assert f"/dashboard/suppressions/{ids['gone@example.com']}/remove" not in page
+    assert "only they can undo it" in page
+    before = store.snapshot()
+    refused = manager.post(
+        f"/dashboard/suppressions/{ids['gone@example.com']}/remove",
+        follow=False,
+        note="they called us",
+    )
+    assert refused.status_code == 400 and "only they can ask" in unescape(refused.text)
+    assert store.snapshot() == before
+    manager.get("/dashboard/suppressions")
+    assert (
+        manager.post(
+            f"/dashboard/suppressions/{ids['typo@example.com']}/remove", follow=False, note="no"
+        ).status_code
+        == 400
+    )  # a reason is needed
+    manager.get("/dashboard/suppressions")
+    removed = manager.post(
+        f"/dashboard/suppressions/{ids['typo@example.com']}/remove", note="typed by mistake"
+    )
+    assert "it can be emailed again" in removed.text
+    assert [r["email"] for r in store.rows("SELECT email FROM suppressions")] == [
+        "gone@example.com"
+    ]
+    assert audit_detail(store, "suppression_removed") == [
+        {"note": "typed by mistake", "was": "manual"}
+    ]
+
+
+def test_another_dealerships_list_and_a_rep_get_nothing(
+    client: Any, settings: Any, store: Store, manager: Staff
+) -> None:
+    other = other_dealer(settings)
+    from resume.queries import suppressions as suppressions_q
+
+    async def theirs() -> None:
+        from resume.db import Database
+
+        db = Database(settings)
+        try:
+            async with db.write() as conn:
+                await suppressions_q.add(conn, other, "theirs@example.com", "manual")
+        finally:
+            await db.dispose()
+
+    run(theirs())
+    (entry,) = store.rows("SELECT id FROM suppressions")
+    assert "theirs@example.com" not in manager.get("/dashboard/suppressions").text
+    before = store.snapshot()
+    manager.get("/dashboard/suppressions")
+    gone = manager.post(
+        f"/dashboard/suppressions/{entry['id']}/remove", follow=False, note="a good reason"
+    )
+    assert gone.status_code == 404
+    manager.get("/dashboard/suppressions")
+    elsewhere_add = manager.post(
+        "/dashboard/suppressions",
+        follow=False,
+        email="x@example.com",
+        note="a good reason",
+        dealer=str(other),
+    )
+    assert elsewhere_add.status_code == 404
+    assert store.snapshot() == before
+    with elsewhere(settings) as browser:
+        rep = Staff.active(browser, settings, "pat.rep@demo-motors.example", "sales")
+        assert rep.get("/dashboard/suppressions").status_code == 404
+        rep.get("/dashboard/leads")
+        answer = rep.post(
+            "/dashboard/suppressions", follow=False, email="y@example.com", note="why not"
+        )
+        assert answer.status_code == 404
+    assert store.rows("SELECT email FROM suppressions") == [{"email": "theirs@example.com"}]
+
+
+@pytest.mark.parametrize("query", ["before=abc", "before=" + "9" * 40, "email=" + "a" * 400])
+def test_a_damaged_list_address_is_a_clear_400(manager: Staff, query: str) -> None:
+    assert manager.get(f"/dashboard/suppressions?{query}").status_code == 400

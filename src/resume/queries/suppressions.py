@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import and_, func, select, update
+import msgspec
+from sqlalchemy import and_, delete, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -51,3 +52,53 @@ async def is_suppressed(conn: AsyncConnection, dealer_id: int, email: str) -> bo
         suppressions.c.dealer_id == dealer_id, suppressions.c.email == email.strip().lower()
     )
     return (await conn.execute(query)).first() is not None
+
+
+class Suppression(msgspec.Struct, frozen=True):
+    id: int
+    dealer_id: int
+    email: str
+    reason: str  # unsubscribe, bounce or manual
+    detail: str
+    at: dt.datetime
+
+
+def _suppression(row: object) -> Suppression:
+    m = row._mapping  # type: ignore[attr-defined]
+    return Suppression(m["id"], m["dealer_id"], m["email"], m["reason"], m["detail"] or "", m["at"])
+
+
+async def page(
+    conn: AsyncConnection,
+    *,
+    dealer_ids: tuple[int, ...],
+    email: str = "",
+    before: int | None = None,
+    limit: int = 50,
+) -> list[Suppression]:
+    """These dealerships' suppressed addresses, newest first, a keyset page at a time;
+    `email` narrows to the addresses that start with it."""
+    query = select(suppressions).where(suppressions.c.dealer_id.in_(dealer_ids))
+    if email:
+        query = query.where(suppressions.c.email.startswith(email.strip().lower(), autoescape=True))
+    if before is not None:
+        query = query.where(suppressions.c.id < before)
+    result = await conn.execute(query.order_by(suppressions.c.id.desc()).limit(limit))
+    return [_suppression(row) for row in result]
+
+
+async def get(conn: AsyncConnection, suppression_id: int) -> Suppression | None:
+    row = (
+        await conn.execute(select(suppressions).where(suppressions.c.id == suppression_id))
+    ).first()
+    return _suppression(row) if row else None
+
+
+async def remove(conn: AsyncConnection, suppression_id: int) -> bool:
+    """Email the address again; never one its owner unsubscribed (only they can undo that)."""
+    result = await conn.execute(
+        delete(suppressions).where(
+            suppressions.c.id == suppression_id, suppressions.c.reason != "unsubscribe"
+        )
+    )
+    return result.rowcount == 1

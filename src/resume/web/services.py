@@ -13,7 +13,7 @@ from resume.catalog import Catalog
 from resume.dashboard.accounts import Accounts
 from resume.dashboard.casework import Casework
 from resume.dashboard.followthrough import Followthrough
-from resume.dashboard.operations import Operations
+from resume.dashboard.operations import Operations, Suppressions
 from resume.db import Database
 from resume.dealers import Dealer
 from resume.definitions import Widget
@@ -57,6 +57,7 @@ class Services:
         self.casework = Casework(settings, self.db, self.ring, self.signer, self.catalog)
         self.followthrough = Followthrough(settings, self.db, self.ring, self.catalog)
         self.operations = Operations(self.db)
+        self.suppressions = Suppressions(self.db)
         self.limit_ip = RateLimiter(settings.rate_limit_ip)
         self.limit_draft = None if shared else RateLimiter(settings.rate_limit_draft)
         self._dealers: dict[str, tuple[float, Dealer]] = {}
