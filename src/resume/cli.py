@@ -9,11 +9,10 @@ import logging
 import sys
 from collections.abc import Sequence
 from decimal import Decimal
-from typing import Any
 
 from sqlalchemy.exc import DBAPIError
 
-from resume import cli_dealers, logs
+from resume import cli_dealers, cli_mail, logs
 from resume.errors import ConfigError, Unavailable
 from resume.queries.followups import LEAD_STATUSES
 from resume.settings import SPECS, Settings
@@ -148,12 +147,12 @@ def _parser() -> argparse.ArgumentParser:
     status = lead.add_parser("status", help="record a lead's status; past 'new' stops follow-up")
     status.add_argument("draft")
     status.add_argument("status", choices=LEAD_STATUSES)
-    status.set_defaults(run=_lead_status)
+    status.set_defaults(run=cli_mail.lead_status)
 
     suppress = sub.add_parser("suppress", help="never email an address for a dealership again")
     suppress.add_argument("email")
     suppress.add_argument("--dealer", required=True)
-    suppress.set_defaults(run=_suppress)
+    suppress.set_defaults(run=cli_mail.suppress)
 
     purge = sub.add_parser(
         "purge", help="delete drafts past each dealer's retention period, and say what went"
@@ -179,10 +178,10 @@ def _parser() -> argparse.ArgumentParser:
     listing.add_argument(
         "--status", default="dead", choices=("pending", "sent", "dead", "stopped", "suppressed")
     )
-    listing.set_defaults(run=_outbox_list)
+    listing.set_defaults(run=cli_mail.outbox_list)
     retry = outbox.add_parser("retry", help="send a dead message again")
     retry.add_argument("message", type=int)
-    retry.set_defaults(run=_outbox_retry)
+    retry.set_defaults(run=cli_mail.outbox_retry)
     return parser
 
 
@@ -340,69 +339,6 @@ def _demo(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
-def _lead_status(settings: Settings, args: argparse.Namespace) -> int:
-    from resume.queries import followups as followups_q
-
-    async def change(conn: Any) -> int | None:
-        return await followups_q.set_lead_status(conn, args.draft, args.status)
-
-    stopped = asyncio.run(_in_transaction(settings, change))
-    if stopped is None:
-        raise ConfigError(f"no draft {args.draft!r}")
-    print(f"resume: {args.draft} is {args.status}; {stopped} queued follow-up(s) stopped")
-    return 0
-
-
-def _suppress(settings: Settings, args: argparse.Namespace) -> int:
-    from resume.queries import dealers as dealers_q
-    from resume.queries import suppressions as suppressions_q
-
-    address = cli_dealers.checked_email(args.email)
-
-    async def add(conn: Any) -> int:
-        dealer = await dealers_q.get_by_slug(conn, args.dealer)
-        if dealer is None:
-            raise ConfigError(f"no dealer {args.dealer!r}")
-        return await suppressions_q.add(conn, dealer.id, address, "manual")
-
-    cancelled = asyncio.run(_in_transaction(settings, add))
-    print(
-        f"resume: {address} suppressed for {args.dealer}; {cancelled} queued message(s) cancelled"
-    )
-    return 0
-
-
-def _outbox_list(settings: Settings, args: argparse.Namespace) -> int:
-    from resume.queries import outbox as outbox_q
-
-    async def listing(conn: Any) -> list[Any]:
-        return await outbox_q.with_status(conn, args.status, limit=100)
-
-    messages = asyncio.run(_in_transaction(settings, listing))
-    if not messages:
-        print(f"No {args.status} messages.")
-        return 0
-    print(f"{'id':>8}  {'kind':12} {'to':32} {'attempts':>8}  {'due (UTC)':16}  last error")
-    for message in messages:
-        print(
-            f"{message.id:>8}  {message.kind:12} {message.to_addr[:32]:32} {message.attempts:>8}"
-            f"  {message.due_at:%Y-%m-%d %H:%M}  {(message.last_error or '')[:80]}"
-        )
-    return 0
-
-
-def _outbox_retry(settings: Settings, args: argparse.Namespace) -> int:
-    from resume.queries import outbox as outbox_q
-
-    async def retry(conn: Any) -> bool:
-        return await outbox_q.retry(conn, args.message)
-
-    if not asyncio.run(_in_transaction(settings, retry)):
-        raise ConfigError(f"message {args.message} is not dead (or does not exist)")
-    print(f"resume: message {args.message} will be sent again")
-    return 0
-
-
 def _purge(settings: Settings, args: argparse.Namespace) -> int:
     from resume.retention import purge
 
@@ -450,17 +386,6 @@ def _restore(settings: Settings, args: argparse.Namespace) -> int:
     )
     print("\n".join(found.instructions()))
     return 0
-
-
-async def _in_transaction(settings: Settings, work: Any) -> Any:
-    from resume.db import Database
-
-    db = Database(settings)
-    try:
-        async with db.write() as conn:
-            return await work(conn)
-    finally:
-        await db.dispose()
 
 
 if __name__ == "__main__":  # pragma: no cover
