@@ -18,7 +18,7 @@ from resume.datakeys import verify
 from resume.mail import transport_for
 from resume.settings import Settings
 from resume.web import demo, health, mailbox, resume_links, steps, stylesheet, unsubscribe
-from resume.web.dashboard import audit, auth, leads, operations
+from resume.web.dashboard import audit, auth, dealership, leads, mail, operations, staffing
 from resume.web.errors import render_error
 from resume.web.security import HEAD, secure_headers
 from resume.web.services import Services
@@ -176,6 +176,9 @@ def create_app(
             operations.suppressions_page,
             operations.suppression_add,
             operations.suppression_remove,
+            *dealership.ROUTES,
+            *staffing.ROUTES,
+            *mail.ROUTES,
         ],
         lifespan=[lifespan],
         state=State({"services": svc}),

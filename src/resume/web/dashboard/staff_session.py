@@ -121,6 +121,8 @@ def render(
         me=found.account if found else None,
         role=role(found.account.role) if found else None,
         csrf=found.session.csrf if found else context.pop("csrf", ""),
+        # Without SMTP, sent mail is kept on disk and the dashboard shows it (issue #13).
+        mail_on_disk=not svc.settings.smtp_url,
         **context,
     )
     return Response(
