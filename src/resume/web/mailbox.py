@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-import email
-import email.policy
 import ipaddress
-from email.message import EmailMessage
 from pathlib import Path
 from typing import Any
 
 from litestar import Request, Response, get
 from litestar.params import FromPath
 
+from resume.dashboard import mailroom
 from resume.errors import NotFound
 from resume.web.security import page_headers
 from resume.web.services import client_ip, services
@@ -32,29 +30,22 @@ def _mail_folder(request: Request[Any, Any, Any]) -> Path:
     return Path(svc.settings.mail_dir)
 
 
-def _read(folder: Path, name: str) -> EmailMessage:
-    path = folder / name
-    if "/" in name or not name.endswith(".eml") or not path.is_file():
-        raise NotFound("No such message.")
-    return email.message_from_bytes(path.read_bytes(), policy=email.policy.default)  # type: ignore[return-value]
-
-
 @get("/mail")
 async def mail_list(request: Request[Any, Any, Any]) -> Response[str]:
     """List the mail kept on disk, newest first."""
     folder = _mail_folder(request)
-    names = sorted((p.name for p in folder.glob("*.eml")), reverse=True) if folder.is_dir() else []
     messages = []
-    for name in names[:200]:
-        message = _read(folder, name)
-        messages.append(
-            {
-                "name": name,
-                "to": message["To"],
-                "subject": message["Subject"],
-                "date": message["Date"],
-            }
-        )
+    for name in mailroom.names(folder)[:200]:
+        headers = mailroom.read_headers(folder, name)
+        if headers is not None:
+            messages.append(
+                {
+                    "name": name,
+                    "to": headers["To"],
+                    "subject": headers["Subject"],
+                    "date": headers["Date"],
+                }
+            )
     html = (
         services(request)
         .env.get_template("mailbox/list.html")
@@ -65,15 +56,14 @@ async def mail_list(request: Request[Any, Any, Any]) -> Response[str]:
 
 @get("/mail/{name:str}")
 async def mail_show(request: Request[Any, Any, Any], name: FromPath[str]) -> Response[str]:
-    message = _read(_mail_folder(request), name)
-    text_part = message.get_body(preferencelist=("plain",))
+    message = mailroom.read(_mail_folder(request), name)
     html = (
         services(request)
         .env.get_template("mailbox/show.html")
         .render(
             name=name,
             message=message,
-            text=text_part.get_content() if text_part else "",
+            text=mailroom.part(message, "plain"),
             style_url="/style/-",
         )
     )
@@ -83,11 +73,10 @@ async def mail_show(request: Request[Any, Any, Any], name: FromPath[str]) -> Res
 @get("/mail/{name:str}/html")
 async def mail_html(request: Request[Any, Any, Any], name: FromPath[str]) -> Response[str]:
     """The HTML part on its own, sandboxed: it is shown in a frame of the mail page."""
-    message = _read(_mail_folder(request), name)
-    part = message.get_body(preferencelist=("html",))
+    message = mailroom.read(_mail_folder(request), name)
     headers = {
         "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; "
         "img-src data:; sandbox; frame-ancestors 'self'",
         "X-Content-Type-Options": "nosniff",
     }
-    return Response(part.get_content() if part else "", media_type="text/html", headers=headers)
+    return Response(mailroom.part(message, "html"), media_type="text/html", headers=headers)
