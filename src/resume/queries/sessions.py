@@ -121,3 +121,22 @@ async def open_for(conn: AsyncConnection, staff_id: int) -> list[Session]:
         .order_by(staff_sessions.c.created_at.desc())
     )
     return [_session(row) for row in result]
+
+
+async def end_of(
+    conn: AsyncConnection, staff_id: int, token_hash: str, now: dt.datetime, why: str
+) -> Session | None:
+    """End one open session of account `staff_id` (another account's is left alone);
+    return it as it was, or None if there was no such open session."""
+    row = (
+        await conn.execute(
+            select(staff_sessions).where(
+                staff_sessions.c.id == token_hash,
+                staff_sessions.c.staff_id == staff_id,
+                staff_sessions.c.ended_at.is_(None),
+            )
+        )
+    ).first()
+    if row is None or not await end(conn, token_hash, now, why):
+        return None
+    return _session(row)

@@ -8,7 +8,7 @@ import msgspec
 from sqlalchemy import Connection, and_, delete, func, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from resume.tables import dealers, staff, staff_dealers
+from resume.tables import dealers, recovery_codes, staff, staff_dealers
 
 # Roles that take leads by round-robin (resume.staff.roles says what each role may do).
 ROTATION_ROLES = ("sales", "bdc")
@@ -212,3 +212,98 @@ def next_owner(conn: Connection, dealer_id: int, now: dt.datetime) -> int | None
             .values(last_assigned_at=now)
         )
     return found
+
+
+class Person(msgspec.Struct, frozen=True):
+    """A person as the staff pages list them: who, what role, which stores, MFA or not."""
+
+    id: int
+    email: str
+    name: str
+    role: str
+    status: str
+    away: bool
+    mfa_enrolled: bool
+    dealer_ids: tuple[int, ...]
+
+    @property
+    def label(self) -> str:
+        return self.name or self.email
+
+
+async def roster(conn: AsyncConnection, dealer_ids: tuple[int, ...], limit: int) -> list[Person]:
+    """Everyone covering any of `dealer_ids`, by name, at most `limit`; each with all the
+    dealerships they cover (the caller shows only its own)."""
+    covering = select(staff_dealers.c.staff_id).where(staff_dealers.c.dealer_id.in_(dealer_ids))
+    rows = list(
+        await conn.execute(
+            select(*_COLUMNS)
+            .where(staff.c.id.in_(covering))
+            .order_by(func.lower(staff.c.name), staff.c.email)
+            .limit(limit)
+        )
+    )
+    covered: dict[int, list[int]] = {row.id: [] for row in rows}
+    if covered:
+        for link in await conn.execute(
+            select(staff_dealers.c.staff_id, staff_dealers.c.dealer_id)
+            .where(staff_dealers.c.staff_id.in_(list(covered)))
+            .order_by(staff_dealers.c.dealer_id)
+        ):
+            covered[link.staff_id].append(link.dealer_id)
+    return [
+        Person(
+            id=row.id,
+            email=row.email,
+            name=row.name,
+            role=row.role,
+            status=row.status,
+            away=bool(row.away),
+            mfa_enrolled=row.totp_secret is not None and row.totp_step is not None,
+            dealer_ids=tuple(covered[row.id]),
+        )
+        for row in rows
+    ]
+
+
+async def stores(conn: AsyncConnection, dealer_ids: tuple[int, ...]) -> dict[int, tuple[str, str]]:
+    """The slug and name of each of `dealer_ids`, in id order."""
+    result = await conn.execute(
+        select(dealers.c.id, dealers.c.slug, dealers.c.name)
+        .where(dealers.c.id.in_(dealer_ids))
+        .order_by(dealers.c.id)
+    )
+    return {row.id: (row.slug, row.name) for row in result}
+
+
+async def other_admins(
+    conn: AsyncConnection, dealer_ids: tuple[int, ...], without: int
+) -> set[int]:
+    """Which of `dealer_ids` have an active admin other than account `without`."""
+    result = await conn.execute(
+        select(staff_dealers.c.dealer_id)
+        .join(staff, staff.c.id == staff_dealers.c.staff_id)
+        .where(
+            staff_dealers.c.dealer_id.in_(dealer_ids),
+            staff.c.id != without,
+            staff.c.status == "active",
+            staff.c.role == "admin",
+        )
+        .distinct()
+    )
+    return set(result.scalars())
+
+
+async def forget_mfa(conn: AsyncConnection, staff_id: int, nonce: str, now: dt.datetime) -> None:
+    """Clear an account's TOTP key and recovery codes and make it invited again with a new
+    invitation nonce: it can't sign in until it enrols an app from that invitation."""
+    await change(
+        conn,
+        staff_id,
+        status="invited",
+        totp_secret=None,
+        totp_step=None,
+        invite_nonce=nonce,
+        invited_at=now,
+    )
+    await conn.execute(delete(recovery_codes).where(recovery_codes.c.staff_id == staff_id))
