@@ -305,7 +305,7 @@ def test_one_session_is_ended_and_the_others_go_on(
         current = hashlib.sha256(mine.encode()).hexdigest()
         me = person(store, ADMIN)
         admin.get(f"/dashboard/staff/{me}")
-        assert "This session" in admin.page.text
+        assert "(this session of yours)" in admin.page.text
         assert (
             admin.post(
                 f"/dashboard/staff/{me}/end-session", follow=False, session=current
