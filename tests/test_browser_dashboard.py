@@ -128,7 +128,8 @@ class Person:
         self.page.on("response", self._seen)
 
     def _seen(self, response: Response) -> None:
-        if response.request.resource_type == "document":
+        # The page itself, not a frame inside it (the settings' live preview frames a widget).
+        if response.request.resource_type == "document" and response.frame.parent_frame is None:
             self.documents.append(response)
 
     def open(self, path: str) -> None:

@@ -120,8 +120,12 @@ def test_demo_prints_the_dealer_page_on_the_other_origin_and_the_widget(fresh: R
     # The dealer page is on localhost and the widget on 127.0.0.1: a real third-party frame.
     assert "http://localhost:8123/demo" in printed
     assert "http://127.0.0.1:8123/embed/demo-motors/payment" in printed
-    # A demo manager and a demo rep, each with a one-time invitation into the dashboard.
-    for email in ("manager@demo-motors.example", "rep@demo-motors.example"):
+    # A demo admin, manager and rep, each with a one-time invitation into the dashboard.
+    for email in (
+        "admin@demo-motors.example",
+        "manager@demo-motors.example",
+        "rep@demo-motors.example",
+    ):
         assert re.search(
             rf"\({re.escape(email)}\), invitation: http://127\.0\.0\.1:8123/dashboard/invite/\S+",
             printed,
@@ -137,7 +141,7 @@ def test_demo_run_twice_keeps_one_demo_dealer(fresh: Resume) -> None:
     assert "'Demo Motors' is ready" in again
     assert "http://localhost:8123/demo" in again
     assert len(fresh.store.rows("SELECT * FROM dealers")) == 1
-    assert len(fresh.store.rows("SELECT * FROM staff")) == 2
+    assert len(fresh.store.rows("SELECT * FROM staff")) == 3
     # The demo shoppers are seeded once, marked demo, and none of them has mail queued.
     demo = fresh.store.rows("SELECT id FROM drafts WHERE demo")
     assert len(demo) == 12

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 
+from resume.consent import FOLLOWUP_FIELD
 from resume.dealers import Dealer
 from resume.definitions import Widget, load_widgets
 from resume.errors import ConfigError, NotFound
@@ -59,7 +60,10 @@ class Catalog:
         """Return widget `slug` as `dealer` shows it; an unknown slug is a 404."""
         if slug not in self.widgets:
             raise NotFound("This dealership has no such form.")
-        return self.kinds[slug].for_dealer(self.widgets[slug], dealer)
+        widget = self.kinds[slug].for_dealer(self.widgets[slug], dealer)
+        if dealer.config.followup_consent:
+            widget = widget.with_label(FOLLOWUP_FIELD, dealer.config.followup_consent)
+        return widget
 
 
 def _check(widgets: Mapping[str, Widget], kinds: Mapping[str, Kind]) -> None:

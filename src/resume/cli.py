@@ -312,7 +312,7 @@ def _migrate(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def _demo(settings: Settings, args: argparse.Namespace) -> int:
-    from resume.demo import MANAGER, REP, demo_origin, seed_all
+    from resume.demo import ADMIN, MANAGER, REP, demo_origin, seed_all
     from resume.migrations import migrate
 
     migrate(settings)
@@ -330,7 +330,7 @@ def _demo(settings: Settings, args: argparse.Namespace) -> int:
         else "  mail goes to RESUME_SMTP_URL"
     )
     print(f"  the sales dashboard:          {settings.base_url}/dashboard/login")
-    for email, label in ((MANAGER, "demo manager"), (REP, "demo rep")):
+    for email, label in ((ADMIN, "demo admin"), (MANAGER, "demo manager"), (REP, "demo rep")):
         link = seeded.invitations.get(email)
         if link:
             print(f"    {label} ({email}), invitation: {link}")

@@ -71,20 +71,13 @@ def dealer_add(settings: Settings, args: argparse.Namespace) -> int:
 
 def snippets(settings: Settings, slug: str) -> list[str]:
     """A copy-ready <iframe> for each widget this installation serves, as the README's."""
-    from html import escape
-
+    from resume import embed
     from resume.catalog import Catalog
 
     lines = []
     for widget in Catalog.load().widgets.values():
-        url = f"{settings.base_url}/embed/{slug}/{widget.slug}"
-        lines.append(f"{widget.title}: {url}")
-        # Inside double quotes only & < > and " need escaping; an apostrophe reads as typed.
-        title = escape(widget.title, quote=False).replace('"', "&quot;")
-        lines.append(
-            f'  <iframe src="{escape(url)}" title="{title}" width="100%" '
-            'height="760" style="border:0" loading="lazy"></iframe>'
-        )
+        src = embed.url(settings.base_url, slug, widget.slug)
+        lines += [f"{widget.title}: {src}", f"  {embed.iframe(src, widget.title)}"]
     return lines
 
 
@@ -143,6 +136,7 @@ async def _change_config(
     """Merge `changes` into the stored settings (one level into each section), add and
     remove embed origins, check the result as `dealer add` does, store it with its audit
     rows (what it was, what it became), and return it with the origins."""
+    from resume.dashboard.dealership import change_origins
     from resume.db import Database
     from resume.queries import audit as audit_q
     from resume.queries import dealers as dealers_q
@@ -152,31 +146,12 @@ async def _change_config(
     try:
         async with db.write() as conn:
             stored = await dealers_q.raw_config(conn, slug)
-            found = await dealers_q.raw_origins(conn, slug)
-            if stored is None or found is None:
+            if stored is None:
                 raise ConfigError(f"no dealership {slug!r}")
-            dealer_id, origins = found
-            missing = [o for o in removed if o not in origins]
-            if missing:
-                raise ConfigError(
-                    f"{missing[0]!r} is not one of {slug}'s origins: {', '.join(origins)}"
-                )
-            new_origins = [o for o in origins if o not in removed]
-            new_origins += [o for o in added if o not in new_origins]
-            if not new_origins:
-                raise ConfigError(
-                    "a dealership needs at least one origin, or no site can show its widgets"
-                )
-            if new_origins != origins:
-                await dealers_q.set_origins(conn, slug, new_origins)
-                await audit_q.record(
-                    conn,
-                    "origins_changed",
-                    at=now,
-                    dealer_id=dealer_id,
-                    subject=f"dealer:{slug}",
-                    detail={"before": origins, "after": new_origins, "by": "command line"},
-                )
+            new_origins = await change_origins(conn, slug, added=added, removed=removed)
+            found = await dealers_q.raw_origins(conn, slug)
+            assert found is not None
+            dealer_id = found[0]
             merged = dict(stored)
             for key, value in changes.items():
                 section = merged.get(key)

@@ -181,6 +181,9 @@ class DealerConfig(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     )
     # The team's target from capture to the first human attempt, in business minutes.
     response_minutes: int = 60
+    # The words beside the follow-up box, in place of the widget's own; "" keeps the
+    # widget's. A consent stores the words shown, so new words are a new version (issue #13).
+    followup_consent: str = ""
 
     def flags(self) -> frozenset[str]:
         return frozenset({"contact_before_result"} if self.contact_before_result else ())
@@ -255,6 +258,8 @@ def check_config(config: DealerConfig) -> DealerConfig:
             )
     if not 5 <= config.response_minutes <= 60 * 24 * 7:
         raise ConfigError("the response target must be between 5 minutes and a week")
+    if len(config.followup_consent) > 500:
+        raise ConfigError("the follow-up consent must be 500 characters or fewer")
     return config
 
 

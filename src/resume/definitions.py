@@ -6,6 +6,7 @@ its file, step and field. What a widget does beyond its definition is its kind's
 from __future__ import annotations
 
 import tomllib
+from collections.abc import Callable
 from pathlib import Path
 from typing import Literal
 
@@ -83,12 +84,23 @@ class Widget(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
                 return field
             return msgspec.structs.replace(field, choices=choices, hint=hint or field.hint)
 
+        return self._each_field(fill)
+
+    def with_label(self, name: str, label: str) -> Widget:
+        """Return this widget with field `name`'s words replaced, wherever it is asked."""
+
+        def relabel(field: Field) -> Field:
+            return msgspec.structs.replace(field, label=label) if field.name == name else field
+
+        return self._each_field(relabel)
+
+    def _each_field(self, change: Callable[[Field], Field]) -> Widget:
         steps = tuple(
-            msgspec.structs.replace(step, fields=tuple(fill(f) for f in step.fields))
+            msgspec.structs.replace(step, fields=tuple(change(f) for f in step.fields))
             for step in self.steps
         )
         return msgspec.structs.replace(
-            self, steps=steps, save_fields=tuple(fill(f) for f in self.save_fields)
+            self, steps=steps, save_fields=tuple(change(f) for f in self.save_fields)
         )
 
     @property

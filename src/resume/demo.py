@@ -35,6 +35,7 @@ from resume.tokens import Signer, new_draft_id
 SLUG = "demo-motors"
 # What a demo shopper's consent records say of where it came from.
 DEMO_CLIENT = consent.Client("", "resume demo (seeded, not a person)")
+ADMIN = "admin@demo-motors.example"
 MANAGER = "manager@demo-motors.example"
 REP = "rep@demo-motors.example"
 
@@ -91,7 +92,7 @@ async def seed_all(settings: Settings, *, shoppers: bool = True) -> Seeded:
                     **DETAILS,
                 )
         invitations = {}
-        for email, role in ((MANAGER, "manager"), (REP, "sales")):
+        for email, role in ((ADMIN, "admin"), (MANAGER, "manager"), (REP, "sales")):
             async with db.read() as conn:
                 account = await staff_q.by_email(conn, email)
             if account is None:

@@ -7,12 +7,12 @@ import logging
 from typing import Any
 
 import msgspec
-from sqlalchemy import insert, select, update
+from sqlalchemy import distinct, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from resume.dealers import Dealer, DealerConfig, check_config
 from resume.errors import ConfigError, Unavailable
-from resume.tables import dealers, staff
+from resume.tables import consents, dealers, drafts, leads, staff
 
 log = logging.getLogger("resume.dealers")
 
@@ -79,6 +79,49 @@ async def set_config(conn: AsyncConnection, slug: str, config: DealerConfig) -> 
     await conn.execute(
         update(dealers).where(dealers.c.slug == slug).values(config=msgspec.to_builtins(config))
     )
+
+
+async def set_details(conn: AsyncConnection, dealer_id: int, **values: str) -> None:
+    """Change a dealer's name, lead inbox, address, phone or timezone."""
+    await conn.execute(update(dealers).where(dealers.c.id == dealer_id).values(**values))
+
+
+async def open_leads_untouched_since(
+    conn: AsyncConnection, dealer_id: int, cutoff: dt.datetime
+) -> int:
+    """How many leads not sold or lost have a draft last saved before `cutoff`."""
+    query = (
+        select(func.count(distinct(leads.c.id)))
+        .select_from(leads.join(drafts, drafts.c.lead_id == leads.c.id))
+        .where(
+            drafts.c.dealer_id == dealer_id,
+            drafts.c.updated_at < cutoff,
+            leads.c.status.not_in(("sold", "lost")),
+        )
+    )
+    return int((await conn.execute(query)).scalar_one())
+
+
+async def consent_versions(conn: AsyncConnection, dealer_id: int, limit: int = 50) -> list[Any]:
+    """Each wording consents were given to at a dealer: kind, version, words, how many,
+    first and last; newest first."""
+    last = func.max(consents.c.at)
+    query = (
+        select(
+            consents.c.kind,
+            consents.c.text_version,
+            func.min(consents.c.text),
+            func.count(),
+            func.min(consents.c.at),
+            last,
+        )
+        .select_from(consents.join(drafts, drafts.c.id == consents.c.draft_id))
+        .where(drafts.c.dealer_id == dealer_id)
+        .group_by(consents.c.kind, consents.c.text_version, consents.c.text_hash)
+        .order_by(last.desc())
+        .limit(limit)
+    )
+    return [tuple(row) for row in await conn.execute(query)]
 
 
 async def get(conn: AsyncConnection, dealer_id: int) -> Dealer | None:

@@ -12,6 +12,7 @@ from resume.autosave import Autosave
 from resume.catalog import Catalog
 from resume.dashboard.accounts import Accounts
 from resume.dashboard.casework import Casework
+from resume.dashboard.dealership import Dealership
 from resume.dashboard.followthrough import Followthrough
 from resume.dashboard.operations import Operations, Suppressions
 from resume.db import Database
@@ -58,6 +59,7 @@ class Services:
         self.followthrough = Followthrough(settings, self.db, self.ring, self.catalog)
         self.operations = Operations(self.db)
         self.suppressions = Suppressions(self.db)
+        self.dealership = Dealership(self.db)
         self.limit_ip = RateLimiter(settings.rate_limit_ip)
         self.limit_draft = None if shared else RateLimiter(settings.rate_limit_draft)
         self._dealers: dict[str, tuple[float, Dealer]] = {}
@@ -82,6 +84,10 @@ class Services:
             raise NotFound("We don't know that dealership. Check the address of this page.")
         self._dealers[slug] = (now, dealer)
         return dealer
+
+    def forget_dealer(self, slug: str) -> None:
+        """Read `slug`'s settings afresh on its next page: they were just changed here."""
+        self._dealers.pop(slug, None)
 
     def template(self, names: tuple[str, ...]) -> Template:
         """Return the first of `names` that exists (a dealer's override first), remembered:

@@ -70,9 +70,18 @@ class Visit:
     """Everything one request knows about where the shopper is."""
 
     def __init__(
-        self, svc: Services, dealer: Dealer, widget: Widget, *, head: bool = False
+        self,
+        svc: Services,
+        dealer: Dealer,
+        widget: Widget,
+        *,
+        head: bool = False,
+        preview: str = "",
     ) -> None:
         self.svc = svc
+        # A staff preview (issue #13): framed by our own dashboard only, and its forms post
+        # to `preview` + the step's name, which stores nothing.
+        self.preview = preview
         # A HEAD served as its GET: it shows the page and records nothing (issue #12).
         self.head = head
         self.dealer = dealer
@@ -163,7 +172,7 @@ class Visit:
         return Response(html, status_code=status, media_type="text/html", headers=self.headers())
 
     def headers(self) -> dict[str, str]:
-        return widget_headers(self.dealer.origins)
+        return widget_headers(("'self'",) if self.preview else self.dealer.origins)
 
     async def render_step(self, show: Show) -> Response[str]:
         """Render a step with what is stored and what its kind shows beside it (a result's
@@ -174,6 +183,8 @@ class Visit:
             self.dealer, self.widget, step, show.index, show.state, show.token,
             check=show.check, posted=show.posted, notice=show.notice,
         )  # fmt: skip
+        if self.preview:
+            context["action"] = f"{self.preview}/{step.name}"
         names = step_templates(self.dealer, self.widget, step)
         return self.render(names, status=show.status, **context, **extra)
 
