@@ -152,7 +152,7 @@ def test_a_new_admin_sets_up_the_embed_and_the_follow_up(  # noqa: F811 (fixture
     # 5. The follow-up cadence: a delay that isn't one is refused with its message, then
     # the new cadence is saved.
     admin.page.get_by_role("link", name=re.compile("Back to Demo Motors")).click()
-    admin.page.get_by_role("link", name="Change follow-up").click()
+    admin.page.get_by_role("link", name="Change follow-up").click()  # "Change" + hidden words
     expect(admin.page.get_by_role("heading", level=1)).to_contain_text("Follow-up")
     inspector.check(admin, "settings-followup")
     cadence = admin.page.get_by_label("Follow-up emails go out after")

@@ -75,7 +75,7 @@ async def embed_page(request: Request[Any, Any, Any], slug: FromPath[str]) -> Re
 
 
 async def _embed(
-    svc: Services, found: Any, dealer: Dealer, chosen: str, **extra: Any
+    svc: Services, found: Any, dealer: Dealer, chosen: str, *, code: int = 200, **extra: Any
 ) -> Response[str]:
     widgets = list(svc.catalog.widgets.values())
     if chosen and chosen not in svc.catalog.widgets:
@@ -93,6 +93,7 @@ async def _embed(
     html = ss.render(
         svc,
         "dashboard/settings_embed.html",
+        status=code,
         found=found,
         section="settings",
         dealer=dealer,
@@ -122,12 +123,10 @@ async def embed_change(request: Request[Any, Any, Any], slug: FromPath[str]) -> 
             found.account, dealer, add=add, remove=remove, ip=ss.client(request).ip
         )
     except ConfigError as exc:
+        # A refused origin is shown back in its box, with what is wrong with it.
         text = str(exc)
-        response = await _embed(
-            svc, found, dealer, "", problem=text[:1].upper() + text[1:] + ".", typed=add
-        )  # a refused origin is shown back in its box, with what is wrong with it
-        response.status_code = 400
-        return response
+        problem = text[:1].upper() + text[1:] + "."
+        return await _embed(svc, found, dealer, "", code=400, problem=problem, typed=add)
     svc.forget_dealer(dealer.slug)
     done = "added" if add else "removed"
     return ss.go(f"/dashboard/settings/{quote(dealer.slug)}/embed?done={done}")
