@@ -167,10 +167,30 @@ def test_a_new_admin_sets_up_the_embed_and_the_follow_up(  # noqa: F811 (fixture
     expect(admin.page.get_by_role("status")).to_contain_text("Follow-up: saved")
     assert config(server)["config"]["cadence"] == [120, 1440, 5760]
 
-    # 6. The audit shows each change, by this admin.
+    # 6. Invite a rep: the invitation link is shown once on their page, and it works.
+    admin.page.get_by_role("navigation", name="Dashboard").get_by_role("link", name="Staff").click()
+    expect(admin.page.get_by_role("heading", level=1)).to_have_text("Staff")
+    inspector.check(admin, "staff")
+    admin.page.get_by_label("Email address").fill(NEW_REP)
+    admin.page.get_by_label("Role").select_option(label="Sales")
+    admin.press("Invite")
+    expect(admin.page.get_by_role("heading", level=1)).to_contain_text(NEW_REP)
+    link = admin.page.locator("#invite-link").inner_text().strip()
+    assert link.startswith(f"{server.origin}/dashboard/invite/"), link
+    assert server.one("SELECT role, status FROM staff WHERE email = ?", NEW_REP) == {
+        "role": "sales",
+        "status": "invited",
+    }
+    inspector.check(admin, "staff-invited")
+    rep = Person(browser, server, NEW_REP)
+    accept_invitation(rep, None, link.removeprefix(server.origin))
+    rep.close()
+    assert server.one("SELECT status FROM staff WHERE email = ?", NEW_REP)["status"] == "active"
+
+    # 7. The audit shows each change, by this admin.
     admin.page.get_by_role("link", name="Audit").click()
     entries = admin.page.locator("table.plain tbody tr", has_text=ADMIN)
-    for action in ("origins changed", "settings changed"):
+    for action in ("origins changed", "settings changed", "staff invited"):
         expect(entries.filter(has_text=action).first).to_be_visible()
     inspector.check(admin, "audit-admin")
     admin.close()
