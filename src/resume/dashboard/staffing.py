@@ -333,11 +333,12 @@ class Staffing:
         """End one of a person's sessions (not the admin's own, this one: that is signing
         out)."""
         self._may(admin)
-        if len(session_id) != 64 or any(c not in "0123456789abcdef" for c in session_id):
-            raise BadRequest("The form named a session we don't know.")
         now = _now()
         async with self.db.write() as conn:
+            # Whose first: another dealership's person is a 404 whatever the form says.
             target = await self._manageable(conn, admin, person_id)
+            if len(session_id) != 64 or any(c not in "0123456789abcdef" for c in session_id):
+                raise BadRequest("The form named a session we don't know.")
             if target.id == admin.id and secrets.compare_digest(session_id, current):
                 raise BadRequest(
                     "That is the session you are using now: sign out instead.",
