@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 from conftest import NUMBERS, VEHICLE, Shopper, Staff, Store, deliver, saved_for_later
-from test_dashboard_security import a_lead, detail
+from test_dashboard_security import a_lead, detail, other_dealer
 
 SLUG = "demo-motors"
 
@@ -439,3 +439,60 @@ def test_hostile_or_clumsy_forms_get_a_clear_4xx_and_change_nothing(
             assert words in unescape(response.text)
     assert store.one("SELECT config, origins FROM dealers WHERE slug = :s", s=SLUG) == before
     assert audited(store) == [] and audited(store, "origins_changed") == []
+
+
+def test_follow_up_turned_off_hides_the_box_and_sends_no_follow_up(
+    admin: Staff, client: Any, settings: Any, store: Store
+) -> None:
+    # A shopper who ticked the box before: their touches are queued.
+    before = saved_for_later(Shopper(client), "before@example.com", consent=True)
+    deliver(settings, now=dt.datetime.now(dt.UTC) + dt.timedelta(minutes=31))
+    assert (
+        len(store.rows("SELECT id FROM outbox WHERE draft_id = :d AND kind = 'followup'", d=before))
+        == 5
+    )
+    change(admin, "consent", followup_mode="off")
+    assert config(store)["followup_mode"] == "off"
+    shopper = Shopper(client)
+    shopper.start()
+    shopper.fill("vehicle", **VEHICLE)
+    after = shopper.draft_id
+    page = shopper.fill("numbers", action="save", **NUMBERS)
+    assert "consent_followup" not in page.text and "Save and finish later" in unescape(page.text)
+    shopper.fill("save", action="send", **{"from": "numbers", "email": "after@example.com"})
+    kinds = [r["kind"] for r in store.rows("SELECT kind FROM outbox WHERE draft_id = :d", d=after)]
+    assert kinds == ["resume_link"]  # the link they asked for still goes
+    # Past the idle time: an exit, and no follow-up queued; the earlier touches are stopped
+    # when their time comes, as the dealership now sends none.
+    deliver(settings, now=dt.datetime.now(dt.UTC) + dt.timedelta(days=30))
+    assert ("exited", "numbers", None) in [e[:2] + (None,) for e in store.events(after)]
+    assert (
+        store.rows("SELECT id FROM outbox WHERE draft_id = :d AND kind = 'followup'", d=after) == []
+    )
+    statuses = {
+        r["status"]
+        for r in store.rows(
+            "SELECT status FROM outbox WHERE draft_id = :d AND kind = 'followup'", d=before
+        )
+    }
+    assert statuses == {"stopped"}
+
+
+def test_a_group_admin_sets_up_each_of_their_rooftops(
+    client: Any, settings: Any, store: Store
+) -> None:
+    hilltop = other_dealer(settings)
+    group = Staff.active(client, settings, "gia.group@example.com", "admin", dealers=(1, hilltop))
+    listed = unescape(group.get("/dashboard/settings").text)
+    assert "Demo Motors" in listed and "Hilltop Ford" in listed
+    page = group.get("/dashboard/settings/hilltop-ford/followup")
+    assert page.status_code == 200 and "All your dealerships" in unescape(
+        group.get("/dashboard/settings/hilltop-ford").text
+    )
+    group.get("/dashboard/settings/hilltop-ford/followup")
+    fields = {**form_values(group.page), "response_minutes": "15"}
+    group.post("/dashboard/settings/hilltop-ford/followup", action="save", **fields)
+    assert config(store, "hilltop-ford")["response_minutes"] == 15
+    assert config(store)["response_minutes"] == 60  # the other rooftop is untouched
+    (row,) = store.rows("SELECT dealer_id FROM audit WHERE action = 'settings_changed'")
+    assert row["dealer_id"] == hilltop

@@ -150,7 +150,9 @@ async def _record_exit(
     await followups_q.record_exit_event(conn, draft, step, field, now)
     if draft.lead_id is not None:
         await conn.run_sync(leads_q.record_exit, draft.lead_id, now, step, field)
-    if draft.email is None or not await followups_q.touches_allowed(conn, draft):
+    if config.followup_mode == "off" or draft.email is None:
+        return draft.widget  # the dealership sends no follow-up (issue #13)
+    if not await followups_q.touches_allowed(conn, draft):
         return draft.widget
     touches = outbox.followups(
         settings,

@@ -61,7 +61,9 @@ class Catalog:
         if slug not in self.widgets:
             raise NotFound("This dealership has no such form.")
         widget = self.kinds[slug].for_dealer(self.widgets[slug], dealer)
-        if dealer.config.followup_consent:
+        if dealer.config.followup_mode == "off":
+            widget = widget.without(FOLLOWUP_FIELD)
+        elif dealer.config.followup_consent:
             widget = widget.with_label(FOLLOWUP_FIELD, dealer.config.followup_consent)
         return widget
 

@@ -184,6 +184,9 @@ class DealerConfig(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     # The words beside the follow-up box, in place of the widget's own; "" keeps the
     # widget's. A consent stores the words shown, so new words are a new version (issue #13).
     followup_consent: str = ""
+    # "ask": the box is shown, and only a shopper who ticks it gets follow-up emails; "off":
+    # no box and no follow-up (a link the shopper asks for still goes; so do staff alerts).
+    followup_mode: Literal["ask", "off"] = "ask"
 
     def flags(self) -> frozenset[str]:
         return frozenset({"contact_before_result"} if self.contact_before_result else ())

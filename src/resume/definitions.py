@@ -94,6 +94,16 @@ class Widget(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
 
         return self._each_field(relabel)
 
+    def without(self, name: str) -> Widget:
+        """Return this widget with field `name` asked nowhere."""
+        steps = tuple(
+            msgspec.structs.replace(step, fields=tuple(f for f in step.fields if f.name != name))
+            for step in self.steps
+        )
+        return msgspec.structs.replace(
+            self, steps=steps, save_fields=tuple(f for f in self.save_fields if f.name != name)
+        )
+
     def _each_field(self, change: Callable[[Field], Field]) -> Widget:
         steps = tuple(
             msgspec.structs.replace(step, fields=tuple(change(f) for f in step.fields))

@@ -221,7 +221,7 @@ class Worker:
                     conn, message.dealer_id, message.to_addr
                 )
                 about = await _about(conn, message, draft)
-            outcome = "suppressed" if stopped else _stopped(message, draft, about)
+            outcome = "suppressed" if stopped else _stopped(message, draft, about, dealer)
             if outcome:
                 async with self.db.write() as conn:
                     await outbox_q.mark_status(conn, message.id, outcome)
@@ -348,7 +348,9 @@ async def _about(
     return found
 
 
-def _stopped(message: Message, draft: DraftState | None, about: dict[str, Any]) -> str:
+def _stopped(
+    message: Message, draft: DraftState | None, about: dict[str, Any], dealer: Dealer | None
+) -> str:
     """Why a message must not go now (checked at send as well as at enqueue), or ""."""
     if draft is not None and draft.demo:
         return "stopped"  # demo shoppers are never emailed
@@ -359,6 +361,8 @@ def _stopped(message: Message, draft: DraftState | None, about: dict[str, Any]) 
         return "" if about.get("offer") is not None else "stopped"
     if message.kind != "followup":
         return ""
+    if dealer is not None and dealer.config.followup_mode == "off":
+        return "stopped"  # turned off since it was queued (issue #13)
     if draft is None or draft.status == "completed" or draft.lead_status != "new":
         return "stopped"
     if not follows_up(draft.values):

@@ -204,6 +204,15 @@ SECTIONS: Mapping[str, Section] = {
             "and the old ones stay below with the consents given to them.",
             (
                 Entry(
+                    path="followup_mode",
+                    label="Follow-up emails",
+                    kind="choice",
+                    choices=(
+                        ("ask", "Offer them: a box to tick, never ticked for the shopper"),
+                        ("off", "Never: no box, no follow-up (asked-for links and alerts still go)"),
+                    ),
+                ),
+                Entry(
                     path="followup_consent",
                     label="Words beside the follow-up box",
                     kind="textarea",
