@@ -209,7 +209,7 @@ SECTIONS: Mapping[str, Section] = {
                     kind="choice",
                     choices=(
                         ("ask", "Offer them: a box to tick, never ticked for the shopper"),
-                        ("off", "Never: no box, no follow-up (asked-for links and alerts still go)"),
+                        ("off", "Never: no box and no follow-up; asked-for links, alerts go"),
                     ),
                 ),
                 Entry(
