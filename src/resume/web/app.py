@@ -18,7 +18,16 @@ from resume.datakeys import verify
 from resume.mail import transport_for
 from resume.settings import Settings
 from resume.web import demo, health, mailbox, resume_links, steps, stylesheet, unsubscribe
-from resume.web.dashboard import audit, auth, dealership, leads, mail, operations, staffing
+from resume.web.dashboard import (
+    audit,
+    auth,
+    dealership,
+    exports,
+    leads,
+    mail,
+    operations,
+    staffing,
+)
 from resume.web.errors import render_error
 from resume.web.security import HEAD, secure_headers
 from resume.web.services import Services
@@ -179,6 +188,7 @@ def create_app(
             *dealership.ROUTES,
             *staffing.ROUTES,
             *mail.ROUTES,
+            *exports.ROUTES,
         ],
         lifespan=[lifespan],
         state=State({"services": svc}),

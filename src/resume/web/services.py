@@ -13,6 +13,7 @@ from resume.catalog import Catalog
 from resume.dashboard.accounts import Accounts
 from resume.dashboard.casework import Casework
 from resume.dashboard.dealership import Dealership
+from resume.dashboard.exports import Exports
 from resume.dashboard.followthrough import Followthrough
 from resume.dashboard.operations import Operations, Suppressions
 from resume.db import Database
@@ -60,6 +61,9 @@ class Services:
         self.operations = Operations(self.db)
         self.suppressions = Suppressions(self.db)
         self.dealership = Dealership(self.db)
+        self.exports = Exports(
+            self.db, self.ring, self.catalog, self.composer, self.casework, settings.base_url
+        )
         self.limit_ip = RateLimiter(settings.rate_limit_ip)
         self.limit_draft = None if shared else RateLimiter(settings.rate_limit_draft)
         self._dealers: dict[str, tuple[float, Dealer]] = {}

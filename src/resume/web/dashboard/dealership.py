@@ -132,21 +132,24 @@ async def embed_change(request: Request[Any, Any, Any], slug: FromPath[str]) -> 
     return ss.go(f"/dashboard/settings/{quote(dealer.slug)}/embed?done={done}")
 
 
-def _section(name: str) -> Section:
-    found = SECTIONS.get(name)
-    if found is None:
+async def _opened(
+    request: Request[Any, Any, Any], slug: str, name: str
+) -> tuple[Services, Any, Dealer, Section]:
+    """The settings page a path names, for the signed-in admin covering its dealership."""
+    svc = services(request)
+    found = await ss.signed(request)
+    dealer = await svc.dealership.get(found.account, slug)
+    section = SECTIONS.get(name)
+    if section is None:
         raise NotFound("There is no such settings page.")
-    return found
+    return svc, found, dealer, section
 
 
 @get("/dashboard/settings/{slug:str}/{name:str}")
 async def section_page(
     request: Request[Any, Any, Any], slug: FromPath[str], name: FromPath[str]
 ) -> Response[str]:
-    svc = services(request)
-    found = await ss.signed(request)
-    dealer = await svc.dealership.get(found.account, slug)
-    section = _section(name)
+    svc, found, dealer, section = await _opened(request, slug, name)
     data = stored(dealer)
     typed = {e.path: shown(e, value_at(data, e.path)) for e in section.entries}
     return await _section_page(svc, found, dealer, section, typed, Change(saved=False))
@@ -189,10 +192,7 @@ async def _section_page(
 async def section_change(
     request: Request[Any, Any, Any], slug: FromPath[str], name: FromPath[str]
 ) -> Response[Any]:
-    svc = services(request)
-    found = await ss.signed(request)
-    dealer = await svc.dealership.get(found.account, slug)
-    section = _section(name)
+    svc, found, dealer, section = await _opened(request, slug, name)
     fields = await ss.form(request, found)
     action = fields.pop("action", "save")
     change = await svc.dealership.change(

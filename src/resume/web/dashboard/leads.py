@@ -9,6 +9,7 @@ from typing import Any
 from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
+import msgspec
 from litestar import Request, Response, get, post
 from litestar.params import FromPath
 
@@ -46,11 +47,20 @@ def _choice(query: dict[str, str], name: str, allowed: Any, default: str = "") -
     return value
 
 
-@get("/dashboard/leads")
-async def lead_list(request: Request[Any, Any, Any]) -> Response[str]:
-    """Every lead the account may see, filtered, a page at a time by keyset."""
-    svc = services(request)
-    found = await ss.signed(request)
+class Listed(msgspec.Struct, frozen=True):
+    """What a lead list's address asks for, checked: its filter, the account's dealerships,
+    the query as given, and the names the page shows."""
+
+    filters: Filter
+    dealers: list[Any]
+    query: dict[str, str]
+    steps: dict[str, str]
+    slugs: dict[str, Any]
+
+
+async def listed(request: Request[Any, Any, Any], svc: Services, found: Any) -> Listed:
+    """The lead list's filters from its address, within the account's scope: the page and
+    its CSV export read the same list (issue #10: exports that ignore filters are a bug)."""
     query = {k: v for k, v in request.query_params.items() if v}
     dealers = await _dealers(svc, found.account.dealer_ids)
     slugs = {d.slug: d for d in dealers}
@@ -73,6 +83,19 @@ async def lead_list(request: Request[Any, Any, Any]) -> Response[str]:
         needs_action=_choice(query, "needs", {"1"}) == "1",
         sort=_choice(query, "sort", SORTS, "activity"),
     )
+    return Listed(filters, dealers, query, steps, slugs)
+
+
+@get("/dashboard/leads")
+async def lead_list(request: Request[Any, Any, Any]) -> Response[str]:
+    """Every lead the account may see, filtered, a page at a time by keyset."""
+    svc = services(request)
+    found = await ss.signed(request)
+    asked = await listed(request, svc, found)
+    query, dealers, filters, steps, slugs = (
+        asked.query, asked.dealers, asked.filters, asked.steps, asked.slugs
+    )  # fmt: skip
+    widgets = svc.catalog.widgets
     after = _cursor(query.get("after", ""))
     try:
         number = max(1, min(int(query.get("page", "1")), 100_000))
@@ -100,6 +123,8 @@ async def lead_list(request: Request[Any, Any, Any]) -> Response[str]:
         if page.next_after
         else "",
         sort_url={s: "/dashboard/leads?" + urlencode({**kept, "sort": s}) for s in SORTS},
+        # Every page of this list, with its filters (the export reads the same list).
+        export_url="/dashboard/leads.csv" + ("?" + urlencode(kept) if kept else ""),
     )
 
 
@@ -139,7 +164,7 @@ def _cursor(value: str) -> tuple[dt.datetime, int] | None:
         raise BadRequest("This page's address is damaged. Go back to the first page.") from None
 
 
-def _lead_id(value: str) -> int:
+def lead_number(value: str) -> int:
     if not value.isdigit() or len(value) > 12:
         raise BadRequest("That isn't a lead's number.")
     return int(value)
@@ -151,7 +176,7 @@ async def lead_page(request: Request[Any, Any, Any], lead: FromPath[str]) -> Res
     shopper saw, the timeline, and the forms to follow through."""
     svc = services(request)
     found = await ss.signed(request)
-    lead_id = _lead_id(lead)
+    lead_id = lead_number(lead)
     page = await svc.casework.lead(found.account, lead_id)
     done = _done(svc, request.query_params.get("done", ""), found.account.id, lead_id)
     if not done:
@@ -231,7 +256,7 @@ async def lead_action(
     found = await ss.signed(request)
     if action not in ACTIONS:
         raise BadRequest("The form was sent with a button we don't know.")
-    lead_id = _lead_id(lead)
+    lead_id = lead_number(lead)
     fields = await ss.form(request, found)
     ip = ss.client(request).ip
     work = svc.followthrough
@@ -256,7 +281,7 @@ async def lead_action(
         )
     elif action == "assign":
         owner = fields.get("owner", "")
-        await work.assign(account, lead_id, _lead_id(owner) if owner else None, ip)
+        await work.assign(account, lead_id, lead_number(owner) if owner else None, ip)
     elif action == "take":
         await work.assign(account, lead_id, account.id, ip)
     elif action == "note":
@@ -267,7 +292,7 @@ async def lead_action(
             raise BadRequest("Give the callback's date and time.")
         await work.callback(account, lead_id, due, fields.get("note", ""), ip)
     elif action == "callback-done":
-        await work.callback_done(account, lead_id, _lead_id(fields.get("callback", "")), ip)
+        await work.callback_done(account, lead_id, lead_number(fields.get("callback", "")), ip)
     elif action == "send-link":
         await work.send_link(account, lead_id, ip)
     elif action == "stop-followup":
