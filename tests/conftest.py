@@ -360,6 +360,9 @@ class Shopper:
     def fill(self, step: str, action: str = "continue", **fields: str) -> Any:
         """Post a step as the browser would: the credential, the empty honeypot, the fields."""
         data = {"d": self.token, "comment_hp": "", "action": action, **fields}
+        carried = re.search(r'<input type="hidden" name="source" value="([^"]*)">', self.page.text)
+        if carried and "source" not in fields:
+            data["source"] = html.unescape(carried.group(1))  # the first page's, as sent
         return self.post(step, data)
 
     def open(self, url: str) -> Any:

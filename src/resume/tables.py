@@ -160,6 +160,13 @@ drafts = Table(
     Column("lead_id", ForeignKey("leads.id", ondelete="SET NULL"), nullable=True),
     # Seeded by `resume demo`: shown in the dashboard, never emailed.
     Column("demo", Boolean, nullable=False, server_default=false()),
+    # Where the shopper came from, as the first save found it (resume.source, issue #10).
+    Column("utm_source", String(100), nullable=True),
+    Column("utm_medium", String(100), nullable=True),
+    Column("utm_campaign", String(100), nullable=True),
+    Column("src", String(64), nullable=True),
+    Column("page", String(500), nullable=True),
+    Column("referrer", String(200), nullable=True),
     Index("ix_drafts_dealer_updated", "dealer_id", "updated_at"),
     Index("ix_drafts_lead", "lead_id"),
     # Deleting a draft (the purge) looks for the drafts carried from it.

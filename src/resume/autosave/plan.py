@@ -12,6 +12,7 @@ from typing import Any
 import msgspec
 from sqlalchemy import Connection
 
+from resume import source
 from resume.consent import follows_up
 from resume.errors import DraftGone, ResumeError, Revoked, StepNotReached, TooManyRequests
 from resume.fields import Cleaned
@@ -54,6 +55,8 @@ class Save(msgspec.Struct, kw_only=True):
     consent: dict[str, Any] | None = None
     # A demo shopper's draft (`resume demo`): shown to staff, never emailed.
     demo: bool = False
+    # Where the shopper came from (resume.source): stored when the save creates the draft.
+    source: dict[str, str] = msgspec.field(default_factory=dict)
     # Mail queued with the save (rule 9): a resume link, or the staff alerts and CRM leads of
     # a high-intent moment (issue #4).
     outgoing: tuple[Outgoing, ...] = ()
@@ -365,6 +368,8 @@ def _row(state: DraftState, save: Save, rows: Batch, creating: bool) -> None:
                 "resumed_at": None,
                 "origin_id": save.origin_id,
                 "demo": state.demo,
+                # Every key in every row: the batch inserts its drafts with one executemany.
+                **{name: save.source.get(name) for name in source.COLUMNS},
             }
         )
         return

@@ -14,6 +14,7 @@ from typing import Any
 import msgspec
 from sqlalchemy import select
 
+from resume import source
 from resume.catalog import Catalog
 from resume.consent import follows_up
 from resume.db import Database
@@ -81,6 +82,9 @@ class DraftView(msgspec.Struct, frozen=True):
     sections: list[Section]
     figures: dict[str, Any]
     figures_private: bool  # figures withheld from this role (the credit estimate)
+    # Where the shopper came from (resume.source), in words, and the page, if known.
+    came_from: str = ""
+    page: str = ""
 
 
 class Item(msgspec.Struct, frozen=True):
@@ -228,8 +232,16 @@ class Casework:
             timeline = await self._timeline(conn, lead, ids, states)
             callbacks = await leads_q.open_callbacks(conn, lead.id)
             team = await staff_q.team(conn, (dealer.id,))
+            sources = await drafts_q.sources(conn, ids)
         may = role(account.role)
-        views = [await self._draft(dealer, s, may.may_reveal, reveal) for s in states]
+        views = [
+            msgspec.structs.replace(
+                await self._draft(dealer, s, may.may_reveal, reveal),
+                came_from=source.label(sources.get(s.id, {})),
+                page=sources.get(s.id, {}).get("page") or "",
+            )
+            for s in states
+        ]
         talk, offer = self._talk(dealer, lead, states)
         minutes, state = clock(
             lead.captured_at, lead.first_attempt_at, now, dealer.config, dealer.timezone

@@ -7,7 +7,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Callable, Mapping
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -15,14 +15,15 @@ from resume import adf
 from resume.catalog import Catalog
 from resume.dashboard.casework import Casework
 from resume.db import Database
+from resume.dealers import Dealer
 from resume.errors import NotFound
 from resume.keyring import Keyring
 from resume.leads import STATUSES
-from resume.mail import Composer
 from resume.queries import audit as audit_q
 from resume.queries import dealers as dealers_q
 from resume.queries import drafts as drafts_q
 from resume.queries import leads as leads_q
+from resume.queries.drafts import DraftState
 from resume.queries.leads import Filter
 from resume.queries.staff import Account
 from resume.staff.roles import role
@@ -65,14 +66,15 @@ class Exports:
         db: Database,
         ring: Keyring,
         catalog: Catalog,
-        composer: Composer,
+        resume_url: Callable[[Dealer, DraftState], str],
         casework: Casework,
         base_url: str,
     ) -> None:
         self.db = db
         self.ring = ring
         self.catalog = catalog
-        self.composer = composer
+        # The mail's resume link, as the CRM's ADF carries it (resume.mail.Composer's).
+        self.resume_url = resume_url
         self.casework = casework
         self.base_url = base_url
 
@@ -172,7 +174,7 @@ class Exports:
                 widget=widget,
                 parts=facts.adf,
                 moment="",
-                resume_url=self.composer.resume_url(dealer, draft),
+                resume_url=self.resume_url(dealer, draft),
                 resend=False,
                 when=now,
             )

@@ -11,6 +11,7 @@ from sqlalchemy import Connection, bindparam, case, func, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from resume import source
 from resume.keyring import Keyring
 from resume.tables import consents, drafts, events, field_values
 
@@ -245,3 +246,15 @@ async def revoke(conn: AsyncConnection, draft_id: str) -> bool:
         .values(version=drafts.c.version + 1, revision=drafts.c.revision + 1)
     )
     return result.rowcount == 1
+
+
+async def sources(conn: AsyncConnection, draft_ids: list[str]) -> dict[str, dict[str, Any]]:
+    """Where each of these drafts' shoppers came from (resume.source), by draft id."""
+    if not draft_ids:
+        return {}
+    columns = [drafts.c[name] for name in source.COLUMNS]
+    rows = await conn.execute(select(drafts.c.id, *columns).where(drafts.c.id.in_(draft_ids)))
+    return {
+        row.id: {name: row._mapping[name] for name in source.COLUMNS if row._mapping[name]}
+        for row in rows
+    }

@@ -13,6 +13,7 @@ from urllib.parse import parse_qsl
 
 import msgspec
 
+from resume import source
 from resume.consent import Client
 from resume.errors import BadRequest, PayloadTooLarge
 from resume.tokens import FormCredential
@@ -79,6 +80,10 @@ async def read_post(visit: Visit, request: Request[Any, Any, Any]) -> Posted:
     svc.limit_ip.hit(client.ip)
     form = parse_form(await request.body(), request.headers.get("content-type", ""))
     credential, age = visit.verify(form.pop("d", ""))
+    # The first page's note of where the shopper came from: checked again, never a field.
+    carried = form.pop("source", "")
+    if credential.version == 0:
+        visit.source = source.posted(carried)
     if credential.draft_id and svc.limit_draft is not None:
         svc.limit_draft.hit(credential.draft_id)
     if form.pop("comment_hp", ""):

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import time
 from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
 
 from jinja2 import Template
 
@@ -62,7 +63,12 @@ class Services:
         self.suppressions = Suppressions(self.db)
         self.dealership = Dealership(self.db)
         self.exports = Exports(
-            self.db, self.ring, self.catalog, self.composer, self.casework, settings.base_url
+            self.db,
+            self.ring,
+            self.catalog,
+            self.composer.resume_url,
+            self.casework,
+            settings.base_url,
         )
         self.limit_ip = RateLimiter(settings.rate_limit_ip)
         self.limit_draft = None if shared else RateLimiter(settings.rate_limit_draft)
@@ -71,6 +77,10 @@ class Services:
         # The worker running in this process, if one does (its heartbeat, for /readyz).
         self.worker: Any = None
         self.schema_revision = head_revision()
+        # This server's own origin: a Referer from it is a step's link, not where a shopper
+        # came from.
+        parts = urlsplit(settings.base_url)
+        self.own_origin = f"{parts.scheme}://{parts.netloc}"
         self._templates: dict[tuple[str, ...], Template] = {}
         self._for_dealer: dict[tuple[str, int], tuple[Dealer, Widget]] = {}
 

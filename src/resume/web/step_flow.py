@@ -190,6 +190,7 @@ def _save(
         resumed=credential.resumed,
         wants_showroom=move.target == "showroom",
         consent=save_later.new_consent(consent_field, results, state, posted.client),
+        source=visit.source if credential.version == 0 else {},
         outgoing=tuple(
             _alerts(
                 visit,

@@ -16,7 +16,7 @@ import msgspec
 from litestar import Request, Response
 from litestar.response import Redirect
 
-from resume import logs
+from resume import logs, source
 from resume.dealers import Dealer
 from resume.definitions import Step, Widget
 from resume.engine import find_step
@@ -82,6 +82,9 @@ class Visit:
         # A staff preview (issue #13): framed by our own dashboard only, and its forms post
         # to `preview` + the step's name, which stores nothing.
         self.preview = preview
+        # Where the shopper came from (resume.source): read on the first page, carried in
+        # its form to the first save, which stores it with the new draft (issue #10).
+        self.source: dict[str, str] = {}
         # A HEAD served as its GET: it shows the page and records nothing (issue #12).
         self.head = head
         self.dealer = dealer
@@ -185,6 +188,9 @@ class Visit:
         )  # fmt: skip
         if self.preview:
             context["action"] = f"{self.preview}/{step.name}"
+        context["source"] = (
+            source.carried(self.source) if self.source and show.state is None else ""
+        )
         names = step_templates(self.dealer, self.widget, step)
         return self.render(names, status=show.status, **context, **extra)
 
@@ -267,6 +273,7 @@ def step_context(
         "notice": notice,
         "action": f"/embed/{dealer.slug}/{widget.slug}/{step.name}",
         "draft": state,
+        "source": "",
     }
 
 
