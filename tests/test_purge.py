@@ -103,3 +103,27 @@ def test_the_worker_purges_on_its_own(
     # Its queued resume link was stopped, then deleted with the shopper's address.
     assert store.rows("SELECT * FROM outbox") == []
     assert "queued emails stopped" in caplog.text
+
+
+def test_purge_deletes_the_kept_files_of_the_shopper_mail_it_deletes(
+    client: TestClient[Any], store: Store, settings: Any, tmp_path: Path
+) -> None:
+    old_id = saved_for_later(Shopper(client), "old@example.com")
+    new_id = saved_for_later(Shopper(client), "new@example.com")
+    deliver(settings)  # no SMTP server: both resume links kept on disk
+    folder = Path(settings.mail_dir)
+    files = {
+        r["draft_id"]: r["reply"].removeprefix("250 kept in ")
+        for r in store.rows("SELECT draft_id, reply FROM outbox WHERE kind = 'resume_link'")
+    }
+    assert all((folder / name).is_file() for name in files.values())
+    # A file that is not ours, beside them, is left alone.
+    (folder / "notes.txt").write_text("keep me")
+    _age(store, old_id, 400)
+    done = resume_cli(settings, tmp_path, "purge")
+    assert done.returncode == 0, done.stderr
+    assert "1 kept mail files deleted" in done.stdout
+    assert not (folder / files[old_id]).exists()
+    assert (folder / files[new_id]).is_file() and (folder / "notes.txt").is_file()
+    # Gone from /mail too: it lists the folder.
+    assert files[old_id] not in client.get("/mail").text

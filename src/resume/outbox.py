@@ -19,6 +19,10 @@ import msgspec
 from resume.dealers import Dealer
 from resume.settings import Settings
 
+# The reply the outbox row of a message kept on disk stores (no SMTP server set): how the
+# dashboard's mail pages and the purge find the message's file.
+KEPT = "250 kept in "
+
 
 class Outgoing(msgspec.Struct, frozen=True, kw_only=True):
     """One message to queue: what to build (kind and context), to whom, and its keys."""

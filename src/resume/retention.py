@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 from collections import Counter
+from pathlib import Path
 
 import msgspec
 
@@ -31,8 +32,11 @@ async def purge_database(
     dealer: str | None = None,
     dry_run: bool = False,
     now: dt.datetime | None = None,
+    mail_dir: str = "",
 ) -> list[Report]:
-    """Purge every dealer (or one) past its retention period; return what was removed."""
+    """Purge every dealer (or one) past its retention period; return what was removed.
+    With `mail_dir` (no SMTP server: mail kept on disk), the files of the shopper mail the
+    purge deleted go too, once their rows' deletion is committed."""
     now = now or dt.datetime.now(dt.UTC)
     async with db.read() as conn:
         found = await dealers_q.all_dealers(conn)
@@ -48,10 +52,15 @@ async def purge_database(
         days = each.config.retention_days
         report = Report(each.slug, days, now - dt.timedelta(days=days), Counter())
         while True:
+            kept: list[str] = []
             page = await db.run_write(
-                lambda conn, d=each.id, b=report.before: purge_page(conn, d, b, dry_run=dry_run)
+                lambda conn, d=each.id, b=report.before, k=kept: purge_page(
+                    conn, d, b, dry_run=dry_run, kept=k if mail_dir else None
+                )
             )
             report.counts.update(page)
+            if kept:
+                report.counts["kept mail files deleted"] += _forget_files(mail_dir, kept)
             if not page["drafts"] or dry_run:
                 break
         if report.counts["drafts"] and not dry_run:
@@ -60,11 +69,31 @@ async def purge_database(
     return reports
 
 
+def _forget_files(folder: str, names: list[str]) -> int:
+    """Delete kept mail files by name (never a path: a name with a slash is not ours)."""
+    gone = 0
+    for name in names:
+        path = Path(folder) / name
+        if "/" in name or not name.endswith(".eml"):
+            continue
+        try:
+            path.unlink()
+            gone += 1
+        except FileNotFoundError:
+            continue
+    return gone
+
+
 async def purge(
     settings: Settings, *, dealer: str | None = None, dry_run: bool = False
 ) -> list[Report]:
     db = Database(settings)
     try:
-        return await purge_database(db, dealer=dealer, dry_run=dry_run)
+        return await purge_database(
+            db,
+            dealer=dealer,
+            dry_run=dry_run,
+            mail_dir="" if settings.smtp_url else settings.mail_dir,
+        )
     finally:
         await db.dispose()

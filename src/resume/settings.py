@@ -201,7 +201,7 @@ SPECS: tuple[Spec, ...] = (
         _smtp_url,
         "",
         "smtp://user:pass@host:port (STARTTLS when offered) or smtps://... Unset: mail is "
-        "written to RESUME_MAIL_DIR and listed at /mail.",
+        "written to RESUME_MAIL_DIR, listed at /mail and in the dashboard at /dashboard/mail.",
     ),
     Spec(
         "RESUME_MAIL_FROM",

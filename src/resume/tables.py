@@ -284,6 +284,8 @@ outbox = Table(
     Column("last_error", Text, nullable=True),
     Column("created_at", Timestamp(), nullable=False),
     Index("ix_outbox_due", "status", "due_at"),
+    # The dashboard's outbox: a dealership's messages of one status, newest first (issue #13).
+    Index("ix_outbox_dealer_status", "dealer_id", "status", "id"),
     # A draft's mail: stop rules and the purge find it by draft.
     Index("ix_outbox_draft", "draft_id"),
 )

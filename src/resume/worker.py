@@ -163,7 +163,9 @@ class Worker:
                 # Retention first, and a stop rule too: a purged draft's queued mail is
                 # stopped, and a draft past retention is never found to have just left.
                 self._last_purge = now
-                await purge_database(self.db, now=now)
+                settings = self.composer.settings
+                kept = "" if settings.smtp_url else settings.mail_dir
+                await purge_database(self.db, now=now, mail_dir=kept)
             await detect_exits(
                 self.db, self.composer.settings, self.composer.catalog, self.ring, now
             )

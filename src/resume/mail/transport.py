@@ -12,6 +12,7 @@ from urllib.parse import unquote, urlsplit
 
 import aiosmtplib
 
+from resume.outbox import KEPT
 from resume.settings import Settings
 
 SMTP_TIMEOUT = 20  # seconds per SMTP command; the worker also bounds each whole message
@@ -78,7 +79,7 @@ class FolderTransport:
         temporary = path.with_suffix(".tmp")
         temporary.write_bytes(bytes(email))
         os.replace(temporary, path)
-        return f"250 kept in {path.name}"
+        return f"{KEPT}{path.name}"
 
     async def close(self) -> None:
         return None

@@ -15,10 +15,10 @@ import msgspec
 from sqlalchemy import and_, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from resume.outbox import KEPT
 from resume.tables import outbox
 
 # What resume.mail.transport.FolderTransport answers for a message it kept.
-KEPT = "250 kept in "
 
 
 class Kept(msgspec.Struct, frozen=True):

@@ -8,6 +8,7 @@ from collections import Counter
 
 from sqlalchemy import Connection, delete, func, select, update
 
+from resume.outbox import KEPT
 from resume.queries.outbox import SHOPPER_KINDS
 from resume.tables import consents, drafts, events, field_values, leads, outbox, prequals
 
@@ -15,10 +16,16 @@ PAGE = 500
 
 
 def purge_page(
-    conn: Connection, dealer_id: int, before: dt.datetime, *, dry_run: bool = False
+    conn: Connection,
+    dealer_id: int,
+    before: dt.datetime,
+    *,
+    dry_run: bool = False,
+    kept: list[str] | None = None,
 ) -> Counter[str]:
     """Remove up to PAGE drafts of one dealer last changed before `before`; count each kind of
-    row removed. Run again until it removes no drafts. A dry run counts them all at once."""
+    row removed. Run again until it removes no drafts. A dry run counts them all at once.
+    `kept` gets the names of the files the embedded default kept the deleted mail in."""
     query = (
         select(drafts.c.id)
         .where(drafts.c.dealer_id == dealer_id, drafts.c.updated_at < before)
@@ -58,8 +65,14 @@ def purge_page(
     ).rowcount
     # The shopper's own mail holds their address: it goes too. Alerts and leads went to the
     # dealer and stay as its record, without the draft.
+    shopper_mail = (outbox.c.draft_id.in_(ids), outbox.c.kind.in_(SHOPPER_KINDS))
+    if kept is not None:
+        replies = conn.execute(
+            select(outbox.c.reply).where(*shopper_mail, outbox.c.reply.like(KEPT + "%"))
+        ).scalars()
+        kept.extend(str(r)[len(KEPT) :].strip() for r in replies)
     counts["emails to the shopper deleted"] = conn.execute(
-        delete(outbox).where(outbox.c.draft_id.in_(ids), outbox.c.kind.in_(SHOPPER_KINDS))
+        delete(outbox).where(*shopper_mail)
     ).rowcount
     for table in (field_values, events, prequals, consents):
         conn.execute(delete(table).where(table.c.draft_id.in_(ids)))
