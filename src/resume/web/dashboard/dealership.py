@@ -12,7 +12,8 @@ from litestar.params import FromPath
 
 from resume import embed
 from resume.dashboard.dealership import Change, stored, value_at
-from resume.dashboard.settings_form import SECTIONS, Section, shown
+from resume.dashboard.settings_form import Section, shown
+from resume.dashboard.settings_sections import SECTIONS
 from resume.dealers import Dealer
 from resume.engine import find_step
 from resume.errors import BadRequest, ConfigError, NotFound
