@@ -148,6 +148,53 @@ def test_demo_run_twice_keeps_one_demo_dealer(fresh: Resume) -> None:
     assert fresh.store.rows("SELECT * FROM outbox") == []
 
 
+def test_demo_run_again_on_another_port_moves_the_demo_origin_and_only_it(fresh: Resume) -> None:
+    # PORT=8123 ./scripts/run after a first run on 8000 (issue #11, item 7).
+    fresh.ok("demo", RESUME_BASE_URL="http://127.0.0.1:8000")
+    assert fresh.dealer("demo-motors")["origins"] == ["http://localhost:8000"]
+    # A dealer whose own test page happens to sit on the old demo origin, and a real site the
+    # demo's admin added by hand: neither is the demo's to move.
+    fresh.ok(*dealer_add("hilltop-ford", origin="http://localhost:8000"))
+    fresh.ok("dealer", "config", "demo-motors", "--add-origin", "https://cars.example.com")
+    others_sql = "SELECT slug, origins, config FROM dealers WHERE slug <> 'demo-motors'"
+    others = fresh.store.rows(others_sql)
+
+    printed = fresh.ok("demo", RESUME_BASE_URL="http://127.0.0.1:8123")
+
+    assert "http://localhost:8123/demo" in printed
+    assert "http://127.0.0.1:8123/embed/demo-motors/payment" in printed
+    assert "http://127.0.0.1:8123/dashboard/login" in printed
+    assert re.search(r"invitation: http://127\.0\.0\.1:8123/dashboard/invite/\S+", printed)
+    assert ":8000" not in printed.replace("(was http://localhost:8000)", "")
+    assert fresh.dealer("demo-motors")["origins"] == [
+        "https://cars.example.com",
+        "http://localhost:8123",
+    ]
+    assert fresh.store.rows(others_sql) == others
+    # Audited like any change of origins, from the command line.
+    [moved] = fresh.store.rows(
+        "SELECT subject, staff_id, detail FROM audit WHERE action = 'origins_changed' "
+        "ORDER BY id DESC LIMIT 1"
+    )
+    detail = moved["detail"] if isinstance(moved["detail"], dict) else json.loads(moved["detail"])
+    assert (moved["subject"], moved["staff_id"]) == ("dealer:demo-motors", None)
+    assert detail == {
+        "before": ["http://localhost:8000", "https://cars.example.com"],
+        "after": ["https://cars.example.com", "http://localhost:8123"],
+        "by": "command line",
+    }
+    # The page the demo frames now lets the demo page on the new port frame it.
+    settings = make_settings(fresh.database_url, fresh.tmp_path, base_url="http://127.0.0.1:8123")
+    with TestClient(create_app(settings), base_url="http://127.0.0.1:8123") as client:
+        policy = client.get("/embed/demo-motors/payment").headers["content-security-policy"]
+    assert "http://localhost:8123" in policy and "localhost:8000" not in policy
+
+    # Run again on the same port: nothing moves, nothing more is audited.
+    again = fresh.ok("demo", RESUME_BASE_URL="http://127.0.0.1:8123")
+    assert "moved" not in again
+    assert len(fresh.store.rows("SELECT * FROM audit WHERE action = 'origins_changed'")) == 2
+
+
 GOOD_DEALER = (
     "dealer", "add", "hilltop-ford",
     "--name", "Hilltop Ford",

@@ -319,6 +319,8 @@ def _demo(settings: Settings, args: argparse.Namespace) -> int:
     seeded = asyncio.run(seed_all(settings))
     origin = demo_origin(settings.base_url)
     print("resume: demo dealership 'Demo Motors' " + ("created" if seeded.created else "is ready"))
+    if seeded.replaced:
+        print(f"  its dealer page moved to {origin} (was {', '.join(seeded.replaced)})")
     print(f"  dealer page (another origin): {origin}/demo")
     print(f"    with the other widgets:     {origin}/demo?widget=trade-in, ?widget=credit")
     print(f"  the widgets themselves:       {settings.base_url}/embed/demo-motors/payment")

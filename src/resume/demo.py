@@ -21,6 +21,7 @@ from resume.autosave.plan import Save, write_batch
 from resume.cadence import exit_point
 from resume.catalog import Catalog
 from resume.dashboard.accounts import Accounts
+from resume.dashboard.dealership import change_origins
 from resume.db import Database
 from resume.dealers import Dealer, DealerConfig, check_config
 from resume.engine import find_step, validate
@@ -53,6 +54,17 @@ def demo_origin(base_url: str) -> str:
     return urlunsplit((parts.scheme, netloc, "", "", ""))
 
 
+# The hosts demo_origin gives for a demo on this machine. An origin of Demo Motors on one of
+# them is one an earlier `resume demo` stored, for an earlier base URL.
+LOOPBACK = frozenset({"localhost", "127.0.0.1"})
+
+
+def stale_origins(origins: list[str], current: str) -> tuple[str, ...]:
+    """Return the origins an earlier demo stored for another port or host: loopback, not
+    `current`. The dealer's other origins (a real site added by hand) are not the demo's."""
+    return tuple(o for o in origins if o != current and urlsplit(o).hostname in LOOPBACK)
+
+
 # Who Demo Motors is; the benchmark's baseline route renders the same dealer.
 DETAILS = {
     "name": "Demo Motors",
@@ -67,6 +79,8 @@ class Seeded(msgspec.Struct):
     created: bool
     # Invitation links for the demo accounts not set up yet, by email.
     invitations: dict[str, str]
+    # The demo page origins of an earlier base URL, replaced by this one's.
+    replaced: tuple[str, ...] = ()
 
 
 async def seed(settings: Settings) -> bool:
@@ -83,6 +97,7 @@ async def seed_all(settings: Settings, *, shoppers: bool = True) -> Seeded:
         async with db.write() as conn:
             dealer = await dealers_q.get_by_slug(conn, SLUG)
             created = dealer is None
+            replaced: tuple[str, ...] = ()
             if dealer is None:
                 dealer = await dealers_q.add(
                     conn,
@@ -91,6 +106,13 @@ async def seed_all(settings: Settings, *, shoppers: bool = True) -> Seeded:
                     config=check_config(DealerConfig()),
                     **DETAILS,
                 )
+            else:
+                # A demo run again on another port (PORT=8123 ./scripts/run) moves the demo
+                # page's origin with it, or the frame is refused (issue #11, item 7). Audited,
+                # as `dealer config --add-origin` is.
+                origin = demo_origin(settings.base_url)
+                replaced = stale_origins(list(dealer.origins), origin)
+                await change_origins(conn, SLUG, added=(origin,), removed=replaced)
         invitations = {}
         for email, role in ((ADMIN, "admin"), (MANAGER, "manager"), (REP, "sales")):
             async with db.read() as conn:
@@ -109,7 +131,7 @@ async def seed_all(settings: Settings, *, shoppers: bool = True) -> Seeded:
                 ).scalar_one()
             if not seeded:
                 await _shoppers(db, ring, dealer)
-        return Seeded(created, invitations)
+        return Seeded(created, invitations, replaced)
     finally:
         await db.dispose()
 
