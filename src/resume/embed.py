@@ -46,6 +46,7 @@ def iframe(src: str, title: str) -> str:
     # Inside double quotes only & < > and " need escaping; an apostrophe reads as typed.
     shown = escape(title, quote=False).replace('"', "&quot;")
     return (
-        f'<iframe src="{escape(src)}" title="{shown}" width="100%" height="{HEIGHT}" '
-        'style="border:0" loading="lazy"></iframe>'
+        # Width in the style: HTML's width attribute takes pixels only, never "100%".
+        f'<iframe src="{escape(src)}" title="{shown}" height="{HEIGHT}" '
+        'style="border:0;width:100%" loading="lazy"></iframe>'
     )
