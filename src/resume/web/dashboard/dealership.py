@@ -166,9 +166,11 @@ async def _section_page(
     *,
     code: int = 200,
 ) -> Response[str]:
+    # The consent page lists the follow-up box's words; the credit page, the notice's.
+    kind = {"consent": "followup", "credit": "credit"}.get(section.slug)
     versions = (
-        await svc.dealership.consent_versions(found.account, dealer)
-        if section.slug in {"consent", "credit"}
+        [v for v in await svc.dealership.consent_versions(found.account, dealer) if v.kind == kind]
+        if kind
         else []
     )
     first_error = next((e for e in section.entries if e.path in change.errors), None)
