@@ -496,3 +496,25 @@ def test_a_group_admin_sets_up_each_of_their_rooftops(
     assert config(store)["response_minutes"] == 60  # the other rooftop is untouched
     (row,) = store.rows("SELECT dealer_id FROM audit WHERE action = 'settings_changed'")
     assert row["dealer_id"] == hilltop
+
+
+def test_an_instant_trade_in_range_is_set_with_the_values_it_needs_in_one_save(
+    admin: Staff, store: Store
+) -> None:
+    change(
+        admin,
+        "credit",
+        trade_in__mode="rules",
+        trade_in__rules__values_by_age="0: 32000, 3: 24000, 8: 11000",
+    )
+    stored = config(store)["trade_in"]
+    assert stored["mode"] == "rules"
+    assert {int(k): v for k, v in stored["rules"]["values_by_age"].items()} == {
+        0: "32000",
+        3: "24000",
+        8: "11000",
+    }
+    # Emptying the values while the mode needs them is refused on the mode's box.
+    page = change(admin, "credit", trade_in__rules__values_by_age="")
+    assert page.status_code == 400 and "needs trade_in.rules" in unescape(page.text)
+    assert config(store)["trade_in"]["mode"] == "rules"

@@ -239,20 +239,22 @@ class Dealership:
 def _check(
     section: Section, before: dict[str, Any], after: dict[str, Any], changed: list[str]
 ) -> dict[str, str]:
-    """Each changed value checked alone, so a message names its box; then all together."""
+    """The changes checked together; if they fail, each changed value alone, so a message
+    names its box (together first: a mode and the values it needs may only pass as a pair)."""
     errors: dict[str, str] = {}
-    for path in changed:
-        alone = copy.deepcopy(before)
-        _set(alone, path, value_at(after, path))
-        try:
-            _config(alone)
-        except ConfigError as exc:
-            errors[path] = _message(exc)
-    if not errors and changed:
-        try:
+    try:
+        if changed:
             _config(after)
-        except ConfigError as exc:
-            errors[changed[0]] = _message(exc)
+    except ConfigError as whole:
+        for path in changed:
+            alone = copy.deepcopy(before)
+            _set(alone, path, value_at(after, path))
+            try:
+                _config(alone)
+            except ConfigError as exc:
+                errors[path] = _message(exc)
+        if not errors:
+            errors[changed[0]] = _message(whole)
     for one, two, least, what in CONTRASTS:
         if section.slug == "branding" and not errors:
             ratio = contrast(value_at(after, one), value_at(after, two))
