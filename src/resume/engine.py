@@ -55,6 +55,9 @@ def decide(
         return Move(steps[max(index - 1, 0)].name)
     if action in {"save", "showroom"}:
         return Move(action)
+    if action.startswith("adopt:"):
+        # A what-if payment adopted on the result: the result again, with the new figures.
+        return Move(steps[index].name)
     if action.startswith("goto:"):
         name = action.removeprefix("goto:")
         target, _ = find_step(steps, name)

@@ -62,6 +62,9 @@ class LeaseQuote(msgspec.Struct, frozen=True):
     monthly_payment: Decimal
     total_of_payments: Decimal
     trade_equity: Decimal
+    # The cash the shopper brings to sign: the down payment and the first month's payment (the
+    # doc fee is capitalized, and trade equity is not cash).
+    due_at_signing: Decimal
 
 
 def cents(x: Decimal) -> Decimal:
@@ -207,6 +210,7 @@ def lease(
         monthly = base + monthly_tax
         equivalent_apr = cents(money_factor * 2400)
         total = monthly * term_months
+        due = down_payment + monthly
 
     return LeaseQuote(
         price=price,
@@ -227,4 +231,5 @@ def lease(
         monthly_payment=monthly,
         total_of_payments=total,
         trade_equity=trade_equity,
+        due_at_signing=due,
     )

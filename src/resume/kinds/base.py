@@ -150,6 +150,11 @@ class Kind:
             "vehicle": self.facts(widget, dealer, draft).vehicle,
         }
 
+    def adopt(self, scene: Scene, draft: DraftState, choice: str) -> dict[str, Cleaned]:
+        """Return the answers a result's "adopt:`choice`" button stands for, checked as if
+        typed; a choice the page could not have offered is a BadRequest (issue #11)."""
+        raise BadRequest("The form was sent with a button this step doesn't have.")
+
     async def carry(self, scene: Scene, draft: DraftState) -> Carried | None:
         """Answers to open another widget with, or None when there is nothing to carry."""
         return None
