@@ -117,12 +117,13 @@ def test_a_lease_shows_cap_cost_residual_and_money_factor(shopper: Shopper) -> N
     shopper.start()
     shopper.fill("vehicle", **VEHICLE)
     page = shopper.fill("numbers", **{**NUMBERS, "plan": "lease", "term": "36"})
+    # Plain words first, each with the leasing term beside it (issue #11, item 3).
     for label in (
-        "Adjusted capitalized cost",
-        "Residual value (58",
-        "Money factor",
-        "Depreciation a month",
-        "Rent charge a month",
+        "(adjusted capitalized cost)",
+        "Value at lease end, 58% of the price <span class=\"term\">(residual value)",
+        "Lease rate, about 6.24% APR <span class=\"term\">(money factor)",
+        "(depreciation)",
+        "Lease charge a month <span class=\"term\">(rent charge)",
         "Tax a month",
     ):
         assert label in unescape(page.text)
@@ -380,9 +381,10 @@ def test_a_filled_honeypot_is_dropped_without_touching_the_draft(
     _intact(store, before)
 
 
-def test_a_submission_quicker_than_a_person_is_shown_back_unsaved(
+def test_a_quick_correct_step_goes_through_unless_the_browser_could_fill_it(
     settings: Any, store: Store
 ) -> None:
+    """Issue #11, item 5: the bot timer no longer bounces a person's quick correct answers."""
     import msgspec
     from litestar.testing import TestClient
 
@@ -390,14 +392,32 @@ def test_a_submission_quicker_than_a_person_is_shown_back_unsaved(
 
     slow = msgspec.structs.replace(settings, min_form_seconds=30.0)
     with TestClient(create_app(slow), base_url="http://127.0.0.1:8000") as client:
+        # Nothing on these steps is autofilled: a quick Continue is a person who knew the answer.
         shopper = Shopper(client)
         shopper.start()
+        assert "Your numbers" in unescape(shopper.fill("vehicle", **VEHICLE).text)
+        assert 'id="monthly-payment"' in shopper.fill("numbers", **NUMBERS).text
+        assert store.values(shopper.draft_id)["term"]["value"] == "60"
+        # Contact details the browser fills in one go are timed; the page says why it came
+        # back and keeps every answer, unsaved, for a second press.
+        applicant = Shopper(client, widget="credit")
+        applicant.start()
         before = store.snapshot()
-        page = shopper.fill("vehicle", **VEHICLE)
+        about = {"first_name": "Rosa", "last_name": "Delgado", "birthdate": "04/30/1988",
+                 "email": "rosa@example.com", "phone": ""}  # fmt: skip
+        page = applicant.fill("about", **about)
         assert page.status_code == 422
-        assert "press the button again" in unescape(page.text)
-        assert shopper.value("make") == "Toyota"  # what was typed is shown back
+        text = unescape(page.text)
+        assert "quicker than we expect from a person" in text
+        assert "Everything you typed is still here" in text and "press the button again" in text
+        assert applicant.errors() == []  # nothing is marked wrong: nothing was
+        for name, value in about.items():
+            if value:
+                assert applicant.value(name) == value, name
         _intact(store, before)
+        # Save for later is timed on any step: it leads to an email.
+        page = shopper.fill("result", action="save")
+        assert page.status_code == 422 and "quicker than we expect" in unescape(page.text)
 
 
 def test_rate_limits_per_address_and_per_draft(settings: Any, store: Store) -> None:

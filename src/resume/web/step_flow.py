@@ -28,7 +28,14 @@ from resume.web.visit import Outcome, Show, Visit
 
 PAGES = frozenset({"save", "saved", "showroom"})
 FORM_ACTIONS = frozenset({"continue", "back", "save", "showroom", "agree", "carry"})
-TOO_FAST = "Please check your answers and press the button again."
+# Actions that carry their own value after a colon: a jump to a step ("goto:numbers"), a
+# what-if payment on a result ("adopt:60:3000", the kind checks the rest).
+VALUED_ACTIONS = ("goto:", "adopt:")
+TOO_FAST = (
+    "That was quicker than we expect from a person, so we held this press back in case it "
+    "came from an automated program. Everything you typed is still here: check it and press "
+    "the button again to save it."
+)
 
 
 def first(visit: Visit) -> Show:
@@ -85,15 +92,16 @@ async def save(visit: Visit, step: str, posted: Posted) -> Outcome:
     index, current = find_step(visit.steps, step)
     form = posted.form
     action = form.pop("action", "continue")
-    if action not in FORM_ACTIONS and not action.startswith("goto:"):
+    if action not in FORM_ACTIONS and not action.startswith(VALUED_ACTIONS):
         raise UnknownButton()
+    adopting = action.startswith("adopt:")
     if current.kind == "consent":
         if action == "agree":
             return await consent.agree(visit, index, posted)
         if action == "continue":
             raise BadRequest('To see your estimate, press "I agree" under the notice.')
         form.pop("notice", None)
-    if action in {"agree", "carry"} and current.kind != "result":
+    if (action in {"agree", "carry"} or adopting) and current.kind != "result":
         raise BadRequest("The form was sent with a button this step doesn't have.")
     _no_unknown_fields(current, form)
     results = visit.kind.check(step, validate(current.fields, form))
@@ -106,13 +114,23 @@ async def save(visit: Visit, step: str, posted: Posted) -> Outcome:
         raise StepNotReached()
     if action == "carry":
         return await carry(visit, state)
+    field_steps: dict[str, str] = {}
+    if adopting:
+        if state is None:
+            raise BadRequest("Answer the questions before this one first.")
+        # Answers of the numbers step, pressed on the result: stored under the step that
+        # asks them, as if typed there, so the lead, the ADF and the mail see them.
+        chosen = visit.kind.adopt(visit.scene, state, action.removeprefix("adopt:"))
+        field_steps = {name: visit.widget.step_of(name) for name in chosen}
+        results = {**results, **chosen}
     move = decide(visit.steps, index, reached, action, results)
-    if posted.age < visit.svc.settings.min_form_seconds and action in {
-        "continue",
-        "save",
-        "showroom",
-    }:
-        # Quicker than a person reads: show the answers back unsaved for a second press.
+    if posted.age < visit.svc.settings.min_form_seconds and (
+        action in {"save", "showroom"} or (action == "continue" and autofillable(current))
+    ):
+        # Quicker than a person could manage: shown back unsaved, saying why, for a second
+        # press. Continue is timed only where the browser fills the fields at once (contact
+        # details), so a quick correct answer a person typed or picked goes through; Save
+        # and the showroom wish lead to mail and staff alerts, so they are timed everywhere.
         return Show(
             index=index,
             state=state,
@@ -121,7 +139,7 @@ async def save(visit: Visit, step: str, posted: Posted) -> Outcome:
             status=422,
             notice=TOO_FAST,
         )
-    change = _save(visit, posted, index, current, results, state, move)
+    change = _save(visit, posted, index, current, results, state, move, field_steps)
     if (
         state is not None
         and state.lead_id is not None
@@ -167,8 +185,10 @@ def _save(
     results: dict[str, Cleaned],
     state: DraftState | None,
     move: Move,
+    field_steps: dict[str, str],
 ) -> Save:
-    """The change one step's POST makes to its draft."""
+    """The change one step's POST makes to its draft; `field_steps` names the steps of
+    answers posted from another step (a what-if adopted on the result)."""
     credential = posted.credential
     target = move.target if move.target not in PAGES else None
     draft_id = credential.draft_id or new_draft_id()  # "" only in pages from before ids
@@ -183,6 +203,7 @@ def _save(
         step_index=index,
         values=results,
         sealed=frozenset(f.name for f in current.fields if f.sensitive),
+        field_steps=field_steps,
         now=_now(),
         move_step=target,
         move_index=find_step(visit.steps, target)[0] if target else index,
@@ -253,6 +274,19 @@ async def _came_back(visit: Visit, state: DraftState, posted: Posted) -> list[Ou
             message_id=outbox.new_message_id(visit.svc.settings),
         )
     ]
+
+
+# Fields a browser fills from what it remembers (Chromium's autofill reads the autocomplete
+# token, or the type of an email, phone or date of birth box); the rest a person types or picks.
+_AUTOFILLED_TYPES = frozenset({"email", "phone", "birthdate"})
+
+
+def autofillable(step: Step) -> bool:
+    """Whether the browser could fill the step's fields at once, as a bot would (issue #11)."""
+    return any(
+        (field.autocomplete and field.autocomplete != "off") or field.type in _AUTOFILLED_TYPES
+        for field in step.fields
+    )
 
 
 def _no_unknown_fields(step: Step, form: dict[str, Any]) -> None:
