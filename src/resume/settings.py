@@ -238,8 +238,9 @@ SPECS: tuple[Spec, ...] = (
         "min_form_seconds",
         _positive_float,
         "1.5",
-        "Least time between showing a step and its Continue; quicker posts are treated as a "
-        "bot's and shown back unsaved for a second press.",
+        "Least time between showing a step and its Continue where the browser can autofill "
+        "the step, or any Save or showroom press; quicker posts are shown back unsaved, "
+        "saying why, for a second press.",
     ),
     Spec(
         "RESUME_RATE_LIMIT_IP",
