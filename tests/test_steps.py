@@ -169,6 +169,12 @@ def test_showroom_wish_is_recorded(shopper: Shopper, store: Store) -> None:
     page = shopper.fill("result", action="showroom")
     assert "We'll have it ready for you" in unescape(page.text)
     assert "1200 Example Avenue" in unescape(page.text)
+    # The phone is a call and the address a map (in a new tab: maps refuse to be framed).
+    assert '<a href="tel:+12175550142">(217) 555-0142</a>' in page.text
+    assert (
+        'href="https://www.google.com/maps/search/?api=1&amp;query=1200+Example+Avenue%2C'
+        '+Springfield%2C+IL+62701" target="_blank" rel="noopener"'
+    ) in page.text
     assert "leave your email" in unescape(page.text)
     draft = store.one("SELECT * FROM drafts WHERE id = :d", d=draft_id)
     assert draft["wants_showroom"]
@@ -571,3 +577,12 @@ def test_only_the_dealers_terms_are_offered(shopper: Shopper) -> None:
     page = shopper.fill("numbers", **{**NUMBERS, "plan": "lease", "term": "72"})
     assert "monthly-payment" not in page.text
     assert "leases here run 24, 36, 39, 48 months" in unescape(page.text)
+
+
+def test_a_dealer_phone_that_is_not_a_number_is_shown_not_linked() -> None:
+    from resume.templating import tel
+
+    assert tel("(217) 555-0142") == "tel:+12175550142"
+    assert tel("+44 20 7946 0958") == "tel:+442079460958"
+    for written in ("ask for Sam", "", "555", "x" * 300):
+        assert tel(written) == ""

@@ -6,8 +6,10 @@ import datetime as dt
 from decimal import Decimal
 from functools import cache
 from pathlib import Path
+from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
+import phonenumbers
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
 from resume.calc.payment import cents
@@ -50,6 +52,22 @@ def age(value: dt.datetime | None) -> str:
     return duration(max(0, (dt.datetime.now(dt.UTC) - value).total_seconds() // 60))
 
 
+def tel(phone: str, region: str = "US") -> str:
+    """A `tel:` address for a dealer's phone as written, "" if it isn't a number."""
+    try:
+        number = phonenumbers.parse(phone, region)
+    except phonenumbers.NumberParseException:
+        return ""
+    if not phonenumbers.is_possible_number(number):
+        return ""
+    return "tel:" + phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+def map_url(address: str) -> str:
+    """A map search for a street address (it opens in a new tab: maps refuse to be framed)."""
+    return "https://www.google.com/maps/search/?" + urlencode({"api": "1", "query": address})
+
+
 def _shown(value: object) -> object:
     return visible(value) if isinstance(value, str) else value
 
@@ -75,4 +93,6 @@ def environment(extra: tuple[Path, ...] = (), *, for_staff: bool = False) -> Env
     env.filters["when"] = when
     env.filters["duration"] = duration
     env.filters["age"] = age
+    env.filters["tel"] = tel
+    env.filters["map_url"] = map_url
     return env
