@@ -185,6 +185,13 @@ def test_the_worker_follows_a_new_cadence_without_a_restart(
         ("details", {"business_hours.mon": "9am"}, "business_hours.mon", "like 9-20"),
         ("branding", {"theme.accent": "red"}, "theme.accent", "a colour like #0b5cad"),
         ("branding", {"theme.accent": "#ffdd00"}, "theme.accent_text", "hard to read"),
+        # Readable buttons, but links in that yellow on white: 1.3 to 1.
+        (
+            "branding",
+            {"theme.accent": "#ffdd00", "theme.accent_text": "#000000"},
+            "theme.accent",
+            "Links are hard to read on the background: 1.3 to 1",
+        ),
         (
             "credit",
             {"credit.notice": "New words, {dealer}."},
