@@ -120,10 +120,10 @@ def test_a_lease_shows_cap_cost_residual_and_money_factor(shopper: Shopper) -> N
     # Plain words first, each with the leasing term beside it (issue #11, item 3).
     for label in (
         "(adjusted capitalized cost)",
-        "Value at lease end, 58% of the price <span class=\"term\">(residual value)",
-        "Lease rate, about 6.24% APR <span class=\"term\">(money factor)",
+        'Value at lease end, 58% of the price <span class="term">(residual value)',
+        'Lease rate, about 6.24% APR <span class="term">(money factor)',
         "(depreciation)",
-        "Lease charge a month <span class=\"term\">(rent charge)",
+        'Lease charge a month <span class="term">(rent charge)',
         "Tax a month",
     ):
         assert label in unescape(page.text)

@@ -277,5 +277,3 @@ SECTIONS: Mapping[str, Section] = {
         ),
     )
 }
-
-
