@@ -256,7 +256,9 @@ def test_the_notice_can_be_printed_or_saved(client: TestClient[Any]) -> None:
     assert page.status_code == 200 and "Fair Credit Reporting Act" in page.text
     saved = client.get("/embed/demo-motors/credit/notice?download=1")
     assert saved.headers["content-disposition"].startswith("attachment;")
-    assert "Fair Credit Reporting Act" in saved.text and "fcra-2026-11" in saved.text
+    # Dated, like the page: the version id is for our records, not the shopper (issue #11).
+    assert "Fair Credit Reporting Act" in saved.text and "version of November 2026" in saved.text
+    assert "fcra-2026-11" not in saved.text and "fcra-2026-11" not in page.text
 
 
 def test_the_alert_says_what_happened_without_personal_details(

@@ -157,10 +157,12 @@ def _vehicle(prospect: ET.Element, values: Mapping[str, str], parts: Parts) -> N
 def _comments(
     draft: DraftState, widget: Widget, moment: str, resume_url: str | None, parts: Parts
 ) -> str:
+    # The step as the shopper saw it titled, not its name in the TOML (issue #11, item 4).
+    step = next((s.title for s in widget.steps if s.name == draft.step), draft.step)
     lines = [
         f"Moment: {moment.replace('_', ' ')}.",
         f"Widget: {widget.title}.",
-        f"Last step: {draft.step}.",
+        f"Last step: {step}.",
         *parts.comments,
     ]
     if resume_url:

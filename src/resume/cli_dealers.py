@@ -43,7 +43,8 @@ def dealer_add(settings: Settings, args: argparse.Namespace) -> int:
             finance=finance,
             contact_before_result=args.contact_before_result,
             resume_link_days=args.resume_link_days,
-        )
+        ),
+        tuple(check_origin(o) for o in args.origin),
     )
     dealer = asyncio.run(
         _add_dealer(
@@ -160,7 +161,9 @@ async def _change_config(
                 else:
                     merged[key] = value
             try:
-                config = check_config(msgspec.convert(merged, DealerConfig, strict=False))
+                config = check_config(
+                    msgspec.convert(merged, DealerConfig, strict=False), tuple(new_origins)
+                )
             except msgspec.ValidationError as exc:
                 raise ConfigError(f"the settings are not valid: {exc}") from None
             if changes:

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from decimal import Decimal
 from typing import Literal
+from urllib.parse import urlsplit
 
 import msgspec
 
@@ -16,6 +18,23 @@ _COLOUR = re.compile(r"^#[0-9a-fA-F]{6}$")
 _ORIGIN = re.compile(r"^https?://[a-z0-9.-]+(:[0-9]{1,5})?$")
 _SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}$")
 _VERSION = re.compile(r"^[A-Za-z0-9._-]{1,32}$")
+# A notice version that ends in its year and month, like fcra-2026-11 (issue #11, item 4).
+_VERSION_MONTH = re.compile(r"(?:^|[^0-9])((?:19|20)[0-9]{2})-(0[1-9]|1[0-2])$")
+# A CSS font-family list: family names, bare or in balanced quotes, separated by commas.
+# It is written into the stylesheet, so nothing that could end the declaration or the rule
+# (`;`, `{`, `}`), fetch anything (`url(`, `@import`: no parentheses or `@` at all), or
+# escape (backslashes) gets through.
+_FAMILY = (
+    r"(?:[A-Za-z][A-Za-z0-9 -]*[A-Za-z0-9]|[A-Za-z]"  # bare: Source Sans 3, sans-serif
+    r"""|"[A-Za-z0-9 ._-]+"|'[A-Za-z0-9 ._-]+')"""  # quoted: "Helvetica Neue"
+)
+_FONT = re.compile(rf"^\s*{_FAMILY}\s*(?:,\s*{_FAMILY}\s*)*$")
+LOGO_LONGEST = 500
+FONT_LONGEST = 200
+_MONTHS = (
+    *("January", "February", "March", "April", "May", "June", "July"),
+    *("August", "September", "October", "November", "December"),
+)
 # Pre-qualification providers that exist (resume.calc.prequal.provider_for).
 PROVIDERS = ("builtin",)
 
@@ -135,10 +154,29 @@ FCRA_NOTICE = (
 class Credit(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     """The soft-credit widget: the written-instructions notice and who pre-qualifies."""
 
+    # Stored in each consent; shoppers never see it, only the notice's date (issue #11).
     notice_version: str = "fcra-2026-11"
     # {dealer} is replaced by the dealer's name; the stored text is the text shown.
     notice: str = FCRA_NOTICE
     provider: str = "builtin"
+    # The date the notice's words took effect (YYYY-MM-DD), shown to shoppers as "Version of
+    # November 2026". Empty: read from a version that ends in its year and month.
+    notice_date: str = ""
+
+    def notice_month(self) -> dt.date | None:
+        """The first of the month the notice's words date from, if it says."""
+        if self.notice_date:
+            try:
+                return dt.date.fromisoformat(self.notice_date).replace(day=1)
+            except ValueError:
+                return None
+        found = _VERSION_MONTH.search(self.notice_version)
+        return dt.date(int(found.group(1)), int(found.group(2)), 1) if found else None
+
+    def notice_label(self) -> str:
+        """The notice's version as shoppers read it: "Version of November 2026", or ""."""
+        month = self.notice_month()
+        return f"Version of {_MONTHS[month.month - 1]} {month.year}" if month else ""
 
 
 class Theme(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
@@ -146,6 +184,10 @@ class Theme(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     accent_text: str = "#ffffff"
     text: str = "#1d2329"
     background: str = "#ffffff"
+    # An image on one of the dealer's own origins, shown in the widgets' header; "" for none.
+    logo: str = ""
+    # A CSS font-family list, like "Inter, Arial, sans-serif"; "" for the system's font.
+    font: str = ""
 
 
 class DealerConfig(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
@@ -203,9 +245,77 @@ class Dealer(msgspec.Struct, frozen=True):
     origins: tuple[str, ...]
     config: DealerConfig
 
+    def logo(self) -> str:
+        """The logo's address, while it is on one of the dealer's origins; "" otherwise.
 
-def check_config(config: DealerConfig) -> DealerConfig:
-    """Refuse finance tables or colours that would break a page or a calculation."""
+        The stored one was checked when set, but an origin can be removed since."""
+        url = self.config.theme.logo
+        return url if url and logo_origin(url) in self.origins else ""
+
+
+def logo_origin(url: str) -> str:
+    """The origin an image address is on ("" if it has none), as check_origin writes it."""
+    try:
+        parts = urlsplit(url)
+        port = parts.port
+    except ValueError:
+        return ""
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        return ""
+    default = {"http": 80, "https": 443}[parts.scheme]
+    suffix = f":{port}" if port is not None and port != default else ""
+    return f"{parts.scheme}://{parts.hostname}{suffix}"
+
+
+def check_logo(url: str, origins: tuple[str, ...]) -> str:
+    """Return a logo address that is an http(s) image on one of `origins`, or say why not."""
+    if len(url) > LOGO_LONGEST:
+        raise ConfigError(f"the logo's address must be {LOGO_LONGEST} characters or fewer")
+    origin = logo_origin(url)
+    parts = urlsplit(url)
+    if not origin or parts.username is not None or parts.password is not None:
+        raise ConfigError(
+            "the logo must be an image address starting https:// (or http://) on your "
+            "website, like https://www.example-motors.com/logo.png"
+        )
+    # Only printable ASCII: a space, a quote or a control character has no place in a URL,
+    # and the address is written into a page and a Content-Security-Policy header.
+    if not url.isascii() or any(not 33 <= ord(c) < 127 for c in url) or '"' in url:
+        raise ConfigError("the logo's address must be a plain web address, without spaces")
+    if origin not in origins:
+        allowed = ", ".join(origins) if origins else "none yet: add your website first"
+        raise ConfigError(
+            f"the logo must be on one of your embed origins ({allowed}); {origin} is not one"
+        )
+    return url
+
+
+def check_font(font: str) -> str:
+    """Return a CSS font-family list that is only family names, or say why not."""
+    if len(font) > FONT_LONGEST:
+        raise ConfigError(f"the font stack must be {FONT_LONGEST} characters or fewer")
+    bad = next((c for c in font if c in ";{}()\\@<>/"), "")
+    if bad:
+        raise ConfigError(f"the font stack can't contain {bad!r}: write font names only")
+    # CSS-wide keywords are not font names: `font: 16px inherit` would drop the whole rule.
+    keywords = {"inherit", "initial", "unset", "revert", "revert-layer", "default"}
+    if keywords & {name.strip().lower() for name in font.split(",")}:
+        raise ConfigError("the font stack names fonts, not CSS keywords like inherit")
+    if not _FONT.match(font):
+        raise ConfigError(
+            "the font stack must be font names separated by commas, like "
+            '"Source Sans 3", Arial, sans-serif (letters, digits, spaces and dashes; quotes '
+            "in pairs; no ; { } ( ) or \\)"
+        )
+    return font
+
+
+def check_config(config: DealerConfig, origins: tuple[str, ...] | None = None) -> DealerConfig:
+    """Refuse finance tables or colours that would break a page or a calculation.
+
+    With the dealer's `origins`, a logo must be on one of them; without (settings read back
+    from the database), only its form is checked, and Dealer.logo hides one whose origin has
+    gone since."""
     finance = config.finance
     for table in (finance.apr_new, finance.apr_used, finance.money_factors):
         missing = set(BANDS) - set(table)
@@ -228,6 +338,11 @@ def check_config(config: DealerConfig) -> DealerConfig:
     for name in ("accent", "accent_text", "text", "background"):
         if not _COLOUR.match(getattr(config.theme, name)):
             raise ConfigError(f"theme {name} must be a colour like #0b5cad")
+    theme = config.theme
+    if theme.logo:
+        check_logo(theme.logo, origins if origins is not None else (logo_origin(theme.logo),))
+    if theme.font:
+        check_font(theme.font)
     start, end = config.sending_hours
     if not 0 <= start < end <= 24:
         raise ConfigError("sending hours must be two hours of the day, like 8 and 20")
@@ -249,6 +364,15 @@ def check_config(config: DealerConfig) -> DealerConfig:
             "the credit notice version must be 1 to 32 letters, digits, dots, dashes or "
             "underscores, like fcra-2026-11"
         )
+    if credit.notice_date and not re.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", credit.notice_date):
+        raise ConfigError("the notice date must be a date like 2026-11-01")
+    if credit.notice_date:
+        try:
+            dt.date.fromisoformat(credit.notice_date)
+        except ValueError:
+            raise ConfigError(
+                f"the notice date {credit.notice_date} is not a date; write one like 2026-11-01"
+            ) from None
     if credit.provider not in PROVIDERS:
         raise ConfigError(f"credit provider must be one of: {', '.join(PROVIDERS)}")
     if not 1 <= config.resume_link_days <= 365:

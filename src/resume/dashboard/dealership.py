@@ -89,8 +89,9 @@ def _set(data: dict[str, Any], path: str, value: Any) -> None:
         place[last] = value
 
 
-def _config(data: dict[str, Any]) -> DealerConfig:
-    """The settings `data` makes, checked as `dealer add` checks them, or ConfigError."""
+def _config(data: dict[str, Any], origins: tuple[str, ...]) -> DealerConfig:
+    """The settings `data` makes, checked as `dealer add` checks them (a logo on one of
+    `origins`), or ConfigError."""
     plain = {k: v for k, v in data.items() if k != "dealer"}
     rules = plain.get("trade_in", {}).get("rules")
     if isinstance(rules, dict) and not rules.get("values_by_age"):
@@ -99,7 +100,7 @@ def _config(data: dict[str, Any]) -> DealerConfig:
         config = msgspec.convert(plain, DealerConfig, strict=False)
     except msgspec.ValidationError as exc:
         raise ConfigError(f"that value can't be used ({exc})") from None
-    return check_config(config)
+    return check_config(config, origins)
 
 
 def _message(exc: ConfigError) -> str:
@@ -168,10 +169,10 @@ class Dealership:
         changed = [
             e.path for e in section.entries if value_at(after, e.path) != value_at(before, e.path)
         ]
-        errors = _check(section, before, after, changed)
+        errors = _check(section, before, after, changed, dealer.origins)
         if errors:
             return Change(saved=False, errors=errors)
-        config = _config(after)
+        config = _config(after, dealer.origins)
         if action == "sample":
             return Change(saved=False, sample=sample(config))
         warnings = await self._warnings(dealer, section, config) if changed else ()
@@ -237,20 +238,24 @@ class Dealership:
 
 
 def _check(
-    section: Section, before: dict[str, Any], after: dict[str, Any], changed: list[str]
+    section: Section,
+    before: dict[str, Any],
+    after: dict[str, Any],
+    changed: list[str],
+    origins: tuple[str, ...],
 ) -> dict[str, str]:
     """The changes checked together; if they fail, each changed value alone, so a message
     names its box (together first: a mode and the values it needs may only pass as a pair)."""
     errors: dict[str, str] = {}
     try:
         if changed:
-            _config(after)
+            _config(after, origins)
     except ConfigError as whole:
         for path in changed:
             alone = copy.deepcopy(before)
             _set(alone, path, value_at(after, path))
             try:
-                _config(alone)
+                _config(alone, origins)
             except ConfigError as exc:
                 errors[path] = _message(exc)
         if not errors:

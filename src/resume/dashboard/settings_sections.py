@@ -199,6 +199,15 @@ SECTIONS: Mapping[str, Section] = {
                     width="medium",
                 ),
                 Entry(
+                    path="credit.notice_date",
+                    label="Notice date",
+                    kind="date",
+                    hint="When these words took effect, like 2026-11-01. Shoppers see "
+                    "“Version of November 2026”, never the version; leave empty to read the "
+                    "month from a version that ends in it, like fcra-2026-11.",
+                    width="medium",
+                ),
+                Entry(
                     path="credit.provider",
                     label="Pre-qualification provider",
                     kind="choice",
@@ -267,12 +276,28 @@ SECTIONS: Mapping[str, Section] = {
         Section(
             "branding",
             "Branding",
-            "The widgets' colours. Text must stay readable: 4.5 to 1 contrast at least.",
+            "The widgets' logo, colours and font. Text must stay readable: 4.5 to 1 contrast "
+            "at least; the focus ring is the buttons' colour, so it stands out as well.",
             (
+                Entry(
+                    path="theme.logo",
+                    label="Logo",
+                    kind="url",
+                    hint="The address of an image on your website (one of your embed origins), "
+                    "like https://www.example-motors.com/logo.png. Shown at most 240 by 48 "
+                    "pixels; leave empty for your name in text.",
+                ),
                 Entry(path="theme.accent", label="Buttons and links", kind="colour"),
                 Entry(path="theme.accent_text", label="Text on buttons", kind="colour"),
                 Entry(path="theme.text", label="Text", kind="colour"),
                 Entry(path="theme.background", label="Background", kind="colour"),
+                Entry(
+                    path="theme.font",
+                    label="Font",
+                    hint="Font names separated by commas, the fallbacks last, like Inter, "
+                    "Arial, sans-serif. The font must be installed on the shopper's device; "
+                    "leave empty for the device's own.",
+                ),
             ),
         ),
     )

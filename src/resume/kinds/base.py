@@ -72,8 +72,11 @@ class Notice(msgspec.Struct, frozen=True):
     """The text a consent step shows above its "I agree", and the version it is stored as."""
 
     text: str
+    # The version id each consent stores: staff and records read it, shoppers never do.
     version: str
     title: str
+    # What shoppers read instead, like "Version of November 2026"; "" when it has no date.
+    dated: str = ""
 
 
 class Next(msgspec.Struct, frozen=True):
@@ -174,6 +177,16 @@ def valid_text(values: Mapping[str, Stored], name: str) -> str:
     """A stored answer on one line, if it is valid; "" otherwise."""
     stored = values.get(name)
     return " ".join(stored.value.split()) if stored and stored.valid else ""
+
+
+def choice_text(widget: Widget, values: Mapping[str, Stored], name: str) -> str:
+    """A valid answer as staff read it: a choice's label ("I own it outright"), never its
+    stored value ("own"); any other answer on one line (issue #11, item 4)."""
+    text = valid_text(values, name)
+    field = widget.all_fields().get(name)
+    if text and field is not None and field.type == "choice":
+        return next((c.label for c in field.choices if c.value == text), text)
+    return text
 
 
 def name_lines(values: Mapping[str, Stored]) -> tuple[tuple[str, str], ...]:

@@ -48,10 +48,13 @@ class Credit(Kind):
     topic = "financing"
 
     def notice(self, dealer: Dealer) -> Notice:
+        credit = dealer.config.credit
         return Notice(
-            text=dealer.config.credit.notice.replace("{dealer}", dealer.name),
-            version=dealer.config.credit.notice_version,
+            text=credit.notice.replace("{dealer}", dealer.name),
+            version=credit.notice_version,
             title="Written instructions for a soft credit inquiry",
+            # Shoppers see a date, never "fcra-2026-11" (issue #11, item 4).
+            dated=credit.notice_label(),
         )
 
     async def page_context(
@@ -72,7 +75,7 @@ class Credit(Kind):
         )
         return {
             "notice_text": notice.text,
-            "notice_version": notice.version,
+            "notice_dated": notice.dated,
             "notice_token": scene.signer.sign_notice(shown) if shown else "",
             "notice_url": f"/embed/{scene.dealer.slug}/{scene.widget.slug}/notice",
         }

@@ -32,13 +32,15 @@ def notice_page(visit: Visit, *, download: bool) -> Page | Download:
     """The notice as a page to print, or (`download`) as a text file."""
     notice = visit.kind.notice(visit.dealer)
     assert notice is not None  # the route serves only widgets with a notice
+    # The shopper's copy is dated, like the page; the version id is for our records (#11).
     if download:
+        dated = f" ({notice.dated[:1].lower()}{notice.dated[1:]})" if notice.dated else ""
         body = (
             f"{visit.dealer.name}\n{visit.dealer.address}\n\n"
-            f"{notice.title} (version {notice.version})\n\n{notice.text}\n"
+            f"{notice.title}{dated}\n\n{notice.text}\n"
         )
-        return Download(body, f"{visit.widget.slug}-notice-{notice.version}.txt")
+        return Download(body, f"{visit.widget.slug}-notice.txt")
     return Page(
         (f"widget/{visit.widget.slug}-notice.html", "widget/notice.html"),
-        {"notice_text": notice.text, "notice_version": notice.version},
+        {"notice_text": notice.text, "notice_dated": notice.dated},
     )

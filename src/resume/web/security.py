@@ -19,11 +19,19 @@ BASE_CSP = (
 )
 
 
-def widget_headers(origins: tuple[str, ...]) -> dict[str, str]:
-    """Headers for pages a dealer frames: exactly its origins, never '*' (issue #2, item 10)."""
+def widget_headers(
+    origins: tuple[str, ...], *, image_origins: tuple[str, ...] = ()
+) -> dict[str, str]:
+    """Headers for pages a dealer frames: exactly its origins, never '*' (issue #2, item 10).
+    `image_origins` (each one of the dealer's checked origins: its logo's) may serve the
+    page images too, and no other site (issue #11, item 4)."""
     ancestors = " ".join(origins) if origins else "'none'"
+    csp = BASE_CSP
+    if image_origins:
+        extra = " ".join(dict.fromkeys(image_origins))
+        csp = csp.replace("img-src 'self' data:", f"img-src 'self' data: {extra}")
     return {
-        "Content-Security-Policy": f"{BASE_CSP}; frame-ancestors {ancestors}",
+        "Content-Security-Policy": f"{csp}; frame-ancestors {ancestors}",
         # Credentials ride in URLs on these pages; they must not leak to other sites.
         "Referrer-Policy": "no-referrer",
         "X-Content-Type-Options": "nosniff",

@@ -17,7 +17,7 @@ from litestar import Request, Response
 from litestar.response import Redirect
 
 from resume import logs, source
-from resume.dealers import Dealer
+from resume.dealers import Dealer, logo_origin
 from resume.definitions import Step, Widget
 from resume.engine import find_step
 from resume.errors import DraftGone, Revoked, TokenExpired, TokenInvalid
@@ -175,7 +175,13 @@ class Visit:
         return Response(html, status_code=status, media_type="text/html", headers=self.headers())
 
     def headers(self) -> dict[str, str]:
-        return widget_headers(("'self'",) if self.preview else self.dealer.origins)
+        # The logo is on one of the dealer's origins (Dealer.logo): that one origin may
+        # serve the page an image, no other (issue #11, item 4).
+        logo = self.dealer.logo()
+        return widget_headers(
+            ("'self'",) if self.preview else self.dealer.origins,
+            image_origins=(logo_origin(logo),) if logo else (),
+        )
 
     async def render_step(self, show: Show) -> Response[str]:
         """Render a step with what is stored and what its kind shows beside it (a result's
