@@ -360,9 +360,11 @@ class Shopper:
     def fill(self, step: str, action: str = "continue", **fields: str) -> Any:
         """Post a step as the browser would: the credential, the empty honeypot, the fields."""
         data = {"d": self.token, "comment_hp": "", "action": action, **fields}
-        carried = re.search(r'<input type="hidden" name="source" value="([^"]*)">', self.page.text)
-        if carried and "source" not in fields:
-            data["source"] = html.unescape(carried.group(1))  # the first page's, as sent
+        # What the first page carries to its first save, sent back as a browser would.
+        for name, value in re.findall(
+            r'<input type="hidden" name="(source|page_vehicle)" value="([^"]*)">', self.page.text
+        ):
+            data.setdefault(name, html.unescape(value))
         return self.post(step, data)
 
     def open(self, url: str) -> Any:

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 
+from resume import page_vehicle
 from resume.consent import FOLLOWUP_FIELD
 from resume.dealers import Dealer
 from resume.definitions import Widget, load_widgets
@@ -82,6 +83,12 @@ def _check(widgets: Mapping[str, Widget], kinds: Mapping[str, Kind]) -> None:
         if consents and type(kind).agree is Kind.agree:
             raise ConfigError(f"widget {slug!r} has a consent step its kind does not handle")
         _check_lengths(slug, widget)
+        for field in widget.all_fields().values():
+            if field.page_param and field.page_param not in page_vehicle.PARAMS:
+                raise ConfigError(
+                    f"widget {slug!r}: field {field.name!r} takes page_param "
+                    f"{field.page_param!r}; the page passes {', '.join(page_vehicle.PARAMS)}"
+                )
 
 
 def _check_lengths(slug: str, widget: Widget) -> None:

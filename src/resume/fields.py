@@ -62,6 +62,8 @@ class Field(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     # Values that come from the dealer's settings, e.g. "terms": the dealer fills `choices`
     # (resume.dealers.for_dealer), and a whole number must then be one of them.
     choices_from: str = ""
+    # The iframe URL's parameter that may fill it from the dealer's page (resume.page_vehicle).
+    page_param: str = ""
 
 
 class Cleaned(msgspec.Struct, frozen=True):

@@ -167,6 +167,8 @@ drafts = Table(
     Column("src", String(64), nullable=True),
     Column("page", String(500), nullable=True),
     Column("referrer", String(200), nullable=True),
+    # The vehicle as the dealer's page passed it (resume.page_vehicle, issue #11).
+    Column("page_vehicle", JSON, nullable=True),
     Index("ix_drafts_dealer_updated", "dealer_id", "updated_at"),
     Index("ix_drafts_lead", "lead_id"),
     # Deleting a draft (the purge) looks for the drafts carried from it.

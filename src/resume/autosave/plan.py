@@ -57,6 +57,8 @@ class Save(msgspec.Struct, kw_only=True):
     demo: bool = False
     # Where the shopper came from (resume.source): stored when the save creates the draft.
     source: dict[str, str] = msgspec.field(default_factory=dict)
+    # The vehicle on the dealer's page (resume.page_vehicle), kept with a new draft.
+    page_vehicle: dict[str, str] = msgspec.field(default_factory=dict)
     # Mail queued with the save (rule 9): a resume link, or the staff alerts and CRM leads of
     # a high-intent moment (issue #4).
     outgoing: tuple[Outgoing, ...] = ()
@@ -370,6 +372,7 @@ def _row(state: DraftState, save: Save, rows: Batch, creating: bool) -> None:
                 "demo": state.demo,
                 # Every key in every row: the batch inserts its drafts with one executemany.
                 **{name: save.source.get(name) for name in source.COLUMNS},
+                "page_vehicle": save.page_vehicle or None,
             }
         )
         return

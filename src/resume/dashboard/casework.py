@@ -14,7 +14,7 @@ from typing import Any
 import msgspec
 from sqlalchemy import select
 
-from resume import source
+from resume import page_vehicle, source
 from resume.catalog import Catalog
 from resume.consent import follows_up
 from resume.db import Database
@@ -85,6 +85,8 @@ class DraftView(msgspec.Struct, frozen=True):
     # Where the shopper came from (resume.source), in words, and the page, if known.
     came_from: str = ""
     page: str = ""
+    # The vehicle the dealer's page named, as it named it (the answers hold what was kept).
+    page_vehicle: str = ""
 
 
 class Item(msgspec.Struct, frozen=True):
@@ -239,6 +241,7 @@ class Casework:
                 await self._draft(dealer, s, may.may_reveal, reveal),
                 came_from=source.label(sources.get(s.id, {})),
                 page=sources.get(s.id, {}).get("page") or "",
+                page_vehicle=_page_vehicle(sources.get(s.id, {}).get("page_vehicle") or {}),
             )
             for s in states
         ]
@@ -548,3 +551,16 @@ class _Missing(dict[str, str]):
 
     def __missing__(self, key: str) -> str:
         return "(not given)"
+
+
+def _page_vehicle(given: dict[str, str]) -> str:
+    """The page's vehicle in a line for staff: 2025 Toyota RAV4 XLE · new · $34250 · stock
+    T1234 · VIN ..., each value as the page wrote it."""
+    parts = [
+        page_vehicle.headline(given),
+        given.get("condition", ""),
+        f"${given['price'].lstrip('$')}" if given.get("price") else "",
+        f"stock {given['stock']}" if given.get("stock") else "",
+        f"VIN {given['vin']}" if given.get("vin") else "",
+    ]
+    return " · ".join(p for p in parts if p)

@@ -249,12 +249,11 @@ async def revoke(conn: AsyncConnection, draft_id: str) -> bool:
 
 
 async def sources(conn: AsyncConnection, draft_ids: list[str]) -> dict[str, dict[str, Any]]:
-    """Where each of these drafts' shoppers came from (resume.source), by draft id."""
+    """Where each of these drafts' shoppers came from (resume.source) and the vehicle their
+    page named (resume.page_vehicle), by draft id."""
     if not draft_ids:
         return {}
-    columns = [drafts.c[name] for name in source.COLUMNS]
+    names = (*source.COLUMNS, "page_vehicle")
+    columns = [drafts.c[name] for name in names]
     rows = await conn.execute(select(drafts.c.id, *columns).where(drafts.c.id.in_(draft_ids)))
-    return {
-        row.id: {name: row._mapping[name] for name in source.COLUMNS if row._mapping[name]}
-        for row in rows
-    }
+    return {row.id: {n: row._mapping[n] for n in names if row._mapping[n]} for row in rows}

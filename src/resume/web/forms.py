@@ -13,7 +13,7 @@ from urllib.parse import parse_qsl
 
 import msgspec
 
-from resume import source
+from resume import page_vehicle, source
 from resume.consent import Client
 from resume.errors import BadRequest, PayloadTooLarge
 from resume.tokens import FormCredential
@@ -82,8 +82,10 @@ async def read_post(visit: Visit, request: Request[Any, Any, Any]) -> Posted:
     credential, age = visit.verify(form.pop("d", ""))
     # The first page's note of where the shopper came from: checked again, never a field.
     carried = form.pop("source", "")
+    vehicle = form.pop("page_vehicle", "")
     if credential.version == 0:
         visit.source = source.posted(carried)
+        visit.page_vehicle = page_vehicle.posted(vehicle, visit.dealer.origins)
     if credential.draft_id and svc.limit_draft is not None:
         svc.limit_draft.hit(credential.draft_id)
     if form.pop("comment_hp", ""):

@@ -212,6 +212,7 @@ def _save(
         wants_showroom=move.target == "showroom",
         consent=save_later.new_consent(consent_field, results, state, posted.client),
         source=visit.source if credential.version == 0 else {},
+        page_vehicle=visit.page_vehicle if credential.version == 0 else {},
         outgoing=tuple(
             _alerts(
                 visit,

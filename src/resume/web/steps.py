@@ -11,7 +11,7 @@ from typing import Any
 from litestar import Request, Response, get, post
 from litestar.params import FromPath
 
-from resume import source
+from resume import page_vehicle, source
 from resume.web import step_flow
 from resume.web.forms import read_post
 from resume.web.visit import visit_for
@@ -23,8 +23,10 @@ async def first_step(
 ) -> Response[str]:
     """Show the first step: the page a dealer puts in its iframe. Nothing is stored yet."""
     visit = await visit_for(request, dealer, widget)
-    visit.source = source.arrived(
-        request.query_params, request.headers.get("referer", ""), visit.svc.own_origin
+    query = request.query_params
+    visit.source = source.arrived(query, request.headers.get("referer", ""), visit.svc.own_origin)
+    visit.prefill, visit.page_vehicle = page_vehicle.arrived(
+        query, visit.steps[0], visit.dealer.origins
     )
     return await visit.respond(step_flow.first(visit))
 

@@ -16,7 +16,7 @@ import msgspec
 from litestar import Request, Response
 from litestar.response import Redirect
 
-from resume import logs, source
+from resume import logs, page_vehicle, source
 from resume.dealers import Dealer, logo_origin
 from resume.definitions import Step, Widget
 from resume.engine import find_step
@@ -85,6 +85,11 @@ class Visit:
         # Where the shopper came from (resume.source): read on the first page, carried in
         # its form to the first save, which stores it with the new draft (issue #10).
         self.source: dict[str, str] = {}
+        # The vehicle on the dealer's page (resume.page_vehicle): the first step's answers it
+        # fills, checked as typed, shown until the first save stores them; and the vehicle as
+        # the page gave it, kept with the draft for staff (issue #11).
+        self.prefill: dict[str, Cleaned] = {}
+        self.page_vehicle: dict[str, str] = {}
         # A HEAD served as its GET: it shows the page and records nothing (issue #12).
         self.head = head
         self.dealer = dealer
@@ -174,13 +179,38 @@ class Visit:
         )
         return Response(html, status_code=status, media_type="text/html", headers=self.headers())
 
+    def _prefilled(self, step: Step, show: Show, context: dict[str, Any]) -> None:
+        """The first page with the page's vehicle in its boxes: each value with its message
+        if it is wrong; a summary card instead of the boxes if every required one is right."""
+        context["page_vehicle"] = page_vehicle.carried(self.page_vehicle)
+        if show.posted is not None:
+            return  # a post shown back: what was just typed, not the page's values
+        context["values"] = {**context["values"], **{n: c.raw for n, c in self.prefill.items()}}
+        wrong = {n: c.error for n, c in self.prefill.items() if c.error}
+        context["errors"] = {**context["errors"], **wrong}
+        required = {f.name for f in step.fields if f.required}
+        # A card only where the page fills every answer the step needs (the payment's car);
+        # elsewhere (the trade-in's own car, all optional) the boxes show, filled in.
+        if self.prefill and not wrong and required and required <= set(self.prefill):
+            price = self.prefill.get("price")
+            context["vehicle_card"] = {
+                "headline": " ".join(
+                    self.prefill[n].raw.strip()
+                    for n in ("year", "make", "model", "trim")
+                    if n in self.prefill
+                ),
+                "price": price.value if price is not None else None,
+                "image": self.page_vehicle.get("image", ""),
+            }
+
     def headers(self) -> dict[str, str]:
-        # The logo is on one of the dealer's origins (Dealer.logo): that one origin may
-        # serve the page an image, no other (issue #11, item 4).
-        logo = self.dealer.logo()
+        # The logo and the page's photo of the car are on the dealer's own origins
+        # (Dealer.logo, resume.page_vehicle): those origins may serve the page an image, no
+        # other (issue #11, items 1 and 4).
+        images = (self.dealer.logo(), self.page_vehicle.get("image", ""))
         return widget_headers(
             ("'self'",) if self.preview else self.dealer.origins,
-            image_origins=(logo_origin(logo),) if logo else (),
+            image_origins=tuple(logo_origin(url) for url in images if url),
         )
 
     async def render_step(self, show: Show) -> Response[str]:
@@ -197,6 +227,10 @@ class Visit:
         context["source"] = (
             source.carried(self.source) if self.source and show.state is None else ""
         )
+        context["page_vehicle"] = ""
+        context["vehicle_card"] = None
+        if show.index == 0 and show.state is None and (self.prefill or self.page_vehicle):
+            self._prefilled(step, show, context)
         names = step_templates(self.dealer, self.widget, step)
         return self.render(names, status=show.status, **context, **extra)
 
@@ -280,6 +314,8 @@ def step_context(
         "action": f"/embed/{dealer.slug}/{widget.slug}/{step.name}",
         "draft": state,
         "source": "",
+        "page_vehicle": "",
+        "vehicle_card": None,
     }
 
 
