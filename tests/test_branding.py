@@ -202,11 +202,6 @@ def test_the_crm_lead_names_the_step_as_the_shopper_saw_it(
     assert "Last step: Your estimated payment." in comments, comments
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="the trade-in's staff lines (resume.kinds.trade_in facts, another engineer's file "
-    "just now) still read valid_text; resume.kinds.base.choice_text gives the label",
-)
 def test_staff_alerts_read_a_choices_label_never_its_value(
     client: Any, settings: Any, mailbox: Mailbox
 ) -> None:

@@ -16,7 +16,16 @@ from resume.calc.vin import Vin, cross_check
 from resume.dealers import Dealer, TradeInRules
 from resume.definitions import Step, Widget
 from resume.fields import Cleaned, clean
-from resume.kinds.base import Carried, Facts, Kind, Scene, name_lines, valid_text, vehicle_label
+from resume.kinds.base import (
+    Carried,
+    Facts,
+    Kind,
+    Scene,
+    choice_text,
+    name_lines,
+    valid_text,
+    vehicle_label,
+)
 from resume.queries import leads as leads_q
 from resume.queries.drafts import DraftState, Stored
 from resume.templating import money
@@ -209,10 +218,11 @@ class TradeIn(Kind):
         values = draft.values
         lines = [*name_lines(values), ("Trade-in", appraisal.vehicle)]
         for label, field in (("VIN", "vin"), ("Mileage", "mileage"), ("Condition", "grade")):
-            value = valid_text(values, field)
+            # Staff read a choice's label ("Good"), never its stored value (issue #11).
+            value = choice_text(widget, values, field)
             if value:
                 lines.append((label, value.upper() if field == "vin" else value))
-        ownership = valid_text(values, "ownership")
+        ownership = choice_text(widget, values, "ownership")
         if ownership:
             lines.append(("Ownership", ownership))
         if appraisal.payoff:
