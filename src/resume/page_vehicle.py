@@ -12,8 +12,9 @@ the draft, so staff see it beside whatever the shopper changed it to.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from urllib.parse import parse_qsl, urlencode, urlsplit
+from urllib.parse import parse_qsl, urlsplit
 
+from resume import source
 from resume.definitions import Step
 from resume.fields import Cleaned, clean
 
@@ -22,8 +23,6 @@ PARAMS = ("vin", "stock", "year", "make", "model", "trim", "price", "condition",
 # it is too long, as typed.
 LONGEST = 200
 IMAGE_LONGEST = 500
-# What the first page carries to its first save stays under a posted field's limit.
-CARRIED = 1900
 
 
 def image_url(value: str, origins: tuple[str, ...]) -> str:
@@ -58,14 +57,7 @@ def arrived(
 
 def carried(given: Mapping[str, str]) -> str:
     """The page's vehicle as the first page's hidden field carries it to the first save."""
-    kept = dict(given)
-    text = urlencode(kept)
-    for name in ("image", "trim", "stock", "vin", "condition", "price"):
-        if len(text) <= CARRIED:
-            break
-        kept.pop(name, None)
-        text = urlencode(kept)
-    return text if len(text) <= CARRIED else ""
+    return source.fitted(given, ("image", "trim", "stock", "vin", "condition", "price"))
 
 
 def posted(field: str, origins: tuple[str, ...]) -> dict[str, str]:

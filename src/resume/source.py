@@ -90,17 +90,22 @@ def arrived(query: Mapping[str, str], referer: str, own_origin: str) -> dict[str
 CARRIED = 1900
 
 
-def carried(source: Mapping[str, str]) -> str:
-    """The source as the first page's hidden field carries it to the first save; the least
-    telling parts are left out if it would be too long to post."""
-    kept = dict(source)
+def fitted(values: Mapping[str, str], least_first: tuple[str, ...]) -> str:
+    """`values` as a hidden field carries them, short enough to post: the least telling are
+    left out, in the order given, until it fits; "" if nothing does."""
+    kept = dict(values)
     text = urlencode(kept)
-    for name in ("page", "utm_campaign", "utm_medium", "src", "utm_source", "referrer"):
+    for name in least_first:
         if len(text) <= CARRIED:
             break
         kept.pop(name, None)
         text = urlencode(kept)
-    return text
+    return text if len(text) <= CARRIED else ""
+
+
+def carried(source: Mapping[str, str]) -> str:
+    """The source as the first page's hidden field carries it to the first save."""
+    return fitted(source, ("page", "utm_campaign", "utm_medium", "src", "utm_source", "referrer"))
 
 
 def posted(field: str) -> dict[str, str]:
