@@ -108,6 +108,8 @@ class Exports:
         async with self.db.read() as conn:
             dealers = {d.id: d for d in await dealers_q.all_dealers(conn)}
         yield "\ufeff".encode() + _line(COLUMNS)
+        # A dealership's widget, made once an export rather than once a row.
+        made: dict[tuple[str, int], Any] = {}
         after: tuple[dt.datetime, int] | None = None
         while True:
             async with self.db.read() as conn:
@@ -117,6 +119,12 @@ class Exports:
             for lead in page:
                 dealer = dealers[lead.dealer_id]
                 zone = ZoneInfo(dealer.timezone)
+                widget = None
+                if lead.widget in self.catalog.widgets:
+                    key = (lead.widget, dealer.id)
+                    if key not in made:
+                        made[key] = self.catalog.for_dealer(lead.widget, dealer)
+                    widget = made[key]
                 writer.writerow(
                     [
                         cell(v)
@@ -131,7 +139,7 @@ class Exports:
                             self.catalog.widgets[lead.widget].title
                             if lead.widget in self.catalog.widgets
                             else lead.widget,
-                            self.casework.where(lead, dealer),
+                            self.casework.where(lead, dealer, widget),
                             _local(lead.captured_at, zone),
                             _local(lead.last_activity_at, zone),
                             _local(lead.first_attempt_at, zone),
