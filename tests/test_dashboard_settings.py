@@ -525,3 +525,39 @@ def test_an_instant_trade_in_range_is_set_with_the_values_it_needs_in_one_save(
     page = change(admin, "credit", trade_in__rules__values_by_age="")
     assert page.status_code == 400 and "needs trade_in.rules" in unescape(page.text)
     assert config(store)["trade_in"]["mode"] == "rules"
+
+
+def test_two_admins_saving_different_sections_keep_both_changes(
+    admin: Staff, settings: Any, store: Store
+) -> None:
+    """The form one admin is filling was read before another admin saved: saving it puts its
+    own changes on the settings as they are now, never the stale rest of the form's read."""
+    from conftest import run
+
+    from resume.dashboard.dealership import Dealership
+    from resume.dashboard.settings_sections import SECTIONS
+    from resume.db import Database
+    from resume.queries import staff as staff_q
+
+    async def race() -> None:
+        db = Database(settings)
+        try:
+            pages = Dealership(db)
+            async with db.read() as conn:
+                account = await staff_q.by_email(conn, admin.email)
+            assert account is not None
+            stale = await pages.get(account, SLUG)  # the first admin opens Finance
+            other = await pages.get(account, SLUG)  # the second opens Follow-up, and saves
+            done = await pages.change(account, other, SECTIONS["followup"], {"cadence": "2h"})
+            assert done.saved
+            done = await pages.change(
+                account, stale, SECTIONS["finance"], {"finance.tax_rate": "7"}
+            )
+            assert done.saved
+        finally:
+            await db.dispose()
+
+    run(race())
+    stored = config(store)
+    assert stored["finance"]["tax_rate"] == "7" and stored["cadence"] == [120]
+    assert [e["section"] for e in audited(store)] == ["followup", "finance"]

@@ -178,16 +178,31 @@ class Dealership:
         warnings = await self._warnings(dealer, section, config) if changed else ()
         if warnings and action != "confirm":
             return Change(saved=False, warnings=warnings)
-        if "cadence" in changed:
-            # Every touch stores the cadence it was scheduled by (issue #4): a new one, a name.
-            digest = hashlib.sha256(repr(config.cadence).encode()).hexdigest()[:10]
-            config = msgspec.structs.replace(config, cadence_version=f"custom-{digest}")
-        if changed:
-            async with self.db.write() as conn:
-                await store(
-                    conn, dealer, section.slug, before, after, config, changed,
-                    staff_id=account.id, ip=ip,
-                )  # fmt: skip
+        if not changed:
+            return Change(saved=True)
+        async with self.db.write() as conn:
+            # The settings as they are now, locked: another admin may have saved another
+            # section since this form was read, and only this form's changes go on top.
+            fresh = await dealers_q.get(conn, dealer.id, for_update=True)
+            if fresh is None:
+                raise NotFound()
+            now = stored(fresh)
+            merged = copy.deepcopy(now)
+            for path in changed:
+                _set(merged, path, value_at(after, path))
+            try:
+                config = _config(merged, fresh.origins)
+            except ConfigError as exc:
+                return Change(saved=False, errors={changed[0]: _message(exc)})
+            if "cadence" in changed:
+                # Every touch stores the cadence it was scheduled by (issue #4): a new one, a
+                # name.
+                digest = hashlib.sha256(repr(config.cadence).encode()).hexdigest()[:10]
+                config = msgspec.structs.replace(config, cadence_version=f"custom-{digest}")
+            await store(
+                conn, fresh, section.slug, now, merged, config, changed,
+                staff_id=account.id, ip=ip,
+            )  # fmt: skip
         return Change(saved=True)
 
     async def _warnings(

@@ -124,8 +124,11 @@ async def consent_versions(conn: AsyncConnection, dealer_id: int, limit: int = 5
     return [tuple(row) for row in await conn.execute(query)]
 
 
-async def get(conn: AsyncConnection, dealer_id: int) -> Dealer | None:
-    row = (await conn.execute(select(dealers).where(dealers.c.id == dealer_id))).first()
+async def get(conn: AsyncConnection, dealer_id: int, *, for_update: bool = False) -> Dealer | None:
+    """A dealer; `for_update` locks its row until the transaction ends (PostgreSQL; a SQLite
+    write transaction holds the whole database already)."""
+    query = select(dealers).where(dealers.c.id == dealer_id)
+    row = (await conn.execute(query.with_for_update() if for_update else query)).first()
     return _dealer(row) if row else None
 
 
