@@ -19,6 +19,7 @@ from sqlalchemy import (
     TypeDecorator,
     UniqueConstraint,
     false,
+    text,
 )
 
 metadata = MetaData()
@@ -169,10 +170,22 @@ drafts = Table(
     Column("referrer", String(200), nullable=True),
     # The vehicle as the dealer's page passed it (resume.page_vehicle, issue #11).
     Column("page_vehicle", JSON, nullable=True),
+    # The draft's cohort in the funnel (issue #10): the day it began, on the dealership's
+    # clock, and its source's key (resume.queries.funnel.source_key).
+    Column("cohort_day", String(10), nullable=True),
+    Column("cohort_source", String(64), nullable=False, server_default=""),
     Index("ix_drafts_dealer_updated", "dealer_id", "updated_at"),
     Index("ix_drafts_lead", "lead_id"),
     # Deleting a draft (the purge) looks for the drafts carried from it.
     Index("ix_drafts_origin", "origin_id"),
+    # The exit detector's candidates: open drafts with no exit since their last save. Partial,
+    # so it holds only the drafts still in play, not the year of finished ones.
+    Index(
+        "ix_drafts_idle",
+        "updated_at",
+        sqlite_where=text("exit_at IS NULL AND status <> 'completed'"),
+        postgresql_where=text("exit_at IS NULL AND status <> 'completed'"),
+    ),
 )
 
 field_values = Table(
@@ -333,6 +346,15 @@ leads = Table(
     # Staff stopped the automatic follow-up for this shopper.
     Column("followup_stopped", Boolean, nullable=False, server_default=false()),
     Column("demo", Boolean, nullable=False, server_default=false()),
+    # The cohort of the draft that captured the lead (the funnel's downstream figures), and
+    # when the lead first reached each stage past contact, whatever its status is now.
+    Column("cohort_day", String(10), nullable=True),
+    Column("cohort_widget", String(32), nullable=False, server_default=""),
+    Column("cohort_source", String(64), nullable=False, server_default=""),
+    Column("contacted_at", Timestamp(), nullable=True),
+    Column("appointment_set_at", Timestamp(), nullable=True),
+    Column("shown_at", Timestamp(), nullable=True),
+    Column("sold_at", Timestamp(), nullable=True),
     # Keyset pages of a dealership's leads, by last activity or by age.
     Index("ix_leads_dealer_activity", "dealer_id", "last_activity_at", "id"),
     Index("ix_leads_dealer_captured", "dealer_id", "captured_at", "id"),
@@ -340,6 +362,35 @@ leads = Table(
     Index("ix_leads_dealer_status", "dealer_id", "status", "last_activity_at"),
     Index("ix_leads_dealer_email", "dealer_id", "email"),
     Index("ix_leads_dealer_phone", "dealer_id", "phone"),
+    # The team page's open leads (no human action for a day, stuck in a status): partial, so
+    # a year of sold and lost leads is not in it.
+    Index(
+        "ix_leads_open",
+        "dealer_id",
+        "last_activity_at",
+        sqlite_where=text("status NOT IN ('sold', 'lost')"),
+        postgresql_where=text("status NOT IN ('sold', 'lost')"),
+    ),
+)
+
+funnel_counts = Table(
+    "funnel_counts",
+    metadata,
+    # The funnel's summary rows (issue #10, design rule 12): how many drafts of a cohort (a
+    # dealership's widget, the day the drafts began, their source) reached each point, added
+    # to in the transaction that records the moment, so a range is read from these rows and
+    # never from the drafts. `kind` is started, reached (a step), exited (a step and the
+    # field), captured, resumed, completed, or contacted, appointment, shown, sold (a lead's
+    # stage, counted in the cohort of the draft that captured it). Each draft or lead is
+    # counted once per kind and step: a second exit is not a second draft exiting.
+    Column("dealer_id", ForeignKey("dealers.id"), primary_key=True),
+    Column("widget", String(32), primary_key=True),
+    Column("day", String(10), primary_key=True),
+    Column("source", String(64), primary_key=True),
+    Column("kind", String(16), primary_key=True),
+    Column("step", String(64), primary_key=True, server_default=""),
+    Column("field", String(64), primary_key=True, server_default=""),
+    Column("n", Integer, nullable=False),
 )
 
 lead_activity = Table(

@@ -29,6 +29,8 @@ class Role(msgspec.Struct, frozen=True, kw_only=True):
     # The outbox of its dealerships: what was sent, what waits, what died; send a dead
     # message again, stop a queued one.
     may_run_outbox: bool
+    # The numbers of its dealerships: the funnel and the team's follow-through (issue #10).
+    sees_numbers: bool
 
 
 ROLES: Mapping[str, Role] = MappingProxyType(
@@ -45,6 +47,7 @@ ROLES: Mapping[str, Role] = MappingProxyType(
                 may_manage=True,
                 takes_round_robin=False,
                 may_run_outbox=True,
+                sees_numbers=True,
             ),
             Role(
                 name="manager",
@@ -56,6 +59,7 @@ ROLES: Mapping[str, Role] = MappingProxyType(
                 may_manage=False,
                 takes_round_robin=False,
                 may_run_outbox=True,
+                sees_numbers=True,
             ),
             Role(
                 name="sales",
@@ -67,6 +71,7 @@ ROLES: Mapping[str, Role] = MappingProxyType(
                 may_manage=False,
                 takes_round_robin=True,
                 may_run_outbox=False,
+                sees_numbers=False,
             ),
             Role(
                 name="bdc",
@@ -78,6 +83,7 @@ ROLES: Mapping[str, Role] = MappingProxyType(
                 may_manage=False,
                 takes_round_robin=True,
                 may_run_outbox=False,
+                sees_numbers=False,
             ),
         )
     }
