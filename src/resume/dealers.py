@@ -37,6 +37,19 @@ _MONTHS = (
 )
 # Pre-qualification providers that exist (resume.calc.prequal.provider_for).
 PROVIDERS = ("builtin",)
+# The statuses a lead can stay in (resume.leads.STATUSES but sold and lost, which end it),
+# each of which may have a limit (DealerConfig.status_limits). Named here, not imported:
+# resume.leads imports this module.
+OPEN_STATUSES = (
+    "new",
+    "attempting",
+    "contacted",
+    "appointment_set",
+    "appointment_confirmed",
+    "shown",
+    "no_show",
+)
+STATUS_LIMIT_LONGEST = 24 * 365
 
 
 def _d(value: str) -> Decimal:
@@ -229,6 +242,19 @@ class DealerConfig(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     # "ask": the box is shown, and only a shopper who ticks it gets follow-up emails; "off":
     # no box and no follow-up (a link the shopper asks for still goes; so do staff alerts).
     followup_mode: Literal["ask", "off"] = "ask"
+    # How long, in hours on the calendar, a lead may stay in each open status before the
+    # team page lists it as stuck (issue #10, item 3); a status left out has no limit.
+    status_limits: dict[str, int] = msgspec.field(
+        default_factory=lambda: {
+            "new": 24,
+            "attempting": 72,
+            "contacted": 168,
+            "appointment_set": 168,
+            "appointment_confirmed": 168,
+            "shown": 72,
+            "no_show": 48,
+        }
+    )
 
     def flags(self) -> frozenset[str]:
         return frozenset({"contact_before_result"} if self.contact_before_result else ())
@@ -387,6 +413,17 @@ def check_config(config: DealerConfig, origins: tuple[str, ...] | None = None) -
         raise ConfigError("the response target must be between 5 minutes and a week")
     if len(config.followup_consent) > 500:
         raise ConfigError("the follow-up consent must be 500 characters or fewer")
+    for status, hours in config.status_limits.items():
+        if status not in OPEN_STATUSES:
+            raise ConfigError(
+                f"a status limit is for a status a lead stays in ({', '.join(OPEN_STATUSES)}); "
+                f"{status!r} is not one"
+            )
+        if not 1 <= hours <= STATUS_LIMIT_LONGEST:
+            raise ConfigError(
+                f"the limit for {status} must be between 1 hour and {STATUS_LIMIT_LONGEST} "
+                f"hours (a year), not {hours}"
+            )
     return config
 
 

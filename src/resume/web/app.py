@@ -27,6 +27,7 @@ from resume.web.dashboard import (
     mail,
     operations,
     staffing,
+    team,
 )
 from resume.web.errors import render_error
 from resume.web.security import HEAD, secure_headers
@@ -189,6 +190,7 @@ def create_app(
             *staffing.ROUTES,
             *mail.ROUTES,
             *exports.ROUTES,
+            *team.ROUTES,
         ],
         lifespan=[lifespan],
         state=State({"services": svc}),

@@ -1,0 +1,448 @@
+"""The team's follow-through (issue #10, item 3), per store and per rep, for the leads
+captured in a date range: how fast the first human attempt came (in the store's business
+hours), how many attempts each lead got, how far leads went (contact, appointment, show,
+sale), whether promised callbacks were made on time, which open leads nobody has touched
+for a day, and which are stuck in a status past the store's limit.
+
+Definitions, as the page states them:
+- A lead is in the range when it was captured (became contactable) between the first day's
+  midnight and the last day's end, on its store's clock.
+- Response time: business minutes (resume.calc.business) from capture to the lead's first
+  human attempt (`leads.first_attempt_at`, which only a logged attempt sets: automatic
+  emails never do). Median and 90th percentile are nearest-rank, over the leads that have had
+  an attempt; the shares within 5, 15 and 60 minutes are over those leads too, and the leads
+  with no attempt yet are counted beside them.
+- Attempts: the distribution of `leads.attempts` over every lead in the range.
+- Contact, appointment set and sold rates are over every lead in the range, each counting the
+  leads that ever reached that stage (`contacted_at`... set once, whatever the status now);
+  the show rate is over the leads that had an appointment set.
+- Promises kept: callbacks due in the range whose time has come, done no later than
+  CALLBACK_GRACE after it (early counts as kept); one not done yet and still within its grace
+  is not counted either way. Per rep is per the callback's owner.
+- No human action for a day: open leads captured in the range whose newest timeline entry by
+  a person (attempt, status, note, owner, callback...) is more than 24 hours old, or who have
+  none and were captured more than 24 hours ago. A shopper's own saves don't count: a lead
+  whose shopper came back but no one answered is exactly one to list.
+- Stuck: open leads captured in the range that entered their status (their newest status
+  change, else capture) longer ago than the store's limit for it (DealerConfig.status_limits),
+  grouped by the week they went over it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+import re
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from urllib.parse import urlencode
+from zoneinfo import ZoneInfo
+
+import msgspec
+
+from resume.calc.business import business_minutes
+from resume.db import Database
+from resume.dealers import OPEN_STATUSES, Dealer
+from resume.errors import BadRequest, NotFound
+from resume.leads import CALLBACK_GRACE
+from resume.queries import dealers as dealers_q
+from resume.queries import team as team_q
+from resume.queries.staff import Account
+from resume.queries.team import LeadFacts, Promise, Waiting, Window
+from resume.staff.roles import role
+
+DEFAULT_DAYS = 30
+LONGEST_DAYS = 366
+WITHIN = (5, 15, 60)
+ATTEMPT_BUCKETS = 6  # 0, 1, 2, 3, 4, and 5 or more
+STALE = dt.timedelta(hours=24)
+LISTED = 50  # rows of each list of leads shown
+MOST_STORES = 100
+_DATE = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$")
+# The lead list's filters (resume.web.dashboard.leads.listed), and the values it takes for
+# each (None: any). A figure links to its leads only with filters the list understands, so a
+# link never lands on a list that silently shows more, or refuses the address. Figures that
+# want more (an owner by id, attempts, a stage reached, the response time) are asked for
+# with those names and link as soon as the list accepts them.
+LIST_FILTERS: dict[str, frozenset[str] | None] = {
+    "dealer": None,
+    "since": None,
+    "until": None,
+    "status": None,
+    "owner": frozenset({"unassigned"}),
+}
+
+
+class Figures(msgspec.Struct, frozen=True):
+    leads: int
+    answered: int  # leads with a human attempt
+    median: int | None  # business minutes, over the answered leads
+    p90: int | None
+    within: tuple[int, ...]  # answered within each of WITHIN minutes
+    attempts: tuple[int, ...]  # leads with 0, 1, 2, 3, 4, 5+ attempts
+    contacted: int
+    appointment: int
+    shown: int  # of the leads with an appointment set
+    sold: int
+    promised: int  # callbacks decided (done, or past their grace)
+    kept: int
+
+    @property
+    def unanswered(self) -> int:
+        return self.leads - self.answered
+
+    @property
+    def five(self) -> int:
+        return self.attempts[-1]
+
+
+class Line(msgspec.Struct, frozen=True):
+    """One row of a table: a store, a rep at a store, or all the chosen stores."""
+
+    label: str
+    store: str
+    figures: Figures
+    # The lead list behind each figure ("" where the list can't show exactly those leads).
+    links: dict[str, str]
+
+
+class Week(msgspec.Struct, frozen=True):
+    start: dt.date  # its Monday
+    counts: tuple[int, ...]  # by status, as STUCK_STATUSES
+    total: int
+
+
+class Stuck(msgspec.Struct, frozen=True):
+    lead: Waiting
+    store: str
+    hours: int  # the limit it passed
+    over_since: dt.datetime
+
+
+class Neglected(msgspec.Struct, frozen=True):
+    lead: Waiting
+    store: str
+
+
+class TeamPage(msgspec.Struct, frozen=True):
+    start: dt.date
+    end: dt.date  # inclusive
+    chosen: list[Dealer]
+    choices: list[Dealer]  # every store the account covers
+    stores: list[Line]  # one a store, then all of them together when there are several
+    reps: list[Line]
+    neglected: list[Neglected]
+    neglected_count: int
+    stuck: list[Stuck]
+    stuck_count: int
+    weeks: list[Week]
+    statuses: tuple[str, ...]  # the statuses with a limit at one of the chosen stores
+    limits: dict[int, dict[str, int]]  # by store, the limits in hours
+
+
+class _Tally:
+    """Figures being counted, for one row."""
+
+    def __init__(self) -> None:
+        self.leads = 0
+        self.minutes: list[int] = []
+        self.attempts = [0] * ATTEMPT_BUCKETS
+        self.contacted = self.appointment = self.shown = self.sold = 0
+        self.promised = self.kept = 0
+
+    def add_lead(self, lead: LeadFacts, minutes: int | None) -> None:
+        self.leads += 1
+        if minutes is not None:
+            self.minutes.append(minutes)
+        self.attempts[min(max(lead.attempts, 0), ATTEMPT_BUCKETS - 1)] += 1
+        self.contacted += lead.contacted
+        self.appointment += lead.appointment
+        self.shown += lead.appointment and lead.shown
+        self.sold += lead.sold
+
+    def add_promise(self, kept: bool) -> None:
+        self.promised += 1
+        self.kept += kept
+
+    def figures(self) -> Figures:
+        ranked = sorted(self.minutes)
+        return Figures(
+            leads=self.leads,
+            answered=len(ranked),
+            median=nearest_rank(ranked, 0.5),
+            p90=nearest_rank(ranked, 0.9),
+            within=tuple(sum(1 for m in ranked if m <= limit) for limit in WITHIN),
+            attempts=tuple(self.attempts),
+            contacted=self.contacted,
+            appointment=self.appointment,
+            shown=self.shown,
+            sold=self.sold,
+            promised=self.promised,
+            kept=self.kept,
+        )
+
+
+def nearest_rank(ranked: Sequence[int], share: float) -> int | None:
+    """The value at the nearest-rank percentile of an already sorted list; None if empty."""
+    if not ranked:
+        return None
+    return ranked[max(1, math.ceil(share * len(ranked))) - 1]
+
+
+def share(part: int, whole: int) -> str:
+    """A share as the page shows it: whole percent, or a dash when there is nothing to share."""
+    return f"{round(100 * part / whole)}%" if whole else "–"
+
+
+def kept(promise: Promise, now: dt.datetime) -> bool | None:
+    """Whether a callback was done on time; None while it still may be."""
+    late = promise.due_at + CALLBACK_GRACE
+    if promise.done_at is not None and promise.done_at <= late:
+        return True
+    if promise.done_at is not None or now > late:
+        return False
+    return None
+
+
+def _list_url(params: dict[str, str]) -> str:
+    for name, value in params.items():
+        if name not in LIST_FILTERS:
+            return ""
+        allowed = LIST_FILTERS[name]
+        if allowed is not None and value not in allowed:
+            return ""
+    return "/dashboard/leads?" + urlencode(params)
+
+
+def _links(base: dict[str, str] | None) -> dict[str, str]:
+    """The drill-downs of one row, from the list filters that pick its leads (None: the row
+    is a set of leads the list can't pick, such as two of three stores)."""
+    wanted: dict[str, dict[str, str]] = {
+        "leads": {},
+        "unanswered": {"attempted": "0"},
+        **{f"within{m}": {"response": f"{m}"} for m in WITHIN},
+        **{f"attempts{n}": {"attempts": f"{n}"} for n in range(ATTEMPT_BUCKETS)},
+        "contacted": {"reached": "contacted"},
+        "appointment": {"reached": "appointment"},
+        "shown": {"reached": "shown"},
+        "sold": {"reached": "sold"},
+    }
+    if base is None:
+        return {name: "" for name in wanted}
+    return {name: _list_url({**base, **extra}) for name, extra in wanted.items()}
+
+
+def _day(value: str, what: str) -> dt.date | None:
+    if not value:
+        return None
+    if len(value) > 10 or not _DATE.match(value):
+        raise BadRequest(f"The {what} date should look like 2026-12-01.")
+    try:
+        day = dt.date.fromisoformat(value)
+    except ValueError:
+        raise BadRequest(f"The {what} date {value} is not a day of the calendar.") from None
+    if not 2000 <= day.year <= 2999:
+        raise BadRequest(f"The {what} date should be a day between the years 2000 and 2999.")
+    return day
+
+
+def _store_ids(values: Sequence[str]) -> list[int]:
+    if len(values) > MOST_STORES:
+        raise BadRequest(f"Choose at most {MOST_STORES} stores.")
+    ids = []
+    for value in values:
+        if not value.isdigit() or len(value) > 12:
+            raise BadRequest("A store in the filter isn't one of your dealerships.")
+        if int(value) not in ids:
+            ids.append(int(value))
+    return ids
+
+
+def _midnight(day: dt.date, zone: str) -> dt.datetime:
+    return dt.datetime.combine(day, dt.time(0), tzinfo=ZoneInfo(zone)).astimezone(dt.UTC)
+
+
+class Team:
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    def may(self, account: Account) -> None:
+        # The numbers are for those whose role sees them (admins, managers); for anyone
+        # else there is no such page.
+        if not role(account.role).sees_numbers:
+            raise NotFound()
+
+    async def page(
+        self,
+        account: Account,
+        *,
+        start: str = "",
+        end: str = "",
+        stores: Sequence[str] = (),
+        now: dt.datetime | None = None,
+    ) -> TeamPage:
+        """The team page for the range and stores asked for (checked here: a bad date is a
+        400, a dealership the account doesn't cover a 404)."""
+        self.may(account)
+        now = now or dt.datetime.now(dt.UTC)
+        first, last = _day(start, "from"), _day(end, "to")
+        wanted = _store_ids(stores)
+        async with self.db.read() as conn:
+            choices = [d for d in await dealers_q.all_dealers(conn) if d.id in account.dealer_ids]
+        known = {d.id: d for d in choices}
+        if any(i not in known for i in wanted):
+            raise NotFound("There is no such dealership among yours.")
+        chosen = [known[i] for i in sorted(wanted)] if wanted else choices
+        if not chosen:
+            raise NotFound("Your account covers no dealership yet.")
+        today = now.astimezone(ZoneInfo(chosen[0].timezone)).date()
+        last = last or (
+            today if first is None else min(first + dt.timedelta(DEFAULT_DAYS - 1), today)
+        )
+        first = first or last - dt.timedelta(days=DEFAULT_DAYS - 1)
+        if last < first:
+            raise BadRequest("The range ends before it starts: choose a 'to' date after 'from'.")
+        if (last - first).days + 1 > LONGEST_DAYS:
+            raise BadRequest(f"Choose a range of at most {LONGEST_DAYS} days.")
+        windows = [
+            Window(
+                d.id, _midnight(first, d.timezone), _midnight(last + dt.timedelta(1), d.timezone)
+            )
+            for d in chosen
+        ]
+        limits = {
+            (d.id, status): dt.timedelta(hours=hours)
+            for d in chosen
+            for status, hours in d.config.status_limits.items()
+        }
+        async with self.db.read() as conn:
+            facts = await team_q.lead_facts(conn, windows)
+            promises = await team_q.promises(conn, windows, now)
+            neglected, neglected_count = await team_q.neglected(conn, windows, now - STALE, LISTED)
+            stuck = await team_q.stuck(conn, windows, limits, now)
+            people = await team_q.names(
+                conn,
+                [f.owner_id for f in facts if f.owner_id is not None]
+                + [p.staff_id for p in promises if p.staff_id is not None],
+            )
+        stores_, reps = self._lines(chosen, choices, facts, promises, people, first, last, now)
+        names = {d.id: d.name for d in chosen}
+        statuses = tuple(
+            s for s in OPEN_STATUSES if any(s in d.config.status_limits for d in chosen)
+        )
+        over = [
+            Stuck(
+                lead=w,
+                store=names[w.dealer_id],
+                hours=int(limits[(w.dealer_id, w.status)].total_seconds() // 3600),
+                over_since=w.since + limits[(w.dealer_id, w.status)],
+            )
+            for w in stuck
+        ]
+        # Longest over its limit first (the query can only order by the time in status).
+        over.sort(key=lambda s: (s.over_since, s.lead.id))
+        return TeamPage(
+            start=first,
+            end=last,
+            chosen=chosen,
+            choices=choices,
+            stores=stores_,
+            reps=reps,
+            neglected=[Neglected(w, names[w.dealer_id]) for w in neglected],
+            neglected_count=neglected_count,
+            stuck=over[:LISTED],
+            stuck_count=len(over),
+            weeks=_weeks(over, statuses, {d.id: d.timezone for d in chosen}),
+            statuses=statuses,
+            limits={d.id: dict(d.config.status_limits) for d in chosen},
+        )
+
+    def _lines(
+        self,
+        chosen: list[Dealer],
+        choices: list[Dealer],
+        facts: Iterable[LeadFacts],
+        promises: Iterable[Promise],
+        people: dict[int, str],
+        first: dt.date,
+        last: dt.date,
+        now: dt.datetime,
+    ) -> tuple[list[Line], list[Line]]:
+        by_id = {d.id: d for d in chosen}
+        everyone = _Tally()
+        stores: dict[int, _Tally] = {d.id: _Tally() for d in chosen}
+        reps: dict[tuple[int, int | None], _Tally] = defaultdict(_Tally)
+        for lead in facts:
+            dealer = by_id[lead.dealer_id]
+            minutes = (
+                business_minutes(
+                    lead.captured_at,
+                    lead.first_attempt_at,
+                    dealer.config.business_hours,
+                    dealer.timezone,
+                )
+                if lead.first_attempt_at is not None
+                else None
+            )
+            for tally in (everyone, stores[lead.dealer_id], reps[(lead.dealer_id, lead.owner_id)]):
+                tally.add_lead(lead, minutes)
+        for promise in promises:
+            done = kept(promise, now)
+            if done is None:
+                continue
+            for tally in (
+                everyone,
+                stores[promise.dealer_id],
+                reps[(promise.dealer_id, promise.staff_id)],
+            ):
+                tally.add_promise(done)
+        span = {"since": first.isoformat(), "until": (last + dt.timedelta(1)).isoformat()}
+        store_lines = [
+            Line(d.name, d.name, stores[d.id].figures(), _links({"dealer": d.slug, **span}))
+            for d in chosen
+        ]
+        if len(chosen) > 1:
+            # The list shows every store the account covers when it is not told one: the
+            # total links when that is what was chosen.
+            whole = {d.id for d in chosen} == {d.id for d in choices}
+            store_lines.append(
+                Line(
+                    f"All {len(chosen)} stores",
+                    "",
+                    everyone.figures(),
+                    _links(span if whole else None),
+                )
+            )
+
+        def order(key: tuple[int, int | None]) -> tuple[int, int, str]:
+            dealer_id, owner = key
+            label = people.get(owner, "") if owner is not None else ""
+            return ([d.id for d in chosen].index(dealer_id), owner is None, label.lower())
+
+        rep_lines = []
+        for key in sorted(reps, key=order):
+            dealer_id, owner = key
+            dealer = by_id[dealer_id]
+            label = "Unassigned" if owner is None else people.get(owner, f"Staff {owner}")
+            base = {
+                "dealer": dealer.slug,
+                **span,
+                "owner": "unassigned" if owner is None else str(owner),
+            }
+            rep_lines.append(Line(label, dealer.name, reps[key].figures(), _links(base)))
+        return store_lines, rep_lines
+
+
+def _weeks(over: list[Stuck], statuses: tuple[str, ...], zones: dict[int, str]) -> list[Week]:
+    """The stuck leads by the week (Monday first, on the store's clock) they went over the
+    limit, newest week first."""
+    counts: dict[dt.date, list[int]] = defaultdict(lambda: [0] * len(statuses))
+    for item in over:
+        local = item.over_since.astimezone(ZoneInfo(zones[item.lead.dealer_id])).date()
+        monday = local - dt.timedelta(days=local.weekday())
+        if item.lead.status in statuses:
+            counts[monday][statuses.index(item.lead.status)] += 1
+    return [
+        Week(start=monday, counts=tuple(row), total=sum(row))
+        for monday, row in sorted(counts.items(), reverse=True)
+    ]
