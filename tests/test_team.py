@@ -562,3 +562,27 @@ def test_only_the_roles_that_see_numbers_get_the_page(client: Any, settings: Any
         assert answer.headers["location"].startswith("/dashboard/login")
     admin = Staff.active(client, settings, "alex.admin@demo-motors.example", "admin")
     assert admin.get("/dashboard/team").status_code == 200
+
+
+def test_an_admin_sets_the_limits_in_the_settings_and_the_page_follows(
+    client: Any, settings: Any, store: Store
+) -> None:
+    from test_dashboard_settings import change, config
+
+    History(settings)
+    admin = Staff.active(client, settings, "ada.admin@demo-motors.example", "admin")
+    page = admin.get("/dashboard/settings/demo-motors/limits")
+    assert page.status_code == 200
+    assert 'name="status_limits.new" value="24"' in page.text
+    # Nothing is stuck in New for less than 20 days now; a 0 is refused with its reason.
+    refused = change(admin, "limits", status_limits__new="0")
+    assert refused.status_code == 400 and "between 1 hour" in refused.text
+    assert config(store).get("status_limits", {}).get("new") != 0
+    done = change(admin, "limits", status_limits__new=str(24 * 20))
+    assert done.status_code == 200, done.text[:500]
+    assert config(store)["status_limits"]["new"] == 480
+    stuck = re.search(r'id="stuck".*?</div>\s*</div>', admin.get("/dashboard/team").text, re.S)
+    assert stuck
+    listed = re.findall(r'<a href="/dashboard/leads/\d+">([^<]+)</a>', stuck.group(0))
+    assert listed == ["Lee Two", "Lee Six", "Lee One"]
+    assert "New 20 d" in text_of(stuck.group(0))

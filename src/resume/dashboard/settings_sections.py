@@ -7,7 +7,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from resume.dashboard.settings_form import Entry, Section
-from resume.dealers import BANDS, PROVIDERS
+from resume.dealers import BANDS, OPEN_STATUSES, PROVIDERS
+from resume.leads import STATUSES
 
 _DAY_NAMES = {
     "mon": "Monday",
@@ -154,6 +155,22 @@ SECTIONS: Mapping[str, Section] = {
                     kind="yesno",
                     hint="No shows the payment first, then asks where to send it.",
                 ),
+            ),
+        ),
+        Section(
+            "limits",
+            "Follow-through limits",
+            "How long a lead may stay in each status before the team page lists it as stuck, "
+            "in hours on the calendar: a day is 24, a week 168 (issue #10).",
+            tuple(
+                Entry(
+                    path=f"status_limits.{status}",
+                    label=f"Stuck in {STATUSES[status]} after, hours",
+                    kind="number",
+                    hint="Between 1 and 8760 (a year)." if status == "new" else "",
+                    width="narrow",
+                )
+                for status in OPEN_STATUSES
             ),
         ),
         Section(
