@@ -44,6 +44,8 @@ def upgrade() -> None:
         batch_op.add_column(
             sa.Column("cohort_source", sa.String(64), nullable=False, server_default="")
         )
+        batch_op.add_column(sa.Column("first_exit_step", sa.String(64), nullable=True))
+        batch_op.add_column(sa.Column("first_exit_field", sa.String(64), nullable=True))
     with op.batch_alter_table("leads", schema=None) as batch_op:
         batch_op.add_column(sa.Column("cohort_day", sa.String(10), nullable=True))
         batch_op.add_column(
@@ -68,9 +70,14 @@ def upgrade() -> None:
         sqlite_where=sa.text(OPEN),
         postgresql_where=sa.text(OPEN),
     )
+    bind = op.get_bind()
+    if bind.execute(sa.text("SELECT 1 FROM drafts LIMIT 1")).first() is None:
+        # Nothing stored yet, so nothing to count: the running counts are the whole story.
+        bind.execute(sa.text("INSERT INTO meta (name, value) VALUES ('funnel_counted', '1')"))
 
 
 def downgrade() -> None:
+    op.get_bind().execute(sa.text("DELETE FROM meta WHERE name = 'funnel_counted'"))
     op.drop_index("ix_leads_open", table_name="leads")
     op.drop_index("ix_drafts_idle", table_name="drafts")
     with op.batch_alter_table("leads", schema=None) as batch_op:
@@ -85,6 +92,8 @@ def downgrade() -> None:
         ):
             batch_op.drop_column(name)
     with op.batch_alter_table("drafts", schema=None) as batch_op:
+        batch_op.drop_column("first_exit_field")
+        batch_op.drop_column("first_exit_step")
         batch_op.drop_column("cohort_source")
         batch_op.drop_column("cohort_day")
     op.drop_table("funnel_counts")

@@ -28,6 +28,7 @@ from resume.fields import clean
 from resume.keyring import Keyring
 from resume.queries import dealers as dealers_q
 from resume.queries import followups as followups_q
+from resume.queries import funnel as funnel_q
 from resume.queries import leads as leads_q
 from resume.queries import outbox as outbox_q
 from resume.queries.drafts import DraftState
@@ -148,6 +149,11 @@ async def _record_exit(
         return ""
     config = dealer.config
     await followups_q.record_exit_event(conn, draft, step, field, now)
+    if number == 1:  # the funnel counts where a draft first left (issue #10)
+        cohort = (draft.cohort_day, draft.cohort_source)
+        await funnel_q.first_exit(
+            conn, draft.id, draft.dealer_id, draft.widget, cohort, step, field
+        )
     if draft.lead_id is not None:
         await conn.run_sync(leads_q.record_exit, draft.lead_id, now, step, field)
     if config.followup_mode == "off" or draft.email is None:

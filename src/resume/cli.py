@@ -205,6 +205,7 @@ def _serve(settings: Settings, args: argparse.Namespace) -> int:
         from resume.migrations import migrate
 
         migrate(settings)
+        asyncio.run(_count_funnel(settings))
     # A wrong data key stops here with a message, before anything is served.
     asyncio.run(_check_keys(settings))
     app = create_app(settings, run_worker=not args.no_worker)
@@ -307,8 +308,24 @@ def _migrate(settings: Settings, args: argparse.Namespace) -> int:
     from resume.migrations import migrate
 
     migrate(settings)
+    counted = asyncio.run(_count_funnel(settings))
+    if counted is not None:
+        print(f"resume: counted {counted:,} stored drafts into the funnel")
     print("resume: database is up to date")
     return 0
+
+
+async def _count_funnel(settings: Settings) -> int | None:
+    """Count the drafts stored before the funnel existed (once, after migration 0012)."""
+    from resume.catalog import Catalog
+    from resume.dashboard.funnel import Funnel
+    from resume.db import Database
+
+    db = Database(settings)
+    try:
+        return await Funnel(db, Catalog.load()).count_stored()
+    finally:
+        await db.dispose()
 
 
 def _demo(settings: Settings, args: argparse.Namespace) -> int:

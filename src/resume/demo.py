@@ -23,6 +23,7 @@ from resume.catalog import Catalog
 from resume.dashboard.accounts import Accounts
 from resume.dashboard.dealership import change_origins
 from resume.db import Database
+from resume.dashboard.funnel import Funnel
 from resume.dealers import Dealer, DealerConfig, check_config
 from resume.engine import find_step, validate
 from resume.keyring import Keyring
@@ -131,6 +132,8 @@ async def seed_all(settings: Settings, *, shoppers: bool = True) -> Seeded:
                 ).scalar_one()
             if not seeded:
                 await _shoppers(db, ring, dealer)
+                # Their history is written as of the past, so the funnel counts it afresh.
+                await Funnel(db, Catalog.load()).recount([dealer.id])
         return Seeded(created, invitations, replaced)
     finally:
         await db.dispose()

@@ -174,6 +174,9 @@ drafts = Table(
     # clock, and its source's key (resume.queries.funnel.source_key).
     Column("cohort_day", String(10), nullable=True),
     Column("cohort_source", String(64), nullable=False, server_default=""),
+    # Where it first left (the funnel counts a draft's first exit, issue #10).
+    Column("first_exit_step", String(64), nullable=True),
+    Column("first_exit_field", String(64), nullable=True),
     Index("ix_drafts_dealer_updated", "dealer_id", "updated_at"),
     Index("ix_drafts_lead", "lead_id"),
     # Deleting a draft (the purge) looks for the drafts carried from it.

@@ -19,6 +19,7 @@ from resume.fields import Cleaned
 from resume.keyring import Keyring
 from resume.outbox import Outgoing
 from resume.queries import drafts as drafts_q
+from resume.queries import funnel as funnel_q
 from resume.queries import leads as leads_q
 from resume.queries import limits as limits_q
 from resume.queries import outbox as outbox_q
@@ -59,6 +60,12 @@ class Save(msgspec.Struct, kw_only=True):
     source: dict[str, str] = msgspec.field(default_factory=dict)
     # The vehicle on the dealer's page (resume.page_vehicle), kept with a new draft.
     page_vehicle: dict[str, str] = msgspec.field(default_factory=dict)
+    # The funnel (issue #10): the widget's steps in order, and the day on the dealership's
+    # clock, the cohort a new draft joins.
+    steps: tuple[str, ...] = ()
+    day: str = ""
+    # A draft carried from another widget keeps that draft's source (else: from `source`).
+    cohort_source: str = ""
     # Mail queued with the save (rule 9): a resume link, or the staff alerts and CRM leads of
     # a high-intent moment (issue #4).
     outgoing: tuple[Outgoing, ...] = ()
@@ -92,6 +99,13 @@ class Batch:
         # Drafts that became partial leads in this batch, and saves of drafts that are.
         self.captured: list[leads_q.Captured] = []
         self.touched: dict[int, dict[str, Any]] = {}
+        # What the batch adds to the funnel's summary rows, written in one statement.
+        self.counts: Counter[funnel_q.Key] = Counter()
+
+    def count(self, state: DraftState, kind: str, step: str = "") -> None:
+        if state.cohort_day is not None:
+            key = (state.dealer_id, state.widget, state.cohort_day, state.cohort_source)
+            self.counts[(*key, kind, step, "")] += 1
 
     def event(self, save: Save, kind: str, field: str | None = None) -> None:
         self.events.append(
@@ -165,6 +179,7 @@ def write_batch(
     drafts_q.insert_consents(conn, rows.consents)
     outbox_q.enqueue(conn, rows.mail)
     outbox_q.stop_followups(conn, rows.returned)
+    funnel_q.bump(conn, rows.counts)
     if rows.captured:
         made = leads_q.capture(conn, rows.captured)
         outcomes = [
@@ -221,6 +236,8 @@ def _plan(current: DraftState | None, save: Save, rows: Batch) -> DraftState:
             wants_showroom=False,
             values={},
             demo=save.demo,
+            cohort_day=save.day or None,
+            cohort_source=save.cohort_source or funnel_q.source_key(save.source),
         )
         rows.event(save, "draft_started")
     elif current is None or current.dealer_id != save.dealer_id or current.widget != save.widget:
@@ -307,7 +324,23 @@ def _plan(current: DraftState | None, save: Save, rows: Batch) -> DraftState:
     )
     _row(state, save, rows, creating)
     _lead(current, state, save, rows)
+    _count(current, state, save, rows, creating)
     return state
+
+
+def _count(current: DraftState, state: DraftState, save: Save, rows: Batch, creating: bool) -> None:
+    """What this save adds to the funnel: each point a draft reaches, counted once."""
+    if creating:
+        rows.count(state, "started")
+    for index in range(-1 if creating else current.reached, state.reached):
+        if 0 <= index + 1 < len(save.steps):
+            rows.count(state, "reached", save.steps[index + 1])
+    if (state.email or state.phone) and not (current.email or current.phone):
+        rows.count(state, "captured")
+    if save.resumed and current.resumed_at is None:
+        rows.count(state, "resumed")
+    if state.status == "completed" and current.status != "completed":
+        rows.count(state, "completed")
 
 
 def _lead(current: DraftState, state: DraftState, save: Save, rows: Batch) -> None:
@@ -331,6 +364,8 @@ def _lead(current: DraftState, state: DraftState, save: Save, rows: Batch) -> No
                     name=name,
                     at=save.now,
                     demo=state.demo,
+                    cohort_day=state.cohort_day,
+                    cohort_source=state.cohort_source,
                 )
             )
         return
@@ -373,6 +408,8 @@ def _row(state: DraftState, save: Save, rows: Batch, creating: bool) -> None:
                 # Every key in every row: the batch inserts its drafts with one executemany.
                 **{name: save.source.get(name) for name in source.COLUMNS},
                 "page_vehicle": save.page_vehicle or None,
+                "cohort_day": state.cohort_day,
+                "cohort_source": state.cohort_source,
             }
         )
         return

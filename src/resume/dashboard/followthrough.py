@@ -34,6 +34,7 @@ from resume.leads import (
 from resume.queries import audit as audit_q
 from resume.queries import dealers as dealers_q
 from resume.queries import drafts as drafts_q
+from resume.queries import funnel as funnel_q
 from resume.queries import leads as leads_q
 from resume.queries import limits as limits_q
 from resume.queries import outbox as outbox_q
@@ -163,6 +164,10 @@ class Followthrough:
                     detail={"from": lead.status, "to": status, "by": "attempt"},
                 )
                 await leads_q.sync_drafts(conn, lead.id, status)
+            reached = ("contacted",) if outcome in REACHED else ()
+            await funnel_q.reach_stages(
+                conn, lead.id, (*reached, *funnel_q.STATUS_STAGES.get(status, ())), now
+            )
             if outcome in REACHED:
                 await self._stop_cadence(conn, account, lead, now, "reached")
             elif status != "new":
@@ -201,6 +206,7 @@ class Followthrough:
                 conn, account, lead, "status", "status_changed", now, ip, detail=detail
             )
             await leads_q.sync_drafts(conn, lead.id, status)
+            await funnel_q.reach_stages(conn, lead.id, funnel_q.STATUS_STAGES.get(status, ()), now)
             if status != "new":
                 await self._stop_cadence(conn, account, lead, now, "status")
 

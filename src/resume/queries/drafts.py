@@ -50,6 +50,9 @@ class DraftState(msgspec.Struct, frozen=True):
     # The shopper's lead, once an email or phone made the draft a partial lead.
     lead_id: int | None = None
     demo: bool = False
+    # Its cohort in the funnel (resume.queries.funnel): the day it began, its source.
+    cohort_day: str | None = None
+    cohort_source: str = ""
 
 
 _DRAFT_COLUMNS = (
@@ -71,6 +74,8 @@ _DRAFT_COLUMNS = (
     drafts.c.resumed_at,
     drafts.c.lead_id,
     drafts.c.demo,
+    drafts.c.cohort_day,
+    drafts.c.cohort_source,
 )
 
 
@@ -119,6 +124,8 @@ def lock(conn: Connection, ids: Iterable[str], *, for_update: bool = True) -> di
             resumed_at=row.resumed_at,
             lead_id=row.lead_id,
             demo=bool(row.demo),
+            cohort_day=row.cohort_day,
+            cohort_source=row.cohort_source,
             values={},
         )
         for row in result

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import func, insert, or_, select, true, update
+from sqlalchemy import func, insert, select, true, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from resume.consent import follows_up
 from resume.keyring import Keyring
 from resume.leads import STATUSES
+from resume.queries import funnel as funnel_q
 from resume.queries import outbox as outbox_q
 from resume.queries.drafts import DraftState, load
 from resume.tables import consents, drafts, events, leads, suppressions
@@ -18,16 +19,16 @@ from resume.tables import consents, drafts, events, leads, suppressions
 async def idle_drafts(
     conn: AsyncConnection, now: dt.datetime, *, limit: int, after: dt.datetime | None = None
 ) -> list[tuple[str, int, dt.datetime]]:
-    """Drafts that may have exited: a partial lead (an email or a phone), open, no exit since
-    the last save. Whether an exit also queues touches is decided per draft (`touches_allowed`):
-    the sales team sees where every partial lead left, emailed or not (issue #9).
+    """Drafts that may have exited: open, no exit since the last save. Whether an exit also
+    queues touches is decided per draft (`touches_allowed`): the sales team sees where every
+    partial lead left, emailed or not (issue #9), and the funnel where every draft did, a
+    partial lead or not (issue #10). The partial index `ix_drafts_idle` holds just these.
 
     Each dealer's idle time is checked by the caller; here at least a minute has passed.
     """
     query = (
         select(drafts.c.id, drafts.c.dealer_id, drafts.c.updated_at)
         .where(
-            or_(drafts.c.email.is_not(None), drafts.c.phone.is_not(None)),
             drafts.c.status != "completed",
             drafts.c.exit_at.is_(None),
             drafts.c.demo.is_(False),
@@ -161,6 +162,8 @@ async def set_lead_status(conn: AsyncConnection, draft_id: str, status: str) -> 
         return None
     if lead_id[0] is not None:
         await conn.execute(update(leads).where(leads.c.id == lead_id[0]).values(status=status))
+        stages = funnel_q.STATUS_STAGES.get(status, ())
+        await funnel_q.reach_stages(conn, lead_id[0], stages, dt.datetime.now(dt.UTC))
         ids = list(
             (
                 await conn.execute(select(drafts.c.id).where(drafts.c.lead_id == lead_id[0]))

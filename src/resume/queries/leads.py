@@ -19,6 +19,8 @@ from sqlalchemy import (
     and_,
     bindparam,
     case,
+    exists,
+    false,
     func,
     insert,
     literal,
@@ -133,6 +135,9 @@ class Captured(msgspec.Struct, frozen=True):
     name: str
     at: dt.datetime
     demo: bool = False
+    # The draft's cohort in the funnel: a new lead's downstream stages count in it.
+    cohort_day: str | None = None
+    cohort_source: str = ""
 
 
 def capture(conn: Connection, found: list[Captured]) -> dict[str, int]:
@@ -201,6 +206,9 @@ def _create(conn: Connection, draft: Captured, email: str | None) -> int:
             widget=draft.widget,
             step=draft.step,
             demo=draft.demo,
+            cohort_day=draft.cohort_day,
+            cohort_widget=draft.widget,
+            cohort_source=draft.cohort_source,
         )
     )
     key = result.inserted_primary_key
@@ -265,6 +273,71 @@ def record_exit(
     )
 
 
+class Cohort(msgspec.Struct, frozen=True, kw_only=True):
+    """The leads behind one figure of the funnel (issue #10): those with a draft of `widget`
+    begun from day `first` to day `last` (the dealership's clock) from `source`, that got to
+    `point`. A stage past contact (contacted, appointment, shown, sold) is the lead's own,
+    counted in its first draft's cohort."""
+
+    widget: str
+    first: str
+    last: str
+    source: str | None = None
+    # started, captured, reached, exited, resumed, completed, or a stage.
+    point: str = "started"
+    # For "reached": the step's position at each dealership that has it.
+    reached: tuple[tuple[int, int], ...] = ()
+    # For "exited": the step, and the field ("-" for none), where drafts first left.
+    step: str = ""
+    field: str = ""
+
+
+STAGE_REACHED = {
+    "contacted": leads.c.contacted_at,
+    "appointment": leads.c.appointment_set_at,
+    "shown": leads.c.shown_at,
+    "sold": leads.c.sold_at,
+}
+
+
+def _cohort(found: Cohort) -> Any:
+    if found.point in STAGE_REACHED:
+        clauses = [
+            leads.c.cohort_widget == found.widget,
+            leads.c.cohort_day >= found.first,
+            leads.c.cohort_day <= found.last,
+            STAGE_REACHED[found.point].is_not(None),
+        ]
+        if found.source is not None:
+            clauses.append(leads.c.cohort_source == found.source)
+        return and_(*clauses)
+    inner = [
+        drafts.c.lead_id == leads.c.id,
+        drafts.c.widget == found.widget,
+        drafts.c.cohort_day >= found.first,
+        drafts.c.cohort_day <= found.last,
+    ]
+    if found.source is not None:
+        inner.append(drafts.c.cohort_source == found.source)
+    if found.point == "reached":
+        inner.append(
+            or_(*(and_(drafts.c.dealer_id == d, drafts.c.reached >= i) for d, i in found.reached))
+            if found.reached
+            else false()
+        )
+    elif found.point == "exited":
+        inner.append(drafts.c.first_exit_step == found.step)
+        if found.field == "-":
+            inner.append(drafts.c.first_exit_field.is_(None))
+        elif found.field:
+            inner.append(drafts.c.first_exit_field == found.field)
+    elif found.point == "resumed":
+        inner.append(drafts.c.resumed_at.is_not(None))
+    elif found.point == "completed":
+        inner.append(drafts.c.completed_at.is_not(None))
+    return exists().where(*inner)
+
+
 class Filter(msgspec.Struct, frozen=True, kw_only=True):
     """A lead list's filters, already checked; every field narrows the list."""
 
@@ -281,6 +354,7 @@ class Filter(msgspec.Struct, frozen=True, kw_only=True):
     until: dt.datetime | None = None
     needs_action: bool = False
     sort: str = "activity"  # activity (newest first) or age (oldest capture first)
+    cohort: Cohort | None = None
 
 
 def _where(found: Filter, now: dt.datetime) -> list[Any]:
@@ -303,6 +377,8 @@ def _where(found: Filter, now: dt.datetime) -> list[Any]:
         clauses.append(leads.c.captured_at >= found.since)
     if found.until is not None:
         clauses.append(leads.c.captured_at < found.until)
+    if found.cohort is not None:
+        clauses.append(_cohort(found.cohort))
     if found.needs_action:
         clauses.append(
             or_(

@@ -13,6 +13,7 @@ from resume.autosave import Save
 from resume.errors import BadRequest
 from resume.fields import clean
 from resume.queries import drafts as drafts_q
+from resume.queries import funnel as funnel_q
 from resume.queries.drafts import DraftState
 from resume.tokens import new_draft_id
 from resume.web.visit import Go, Visit
@@ -41,6 +42,7 @@ async def carry(visit: Visit, state: DraftState | None) -> Go:
     fields = into.widget.all_fields()
     # Each value is checked as the other widget would check it had the shopper typed it.
     values = {name: clean(fields[name], text) for name, text in typed.items() if name in fields}
+    now = dt.datetime.now(dt.UTC)
     saved = await visit.svc.autosave.save(
         Save(
             draft_id=new_draft_id(),
@@ -55,7 +57,11 @@ async def carry(visit: Visit, state: DraftState | None) -> Go:
             field_steps={name: into.widget.step_of(name) for name in values},
             origin_id=state.id,
             records_step=False,
-            now=dt.datetime.now(dt.UTC),
+            now=now,
+            # The same shopper, so the same cohort's source, on the day it was carried.
+            steps=into.step_names,
+            day=funnel_q.cohort_day(now, visit.dealer.timezone),
+            cohort_source=state.cohort_source,
         )
     )
     return into.go(into.steps[0].name, saved)

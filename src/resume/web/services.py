@@ -15,6 +15,7 @@ from resume.dashboard.accounts import Accounts
 from resume.dashboard.casework import Casework
 from resume.dashboard.dealership import Dealership
 from resume.dashboard.exports import Exports
+from resume.dashboard.funnel import Funnel
 from resume.dashboard.followthrough import Followthrough
 from resume.dashboard.operations import Operations, Suppressions
 from resume.db import Database
@@ -62,6 +63,7 @@ class Services:
         self.operations = Operations(self.db)
         self.suppressions = Suppressions(self.db)
         self.dealership = Dealership(self.db)
+        self.funnel = Funnel(self.db, self.catalog)
         self.exports = Exports(
             self.db,
             self.ring,

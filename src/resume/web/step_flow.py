@@ -18,6 +18,7 @@ from resume.engine import Move, decide, find_step, validate
 from resume.errors import BadRequest, NotFound, StepNotReached, Unavailable, UnknownButton
 from resume.fields import Cleaned
 from resume.outbox import Outgoing
+from resume.queries import funnel as funnel_q
 from resume.queries import leads as leads_q
 from resume.queries.drafts import DraftState
 from resume.tokens import new_draft_id
@@ -193,6 +194,7 @@ def _save(
     target = move.target if move.target not in PAGES else None
     draft_id = credential.draft_id or new_draft_id()  # "" only in pages from before ids
     consent_field = current.field(save_later.CONSENT)
+    now = _now()
     return Save(
         draft_id=draft_id,
         dealer_id=visit.dealer.id,
@@ -204,7 +206,7 @@ def _save(
         values=results,
         sealed=frozenset(f.name for f in current.fields if f.sensitive),
         field_steps=field_steps,
-        now=_now(),
+        now=now,
         move_step=target,
         move_index=find_step(visit.steps, target)[0] if target else index,
         completes=move.completes,
@@ -212,6 +214,8 @@ def _save(
         wants_showroom=move.target == "showroom",
         consent=save_later.new_consent(consent_field, results, state, posted.client),
         source=visit.source if credential.version == 0 else {},
+        steps=visit.step_names,
+        day=funnel_q.cohort_day(now, visit.dealer.timezone) if credential.version == 0 else "",
         page_vehicle=visit.page_vehicle if credential.version == 0 else {},
         outgoing=tuple(
             _alerts(

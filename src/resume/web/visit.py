@@ -96,6 +96,8 @@ class Visit:
         self.widget = widget
         self.kind = svc.catalog.kind(widget.slug)
         self.steps = widget.steps_for(dealer.config.flags())
+        # Their names in order, as the funnel counts the steps a draft reaches.
+        self.step_names = tuple(s.name for s in self.steps)
         self.scene = Scene(
             dealer=dealer,
             widget=widget,

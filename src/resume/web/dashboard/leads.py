@@ -18,9 +18,12 @@ from resume.leads import CHANNELS, LOST_REASONS, OUTCOMES, STATUSES
 from resume.queries import dealers as dealers_q
 from resume.queries.leads import Filter
 from resume.tokens import Done
+from resume.web.dashboard import funnel
 from resume.web.dashboard import staff_session as ss
 from resume.web.services import Services, services
 
+# The parameters that name a funnel's figure (resume.web.dashboard.funnel.cohort_filter).
+COHORT_KEYS = frozenset({"began", "from", "to", "source", "point", "step", "field"})
 OWNERS = {"anyone": "Anyone", "me": "Me", "unassigned": "Unassigned"}
 SORTS = {"activity": "Last activity", "age": "Age"}
 
@@ -65,8 +68,11 @@ async def listed(request: Request[Any, Any, Any], svc: Services, found: Any) -> 
     dealers = await _dealers(svc, found.account.dealer_ids)
     slugs = {d.slug: d for d in dealers}
     chosen = _choice(query, "dealer", slugs)
-    scope = svc.casework.scope(found.account, (slugs[chosen].id,) if chosen else ())
-    zone = slugs[chosen].timezone if chosen else dealers[0].timezone if dealers else "UTC"
+    # Several of them, as a funnel of several dealerships links here (`dealers=a,b`).
+    several = funnel.chosen(query, dealers)
+    picked = (slugs[chosen],) if chosen else several
+    scope = svc.casework.scope(found.account, tuple(d.id for d in picked))
+    zone = picked[0].timezone if picked else dealers[0].timezone if dealers else "UTC"
     widgets = svc.catalog.widgets
     steps = {s.name: s.title for w in widgets.values() for s in w.steps}
     filters = Filter(
@@ -82,6 +88,7 @@ async def listed(request: Request[Any, Any, Any], svc: Services, found: Any) -> 
         until=_date(query.get("until", ""), zone, "to"),
         needs_action=_choice(query, "needs", {"1"}) == "1",
         sort=_choice(query, "sort", SORTS, "activity"),
+        cohort=funnel.cohort_filter(svc, query, picked or dealers),
     )
     return Listed(filters, dealers, query, steps, slugs)
 
@@ -104,6 +111,11 @@ async def lead_list(request: Request[Any, Any, Any]) -> Response[str]:
     page = await svc.casework.page(found.account, filters, after=after, dealers=dealers)
     kept = {k: v for k, v in query.items() if k not in {"after", "page"}}
     shown = _shown_filters(kept, steps, widgets, slugs)
+    if filters.cohort is not None:
+        rest = {k: v for k, v in kept.items() if k not in COHORT_KEYS}
+        shown.insert(
+            0, (funnel.cohort_words(svc, filters.cohort), "/dashboard/leads?" + urlencode(rest))
+        )
     return ss.render(
         svc,
         "dashboard/leads.html",
@@ -118,6 +130,8 @@ async def lead_list(request: Request[Any, Any, Any]) -> Response[str]:
         statuses=STATUSES,
         owners=OWNERS,
         sorts=SORTS,
+        # A funnel's figure stays chosen as other filters are applied (its chip removes it).
+        cohort_keys=COHORT_KEYS | {"dealers"},
         next_url="/dashboard/leads?"
         + urlencode({**kept, "after": page.next_after, "page": number + 1})
         if page.next_after
@@ -134,6 +148,7 @@ def _shown_filters(
     """The chosen filters in words, each with the list's address without it (to remove it)."""
     labels = {
         "dealer": lambda v: slugs[v].name,
+        "dealers": lambda v: ", ".join(slugs[s].name for s in v.split(",") if s in slugs),
         "widget": lambda v: widgets[v].title,
         "status": lambda v: STATUSES[v],
         "exit": lambda v: f"Left at {steps[v]}",
