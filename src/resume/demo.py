@@ -22,8 +22,8 @@ from resume.cadence import exit_point
 from resume.catalog import Catalog
 from resume.dashboard.accounts import Accounts
 from resume.dashboard.dealership import change_origins
-from resume.db import Database
 from resume.dashboard.funnel import Funnel
+from resume.db import Database
 from resume.dealers import Dealer, DealerConfig, check_config
 from resume.engine import find_step, validate
 from resume.keyring import Keyring

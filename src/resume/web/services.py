@@ -15,8 +15,8 @@ from resume.dashboard.accounts import Accounts
 from resume.dashboard.casework import Casework
 from resume.dashboard.dealership import Dealership
 from resume.dashboard.exports import Exports
-from resume.dashboard.funnel import Funnel
 from resume.dashboard.followthrough import Followthrough
+from resume.dashboard.funnel import Funnel
 from resume.dashboard.operations import Operations, Suppressions
 from resume.db import Database
 from resume.dealers import Dealer
