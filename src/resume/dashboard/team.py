@@ -48,13 +48,21 @@ from resume.leads import CALLBACK_GRACE
 from resume.queries import dealers as dealers_q
 from resume.queries import team as team_q
 from resume.queries.staff import Account
-from resume.queries.team import LeadFacts, Promise, Waiting, Window
+from resume.queries.team import (
+    ATTEMPTS_TOP,
+    Answered,
+    Counted,
+    Entered,
+    Promise,
+    Waiting,
+    Window,
+)
 from resume.staff.roles import role
 
 DEFAULT_DAYS = 30
 LONGEST_DAYS = 366
 WITHIN = (5, 15, 60)
-ATTEMPT_BUCKETS = 6  # 0, 1, 2, 3, 4, and 5 or more
+ATTEMPT_BUCKETS = ATTEMPTS_TOP + 1  # 0, 1, 2, 3, 4, and 5 or more
 STALE = dt.timedelta(hours=24)
 LISTED = 50  # rows of each list of leads shown
 MOST_STORES = 100
@@ -150,15 +158,14 @@ class _Tally:
         self.contacted = self.appointment = self.shown = self.sold = 0
         self.promised = self.kept = 0
 
-    def add_lead(self, lead: LeadFacts, minutes: int | None) -> None:
-        self.leads += 1
-        if minutes is not None:
-            self.minutes.append(minutes)
-        self.attempts[min(max(lead.attempts, 0), ATTEMPT_BUCKETS - 1)] += 1
-        self.contacted += lead.contacted
-        self.appointment += lead.appointment
-        self.shown += lead.appointment and lead.shown
-        self.sold += lead.sold
+    def add_counted(self, row: Counted) -> None:
+        n = row.n
+        self.leads += n
+        self.attempts[min(max(row.attempts, 0), ATTEMPT_BUCKETS - 1)] += n
+        self.contacted += n * row.contacted
+        self.appointment += n * row.appointment
+        self.shown += n * (row.appointment and row.shown)
+        self.sold += n * row.sold
 
     def add_promise(self, kept: bool) -> None:
         self.promised += 1
@@ -316,31 +323,36 @@ class Team:
             for status, hours in d.config.status_limits.items()
         }
         async with self.db.read() as conn:
-            facts = await team_q.lead_facts(conn, windows)
+            counted = await team_q.counted(conn, windows)
+            answered = await team_q.answered(conn, windows)
             promises = await team_q.promises(conn, windows, now)
             neglected, neglected_count = await team_q.neglected(conn, windows, now - STALE, LISTED)
-            stuck = await team_q.stuck(conn, windows, limits, now)
+            entered = await team_q.stuck(conn, windows, limits, now)
+            # Longest over its limit first (the query can only order by the time in status).
+            entered.sort(key=lambda e: (e.since + limits[(e.dealer_id, e.status)], e.id))
+            shown = await team_q.waiting(conn, [e.id for e in entered[:LISTED]])
             people = await team_q.names(
                 conn,
-                [f.owner_id for f in facts if f.owner_id is not None]
+                [c.owner_id for c in counted if c.owner_id is not None]
                 + [p.staff_id for p in promises if p.staff_id is not None],
             )
-        stores_, reps = self._lines(chosen, choices, facts, promises, people, first, last, now)
+        stores_, reps = self._lines(
+            chosen, choices, counted, answered, promises, people, first, last, now
+        )
         names = {d.id: d.name for d in chosen}
         statuses = tuple(
             s for s in OPEN_STATUSES if any(s in d.config.status_limits for d in chosen)
         )
         over = [
             Stuck(
-                lead=w,
-                store=names[w.dealer_id],
-                hours=int(limits[(w.dealer_id, w.status)].total_seconds() // 3600),
-                over_since=w.since + limits[(w.dealer_id, w.status)],
+                lead=shown[e.id],
+                store=names[e.dealer_id],
+                hours=int(limits[(e.dealer_id, e.status)].total_seconds() // 3600),
+                over_since=e.since + limits[(e.dealer_id, e.status)],
             )
-            for w in stuck
+            for e in entered[:LISTED]
+            if e.id in shown  # sold or lost between the two reads: no longer stuck
         ]
-        # Longest over its limit first (the query can only order by the time in status).
-        over.sort(key=lambda s: (s.over_since, s.lead.id))
         return TeamPage(
             start=first,
             end=last,
@@ -350,9 +362,9 @@ class Team:
             reps=reps,
             neglected=[Neglected(w, names[w.dealer_id]) for w in neglected],
             neglected_count=neglected_count,
-            stuck=over[:LISTED],
-            stuck_count=len(over),
-            weeks=_weeks(over, statuses, {d.id: d.timezone for d in chosen}),
+            stuck=over,
+            stuck_count=len(entered),
+            weeks=_weeks(entered, limits, statuses, {d.id: d.timezone for d in chosen}),
             statuses=statuses,
             limits={d.id: dict(d.config.status_limits) for d in chosen},
         )
@@ -361,7 +373,8 @@ class Team:
         self,
         chosen: list[Dealer],
         choices: list[Dealer],
-        facts: Iterable[LeadFacts],
+        counted: Iterable[Counted],
+        answered: Iterable[Answered],
         promises: Iterable[Promise],
         people: dict[int, str],
         first: dt.date,
@@ -372,20 +385,19 @@ class Team:
         everyone = _Tally()
         stores: dict[int, _Tally] = {d.id: _Tally() for d in chosen}
         reps: dict[tuple[int, int | None], _Tally] = defaultdict(_Tally)
-        for lead in facts:
+        for row in counted:
+            for tally in (everyone, stores[row.dealer_id], reps[(row.dealer_id, row.owner_id)]):
+                tally.add_counted(row)
+        for lead in answered:
             dealer = by_id[lead.dealer_id]
-            minutes = (
-                business_minutes(
-                    lead.captured_at,
-                    lead.first_attempt_at,
-                    dealer.config.business_hours,
-                    dealer.timezone,
-                )
-                if lead.first_attempt_at is not None
-                else None
+            minutes = business_minutes(
+                lead.captured_at,
+                lead.first_attempt_at,
+                dealer.config.business_hours,
+                dealer.timezone,
             )
             for tally in (everyone, stores[lead.dealer_id], reps[(lead.dealer_id, lead.owner_id)]):
-                tally.add_lead(lead, minutes)
+                tally.minutes.append(minutes)
         for promise in promises:
             done = kept(promise, now)
             if done is None:
@@ -433,15 +445,21 @@ class Team:
         return store_lines, rep_lines
 
 
-def _weeks(over: list[Stuck], statuses: tuple[str, ...], zones: dict[int, str]) -> list[Week]:
+def _weeks(
+    entered: list[Entered],
+    limits: dict[tuple[int, str], dt.timedelta],
+    statuses: tuple[str, ...],
+    zones: dict[int, str],
+) -> list[Week]:
     """The stuck leads by the week (Monday first, on the store's clock) they went over the
     limit, newest week first."""
     counts: dict[dt.date, list[int]] = defaultdict(lambda: [0] * len(statuses))
-    for item in over:
-        local = item.over_since.astimezone(ZoneInfo(zones[item.lead.dealer_id])).date()
+    for item in entered:
+        over = item.since + limits[(item.dealer_id, item.status)]
+        local = over.astimezone(ZoneInfo(zones[item.dealer_id])).date()
         monday = local - dt.timedelta(days=local.weekday())
-        if item.lead.status in statuses:
-            counts[monday][statuses.index(item.lead.status)] += 1
+        if item.status in statuses:
+            counts[monday][statuses.index(item.status)] += 1
     return [
         Week(start=monday, counts=tuple(row), total=sum(row))
         for monday, row in sorted(counts.items(), reverse=True)

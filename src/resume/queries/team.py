@@ -16,7 +16,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 import msgspec
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import and_, case, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from resume.tables import callbacks, lead_activity, leads, staff
@@ -25,6 +25,8 @@ from resume.tables import callbacks, lead_activity, leads, staff
 COUNT_CAP = 10_000
 # The statuses a lead stays in: sold and lost are the end (the ix_leads_open predicate).
 CLOSED = ("sold", "lost")
+# Attempts are counted 0, 1, 2, 3, 4, and this many or more.
+ATTEMPTS_TOP = 5
 
 
 class Window(msgspec.Struct, frozen=True):
@@ -35,18 +37,26 @@ class Window(msgspec.Struct, frozen=True):
     end: dt.datetime  # exclusive
 
 
-class LeadFacts(msgspec.Struct, frozen=True):
-    """What the figures need of one lead captured in the range."""
+class Counted(msgspec.Struct, frozen=True):
+    """How many leads of one owner at one store, captured in the range, share these facts."""
 
     dealer_id: int
     owner_id: int | None
-    captured_at: dt.datetime
-    first_attempt_at: dt.datetime | None
-    attempts: int
+    attempts: int  # 0 to ATTEMPTS_TOP, the top meaning that many or more
     contacted: bool
     appointment: bool
     shown: bool
     sold: bool
+    n: int
+
+
+class Answered(msgspec.Struct, frozen=True):
+    """A lead captured in the range that has had a human attempt: the response clock's ends."""
+
+    dealer_id: int
+    owner_id: int | None
+    captured_at: dt.datetime
+    first_attempt_at: dt.datetime
 
 
 class Promise(msgspec.Struct, frozen=True):
@@ -77,35 +87,43 @@ def _windows(column: Any, dealer_column: Any, windows: Sequence[Window]) -> Any:
     )
 
 
-async def lead_facts(conn: AsyncConnection, windows: Sequence[Window]) -> list[LeadFacts]:
-    """Every lead captured in the range, as the figures need it: one row a lead."""
+async def counted(conn: AsyncConnection, windows: Sequence[Window]) -> list[Counted]:
+    """The leads captured in the range, counted by store, owner, attempts (the top bucket
+    holding ATTEMPTS_TOP or more) and the stages they reached: a row a combination, not a
+    lead."""
+    if not windows:
+        return []
+    facts = (
+        leads.c.dealer_id,
+        leads.c.owner_id,
+        case((leads.c.attempts >= ATTEMPTS_TOP, ATTEMPTS_TOP), else_=leads.c.attempts),
+        leads.c.contacted_at.is_not(None),
+        leads.c.appointment_set_at.is_not(None),
+        leads.c.shown_at.is_not(None),
+        leads.c.sold_at.is_not(None),
+    )
+    query = (
+        select(*facts, func.count())
+        .where(_windows(leads.c.captured_at, leads.c.dealer_id, windows))
+        .group_by(*facts)
+    )
+    return [
+        Counted(r[0], r[1], int(r[2]), bool(r[3]), bool(r[4]), bool(r[5]), bool(r[6]), int(r[7]))
+        for r in await conn.execute(query)
+    ]
+
+
+async def answered(conn: AsyncConnection, windows: Sequence[Window]) -> list[Answered]:
+    """The leads captured in the range that have had a human attempt."""
     if not windows:
         return []
     query = select(
-        leads.c.dealer_id,
-        leads.c.owner_id,
-        leads.c.captured_at,
-        leads.c.first_attempt_at,
-        leads.c.attempts,
-        leads.c.contacted_at.is_not(None).label("contacted"),
-        leads.c.appointment_set_at.is_not(None).label("appointment"),
-        leads.c.shown_at.is_not(None).label("shown"),
-        leads.c.sold_at.is_not(None).label("sold"),
-    ).where(_windows(leads.c.captured_at, leads.c.dealer_id, windows))
-    return [
-        LeadFacts(
-            dealer_id=r.dealer_id,
-            owner_id=r.owner_id,
-            captured_at=r.captured_at,
-            first_attempt_at=r.first_attempt_at,
-            attempts=int(r.attempts),
-            contacted=bool(r.contacted),
-            appointment=bool(r.appointment),
-            shown=bool(r.shown),
-            sold=bool(r.sold),
-        )
-        for r in await conn.execute(query)
-    ]
+        leads.c.dealer_id, leads.c.owner_id, leads.c.captured_at, leads.c.first_attempt_at
+    ).where(
+        _windows(leads.c.captured_at, leads.c.dealer_id, windows),
+        leads.c.first_attempt_at.is_not(None),
+    )
+    return [Answered(*r) for r in await conn.execute(query)]
 
 
 async def promises(
@@ -151,8 +169,9 @@ def _entered_status() -> Any:
     )
 
 
-def _open_in(windows: Sequence[Window], since: Any) -> Any:
-    """The open leads captured in the range, with `since` worked out for each."""
+def _open_in(windows: Sequence[Window] | None, since: Any, *where: Any) -> Any:
+    """The open leads captured in the range (or just those `where` picks), with `since`
+    worked out for each."""
     label = func.coalesce(func.nullif(leads.c.name, ""), leads.c.email, leads.c.phone, "")
     return (
         select(
@@ -167,8 +186,9 @@ def _open_in(windows: Sequence[Window], since: Any) -> Any:
         )
         .join(staff, staff.c.id == leads.c.owner_id, isouter=True)
         .where(
-            _windows(leads.c.captured_at, leads.c.dealer_id, windows),
+            *((_windows(leads.c.captured_at, leads.c.dealer_id, windows),) if windows else ()),
             leads.c.status.not_in(CLOSED),
+            *where,
         )
         .subquery()
     )
@@ -206,18 +226,40 @@ async def neglected(
     return found, int(count)
 
 
+class Entered(msgspec.Struct, frozen=True):
+    """An open lead past its status's limit: which, where, in what status, since when."""
+
+    id: int
+    dealer_id: int
+    status: str
+    since: dt.datetime
+
+
 async def stuck(
     conn: AsyncConnection,
     windows: Sequence[Window],
     limits: Mapping[tuple[int, str], dt.timedelta],
     now: dt.datetime,
-) -> list[Waiting]:
+) -> list[Entered]:
     """Open leads captured in the range that entered their status longer ago than their
-    dealership's limit for it (`limits`, by dealership and status), longest stuck first, at
-    most COUNT_CAP + 1 of them."""
+    dealership's limit for it (`limits`, by dealership and status), earliest entered first,
+    at most COUNT_CAP + 1 of them; only what the weekly view counts by (`waiting` reads the
+    rest for the few that are listed)."""
     if not windows or not limits:
         return []
-    inner = _open_in(windows, _entered_status())
+    inner = (
+        select(
+            leads.c.id,
+            leads.c.dealer_id,
+            leads.c.status,
+            func.coalesce(_entered_status(), leads.c.captured_at).label("since"),
+        )
+        .where(
+            _windows(leads.c.captured_at, leads.c.dealer_id, windows),
+            leads.c.status.not_in(CLOSED),
+        )
+        .subquery()
+    )
     over = or_(
         *(
             and_(inner.c.dealer_id == d, inner.c.status == s, inner.c.since < now - limit)
@@ -225,7 +267,18 @@ async def stuck(
         )
     )
     query = select(inner).where(over).order_by(inner.c.since, inner.c.id).limit(COUNT_CAP + 1)
-    return _waiting(await conn.execute(query))
+    return [
+        Entered(r.id, r.dealer_id, r.status, _aware(r.since)) for r in await conn.execute(query)
+    ]
+
+
+async def waiting(conn: AsyncConnection, lead_ids: Sequence[int]) -> dict[int, Waiting]:
+    """These open leads (ids `stuck` gave, so within the page's scope) as a list shows
+    them, with when they entered their status."""
+    if not lead_ids:
+        return {}
+    inner = _open_in(None, _entered_status(), leads.c.id.in_(list(lead_ids)))
+    return {w.id: w for w in _waiting(await conn.execute(select(inner)))}
 
 
 def _aware(value: Any) -> dt.datetime:
