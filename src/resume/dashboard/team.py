@@ -308,7 +308,11 @@ class Team:
         )
         first = first or last - dt.timedelta(days=DEFAULT_DAYS - 1)
         if last < first:
-            raise BadRequest("The range ends before it starts: choose a 'to' date after 'from'.")
+            raise BadRequest(
+                "The range starts after today: choose a 'from' date that has come."
+                if end == "" and first > today
+                else "The range ends before it starts: choose a 'to' date after 'from'."
+            )
         if (last - first).days + 1 > LONGEST_DAYS:
             raise BadRequest(f"Choose a range of at most {LONGEST_DAYS} days.")
         windows = [
