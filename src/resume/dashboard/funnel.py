@@ -116,6 +116,17 @@ class Funnel:
             sources = await funnel_q.sources(conn, ids, asked.widget, first, last)
         return _build(asked, self.catalog.widgets[asked.widget], counts, sources)
 
+    async def busiest(self, dealers: Sequence[Dealer], today: dt.date) -> list[str]:
+        """The widgets, the one with the most drafts begun in the last 30 days first: the
+        page a manager opens first is the widget the shoppers use most."""
+        first = (today - dt.timedelta(days=29)).isoformat()
+        async with self.db.read() as conn:
+            started = await funnel_q.started_by_widget(
+                conn, [d.id for d in dealers], first, today.isoformat()
+            )
+        order = list(self.catalog.widgets)
+        return sorted(order, key=lambda slug: (-started.get(slug, 0), order.index(slug)))
+
     async def count_stored(self) -> int | None:
         """Count the drafts stored before the funnel existed, once: None if already done."""
         async with self.db.read() as conn:

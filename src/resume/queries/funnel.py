@@ -229,6 +229,24 @@ async def sources(
     return [(r.source, int(r.n)) for r in result]
 
 
+async def started_by_widget(
+    conn: AsyncConnection, dealer_ids: Sequence[int], first: str, last: str
+) -> dict[str, int]:
+    """Drafts begun in the range, by widget."""
+    n = func.sum(funnel_counts.c.n).label("n")
+    result = await conn.execute(
+        select(funnel_counts.c.widget, n)
+        .where(
+            funnel_counts.c.dealer_id.in_(list(dealer_ids)),
+            funnel_counts.c.day >= first,
+            funnel_counts.c.day <= last,
+            funnel_counts.c.kind == "started",
+        )
+        .group_by(funnel_counts.c.widget)
+    )
+    return {r.widget: int(r.n) for r in result}
+
+
 def rebuild(
     conn: Connection,
     steps: Mapping[tuple[int, str], Sequence[str]],

@@ -136,8 +136,7 @@ async def funnel_page(request: Request[Any, Any, Any]) -> Response[str]:
     picked = chosen(query, everyone)
     zone = (picked or everyone)[0].timezone
     today = dt.datetime.now(ZoneInfo(zone)).date()
-    # The payment calculator first: the widget most dealers embed on every vehicle page.
-    slugs = sorted(svc.catalog.widgets, key=lambda s: (s != "payment", s))
+    slugs = await svc.funnel.busiest(picked or everyone, today)
     widget = query.get("widget", slugs[0])
     asked = svc.funnel.check(
         everyone,
@@ -161,8 +160,7 @@ async def funnel_page(request: Request[Any, Any, Any]) -> Response[str]:
         chart=chart(view),
         query=query,
         widget_url={
-            slug: "/dashboard/funnel?" + urlencode({**query, "widget": slug})
-            for slug in slugs
+            slug: "/dashboard/funnel?" + urlencode({**query, "widget": slug}) for slug in slugs
         },
     )
 
