@@ -17,7 +17,6 @@ import socket
 import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from typing import Any
 
 import aiosmtplib
 from sqlalchemy.exc import DBAPIError
@@ -26,19 +25,17 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from resume import metrics
 from resume.cadence import detect_exits, within_hours
 from resume.catalog import Catalog
-from resume.consent import follows_up
 from resume.datakeys import prepare
 from resume.db import Database, unavailable
 from resume.dealers import Dealer
 from resume.errors import NotFound, Unavailable
 from resume.keyring import Keyring
-from resume.mail import Composer, Transport, transport_for
+from resume.mail import Composer, Transport, stops, transport_for
 from resume.queries import dealers as dealers_q
 from resume.queries import drafts as drafts_q
 from resume.queries import leads as leads_q
 from resume.queries import outbox as outbox_q
 from resume.queries import suppressions as suppressions_q
-from resume.queries.drafts import DraftState
 from resume.queries.outbox import Message
 from resume.retention import purge_database
 from resume.settings import Settings
@@ -222,8 +219,8 @@ class Worker:
                 stopped = await suppressions_q.is_suppressed(
                     conn, message.dealer_id, message.to_addr
                 )
-                about = await _about(conn, message, draft)
-            outcome = "suppressed" if stopped else _stopped(message, draft, about, dealer)
+                about = await stops.about(conn, message, draft)
+            outcome = "suppressed" if stopped else stops.stopped(message, draft, about, dealer)
             if outcome:
                 async with self.db.write() as conn:
                     await outbox_q.mark_status(conn, message.id, outcome)
@@ -334,44 +331,6 @@ class _Batch:
     async def close(self) -> None:
         await self.reads.close()
         await self.writes.close()
-
-
-async def _about(
-    conn: AsyncConnection, message: Message, draft: DraftState | None
-) -> dict[str, Any]:
-    """What a staff message is about besides its draft: the lead, a callback, an offer."""
-    found: dict[str, Any] = {}
-    if draft is not None and draft.lead_id is not None:
-        found["lead"] = await leads_q.get(conn, draft.lead_id, (message.dealer_id,))
-    if "callback" in message.context:
-        found["callback"] = await leads_q.callback(conn, int(message.context["callback"]))
-    if message.kind == "offer" and draft is not None:
-        found["offer"] = await leads_q.latest_offer(conn, draft.id)
-    return found
-
-
-def _stopped(
-    message: Message, draft: DraftState | None, about: dict[str, Any], dealer: Dealer | None
-) -> str:
-    """Why a message must not go now (checked at send as well as at enqueue), or ""."""
-    if draft is not None and draft.demo:
-        return "stopped"  # demo shoppers are never emailed
-    if message.kind in {"callback_due", "callback_missed"}:
-        callback = about.get("callback")
-        return "stopped" if callback is None or callback.done_at is not None else ""
-    if message.kind == "offer":
-        return "" if about.get("offer") is not None else "stopped"
-    if message.kind != "followup":
-        return ""
-    if dealer is not None and dealer.config.followup_mode == "off":
-        return "stopped"  # turned off since it was queued (issue #13)
-    if draft is None or draft.status == "completed" or draft.lead_status != "new":
-        return "stopped"
-    if not follows_up(draft.values):
-        return "stopped"  # the box was unticked since the exit
-    if draft.exit_at is None or draft.exits != message.context.get("exit"):
-        return "stopped"  # the shopper came back after this exit
-    return ""
 
 
 def _refused_for_good(exc: Exception) -> bool:
