@@ -24,6 +24,7 @@ from resume.db import Database
 from resume.dealers import OPEN_STATUSES, DealerConfig, check_config
 from resume.errors import ConfigError
 from resume.leads import STATUSES
+from resume.queries import dealers as dealers_q
 from resume.tables import callbacks, lead_activity, leads, outbox, staff, staff_dealers
 
 MANAGER = "morgan.mgr@demo-motors.example"
@@ -503,6 +504,52 @@ def test_a_group_sees_its_stores_side_by_side_and_filters_them(client: Any, sett
     assert "All 2 stores" not in one and "Avery" not in one
     assert row(one, caption, "Hilltop Ford")[0] == "1"
     assert f'name="store" value="{hilltop}" checked' in one
+
+
+def test_two_stores_of_three_are_totalled_and_their_total_links_to_both(
+    client: Any, settings: Any
+) -> None:
+    History(settings)
+    hilltop = hilltop_history(settings)
+
+    async def add() -> int:
+        db = Database(settings)
+        try:
+            async with db.write() as conn:
+                valley = await dealers_q.add(
+                    conn,
+                    slug="valley-kia",
+                    name="Valley Kia",
+                    lead_email="leads@valley.example",
+                    address="3 River Road",
+                    phone="",
+                    timezone="America/Chicago",
+                    origins=("https://www.valley.example",),
+                    config=DealerConfig(),
+                )
+            return valley.id
+        finally:
+            await db.dispose()
+
+    valley = run(add())
+    group = Staff.active(
+        client, settings, "gale@group.example", "manager", dealers=(1, hilltop, valley)
+    )
+    page = group.get("/dashboard/team").text
+    assert row(page, "Response time by store", "All 3 stores")[0] == "8"
+    assert row(page, "Response time by store", "Valley Kia")[:3] == ["0", "0", "0"]
+    two = group.get(f"/dashboard/team?store=1&store={hilltop}").text
+    assert "Valley Kia</th>" not in two
+    assert row(two, "Response time by store", "All 2 stores")[0] == "8"
+    link = re.search(
+        r'<a href="(/dashboard/leads\?dealers=demo-motors%2Chilltop-ford&amp;since=[0-9-]+'
+        r'&amp;until=[0-9-]+)">8</a>',
+        two,
+    )
+    assert link, "no drill-down from the two stores' total"
+    listed = group.get(html.unescape(link.group(1)))
+    assert listed.status_code == 200
+    assert "<strong>8</strong> leads" in listed.text
 
 
 def test_the_range_is_the_days_asked_for_on_the_stores_clock(manager: Staff, settings: Any) -> None:

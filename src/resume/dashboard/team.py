@@ -74,6 +74,7 @@ _DATE = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$")
 # with those names and link as soon as the list accepts them.
 LIST_FILTERS: dict[str, frozenset[str] | None] = {
     "dealer": None,
+    "dealers": None,
     "since": None,
     "until": None,
     "status": None,
@@ -418,15 +419,16 @@ class Team:
             for d in chosen
         ]
         if len(chosen) > 1:
-            # The list shows every store the account covers when it is not told one: the
-            # total links when that is what was chosen.
+            # The list shows every store the account covers when it is not told which, and
+            # several when told `dealers=a,b`.
             whole = {d.id for d in chosen} == {d.id for d in choices}
+            several = {"dealers": ",".join(d.slug for d in chosen)}
             store_lines.append(
                 Line(
                     f"All {len(chosen)} stores",
                     "",
                     everyone.figures(),
-                    _links(span if whole else None),
+                    _links(span if whole else {**several, **span}),
                 )
             )
 
