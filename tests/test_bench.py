@@ -20,7 +20,9 @@ Which test runs which script:
 - test_dashboard_benchmark_answers_every_page: bench/dashboard.py (SQLite only: its
   PostgreSQL half is the same code on another URL, and would double the run);
 - test_soak_loses_no_acknowledged_save: bench/soak.py, on SQLite and PostgreSQL (each with
-  `resume serve` and its worker, as installed), with run.py's bare route as the baseline.
+  `resume serve` and its worker, as installed), with run.py's bare route as the baseline;
+- test_numbers_pages_benchmark_answers_every_page: bench/pages.py, and through it seed.py
+  (SQLite only, a tiny seed).
 """
 
 from __future__ import annotations
@@ -267,3 +269,42 @@ def test_soak_loses_no_acknowledged_save(results: Path, postgres: str) -> None:
         assert soak["revisions"] == soak["step_saved"] == soak["posts_acked"], soak
         assert soak["server_errors"] == 0 and answered_well(soak["statuses"]), soak["statuses"]
     assert done.stdout.count(" OK") == len(databases), done.stdout
+
+
+# bench/pages.py's smoke run (issue #10): bench/seed.py's 20 dealerships at a tiny size, on
+# SQLite only (the PostgreSQL half is the same code on another URL), a fraction of a second a
+# page, the plans included. Its pages, in the order the table prints them.
+PAGES_DRAFTS = 2000
+PAGES_ROWS = ["list", "page200", "lead", "funnel1", "funnel5", "team1", "team5", "csv"]
+
+
+def test_numbers_pages_benchmark_answers_every_page(results: Path) -> None:
+    done = bench(
+        sys.executable, "bench/pages.py",
+        "--sizes", str(PAGES_DRAFTS), "--warmup", "0.1", "--duration", "0.5", *NO_WAIT,
+        "--results", str(results),
+        timeout=300,
+    )  # fmt: skip
+
+    report = written_report(results)
+    (sqlite,) = report["databases"]["sqlite"]
+    assert sqlite["ok"] and sqlite["drafts"] == PAGES_DRAFTS
+    # The seed: 20 dealerships sharing the drafts, about 30 % of them partial leads, each
+    # with its lead, and the funnel recounted by `resume migrate`.
+    assert len(sqlite["dealers"]) == 20
+    assert sum(d["drafts"] for d in sqlite["dealers"]) == PAGES_DRAFTS
+    rows = sqlite["seeded_rows"]
+    assert 0.2 * PAGES_DRAFTS < rows["leads"] < 0.4 * PAGES_DRAFTS
+    assert rows["drafts"] == PAGES_DRAFTS and rows["callbacks"] > 0 and rows["outbox"] > 0
+    assert sqlite["timings"]["recount_s"] > 0
+    # Every page was timed and answered 200; the export's rows were counted.
+    assert list(sqlite["rows"]) == PAGES_ROWS
+    for key, row in sqlite["rows"].items():
+        assert row["count"] > 0 and not row["failed"] and row["p50_ms"] > 0, (key, row)
+    assert sqlite["rows"]["csv"]["rows"] > 0 and sqlite["rows"]["csv"]["rows_per_s"] > 0
+    assert sqlite["errors"] == [] and answered_well(sqlite["statuses"]), sqlite["statuses"]
+    assert sqlite["depth"] > 1  # the filtered list had a "Next page" to follow
+    # Each page's SQL was caught and explained.
+    for key in PAGES_ROWS:
+        assert any(e["plan"] for e in sqlite["plans"][key]), key
+    assert "ratio p50/p99" in done.stdout and "the slowest pages" in done.stdout
