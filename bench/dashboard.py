@@ -1021,16 +1021,7 @@ class Backend:
                 await writing
                 progress("", done=True)
                 next_lead = seeder.next_lead
-                async with db.write() as conn:
-                    for staff_id, at in seeder.last_assigned.items():
-                        await conn.execute(
-                            update(staff_dealers)
-                            .where(
-                                staff_dealers.c.staff_id == staff_id,
-                                staff_dealers.c.dealer_id == dealer.id,
-                            )
-                            .values(last_assigned_at=at)
-                        )
+                await keep_last_assigned(db, seeder)
                 self.seeded.append(seeder.result)
         finally:
             await db.dispose()
@@ -1067,6 +1058,20 @@ class Backend:
             await db.dispose()
         random.Random(20).shuffle(ids)
         return ids[:count]
+
+
+async def keep_last_assigned(db: Database, seeder: Seeder) -> None:
+    """Each rep's last lead on their staff_dealers row, as the round-robin keeps it."""
+    async with db.write() as conn:
+        for staff_id, at in seeder.last_assigned.items():
+            await conn.execute(
+                update(staff_dealers)
+                .where(
+                    staff_dealers.c.staff_id == staff_id,
+                    staff_dealers.c.dealer_id == seeder.dealer.id,
+                )
+                .values(last_assigned_at=at)
+            )
 
 
 async def _scalar(db: Database, query: Any) -> Any:

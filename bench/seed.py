@@ -45,7 +45,7 @@ from urllib.parse import urlsplit
 
 import dashboard as dash  # bench/dashboard.py: the prototypes, the Seeder, the helpers
 import run
-from sqlalchemy import Boolean, delete, func, select, update
+from sqlalchemy import Boolean, delete, func, select
 
 from resume.catalog import Catalog
 from resume.dashboard.accounts import Accounts
@@ -57,7 +57,7 @@ from resume.demo import seed as seed_demo_motors
 from resume.queries import dealers as dealers_q
 from resume.queries import staff as staff_q
 from resume.queries.funnel import COUNTED
-from resume.tables import Timestamp, callbacks, leads, meta, staff_dealers
+from resume.tables import Timestamp, callbacks, leads, meta
 from resume.tokens import Signer
 
 DEALERS = 20
@@ -467,16 +467,7 @@ class Seeding(dash.Backend):
                     written += len(chunk["drafts"])
                     bar.show(written, f" ({dealer.slug})")
                 next_lead, next_callback = seeder.next_lead, seeder.next_callback
-                async with db.write() as conn:
-                    for staff_id, at in seeder.last_assigned.items():
-                        await conn.execute(
-                            update(staff_dealers)
-                            .where(
-                                staff_dealers.c.staff_id == staff_id,
-                                staff_dealers.c.dealer_id == dealer.id,
-                            )
-                            .values(last_assigned_at=at)
-                        )
+                await dash.keep_last_assigned(db, seeder)
                 self.seeded.append(seeder.result)
                 self.dealer_ids[dealer.slug] = dealer.id
                 self.dealers.append(
