@@ -13,6 +13,7 @@ import html
 import math
 import re
 from typing import Any
+from urllib.parse import parse_qsl, urlsplit
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -86,6 +87,18 @@ def rep(settings: Any, name: str, dealer_id: int = 1) -> int:
     return staff_id
 
 
+# Business minutes from capture to the first attempt, by hand (Lee Four: captured after
+# Monday's close, called 20 minutes into Tuesday).
+RESPONSE = {
+    "Lee One": 3,
+    "Lee Two": 12,
+    "Lee Three": 45,
+    "Lee Four": 20,
+    "Lee Six": 150,
+    "Lee Nine": 5,
+}
+
+
 class History:
     """Demo Motors' leads, reps and callbacks, as the figures below expect them."""
 
@@ -131,6 +144,8 @@ class History:
                     "widget": "payment",
                     "widgets": "payment",
                     **{f"{stage}_at": when for stage, when in reached.items()},
+                    # As the product keeps it when the first attempt is logged.
+                    "response_minutes": RESPONSE.get(name),
                 }
             )
         self.ids = dict(zip(plan, insert_rows(settings, leads, rows), strict=True))
@@ -285,8 +300,7 @@ def test_the_figures_are_the_history_worked_out_by_hand(
     text = page.text
     # Business minutes from capture to the first human attempt, by hand: Lee Four was
     # captured at 9:30 pm on Monday, after closing, and called 20 minutes into Tuesday.
-    minutes = {"One": 3, "Two": 12, "Three": 45, "Four": 20, "Six": 150, "Nine": 5}
-    answered = list(minutes.values())
+    answered = list(RESPONSE.values())
     assert nearest_rank(answered, 0.5) == 12 and nearest_rank(answered, 0.9) == 150
     # Seven leads in the range (the 40-day-old one and Hilltop's are not), six answered;
     # Lee Five's automatic email is no answer, as the row itself says.
@@ -634,3 +648,26 @@ def test_an_admin_sets_the_limits_in_the_settings_and_the_page_follows(
     listed = re.findall(r'<a href="/dashboard/leads/\d+">([^<]+)</a>', stuck.group(0))
     assert listed == ["Lee Two", "Lee Six", "Lee One"]
     assert "New 20 d" in text_of(stuck.group(0))
+
+
+def test_every_count_on_the_page_links_to_a_list_of_exactly_that_many_leads(
+    manager: Staff, settings: Any
+) -> None:
+    History(settings)
+    page = manager.get("/dashboard/team").text
+    links = re.findall(r'<a href="(/dashboard/leads\?[^"]+)">([0-9,]+)</a>', page)
+    wanted = {"rep", "attempted", "response", "attempts", "reached", "owner"}
+    kinds = {
+        name
+        for href, _ in links
+        for name, _ in parse_qsl(urlsplit(html.unescape(href)).query)
+        if name in wanted
+    }
+    # Each drill-down the page offers is there: a rep's, no attempt yet, answered within,
+    # each number of attempts, each stage, the unassigned queue.
+    assert kinds == wanted, kinds
+    for href, n in links:
+        listed = manager.get(html.unescape(href))
+        assert listed.status_code == 200, href
+        count = int(n.replace(",", ""))
+        assert re.search(rf"<strong>{count}</strong> leads?\b", listed.text), (href, n)

@@ -56,6 +56,7 @@ def upgrade() -> None:
         )
         for name in ("contacted_at", "appointment_set_at", "shown_at", "sold_at"):
             batch_op.add_column(sa.Column(name, sa.DateTime(timezone=True), nullable=True))
+        batch_op.add_column(sa.Column("response_minutes", sa.Integer(), nullable=True))
     op.create_index(
         "ix_drafts_idle",
         "drafts",
@@ -82,6 +83,7 @@ def downgrade() -> None:
     op.drop_index("ix_drafts_idle", table_name="drafts")
     with op.batch_alter_table("leads", schema=None) as batch_op:
         for name in (
+            "response_minutes",
             "sold_at",
             "shown_at",
             "appointment_set_at",

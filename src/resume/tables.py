@@ -358,6 +358,9 @@ leads = Table(
     Column("appointment_set_at", Timestamp(), nullable=True),
     Column("shown_at", Timestamp(), nullable=True),
     Column("sold_at", Timestamp(), nullable=True),
+    # Business minutes from capture to the first human attempt (resume.leads.clock), worked
+    # out once when that attempt is logged, so a range's response times are read, not counted.
+    Column("response_minutes", Integer, nullable=True),
     # Keyset pages of a dealership's leads, by last activity or by age.
     Index("ix_leads_dealer_activity", "dealer_id", "last_activity_at", "id"),
     Index("ix_leads_dealer_captured", "dealer_id", "captured_at", "id"),

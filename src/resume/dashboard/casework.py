@@ -25,12 +25,15 @@ from resume.errors import NotFound
 from resume.keyring import Keyring
 from resume.kinds.base import Facts, Scene
 from resume.leads import CALLBACK_GRACE, CHANNELS, LOST_REASONS, OUTCOMES, STATUSES, clock
+from resume.queries import callbacks as callbacks_q
 from resume.queries import dealers as dealers_q
 from resume.queries import drafts as drafts_q
+from resume.queries import lead_list as lead_list_q
 from resume.queries import leads as leads_q
 from resume.queries import staff as staff_q
 from resume.queries.drafts import DraftState
-from resume.queries.leads import Filter, Lead
+from resume.queries.lead_list import Filter
+from resume.queries.leads import Lead
 from resume.queries.staff import Account, Member
 from resume.settings import Settings
 from resume.staff.roles import role
@@ -112,7 +115,7 @@ class LeadPage(msgspec.Struct, frozen=True):
     clock_minutes: int
     clock: str
     timeline: list[Item]
-    callbacks: list[leads_q.Callback]
+    callbacks: list[callbacks_q.Callback]
     team: list[Member]
     offer_draft: str  # the draft an offer is made for (a trade-in), "" if none
 
@@ -147,8 +150,8 @@ class Casework:
         """A page of the list; `dealers`, if the caller has them already, spares a read."""
         now = now or dt.datetime.now(dt.UTC)
         async with self.db.read() as conn:
-            page = await leads_q.page(conn, found, now=now, after=after, limit=PAGE + 1)
-            count = await leads_q.count(conn, found, now=now)
+            page = await lead_list_q.page(conn, found, now=now, after=after, limit=PAGE + 1)
+            count = await lead_list_q.count(conn, found, now=now)
             rows = page[:PAGE]
             known = {d.id: d for d in dealers}
             if any(lead.dealer_id not in known for lead in rows):
@@ -185,7 +188,9 @@ class Casework:
             else None
         )
         cursor = f"{key.isoformat()}|{last.id}" if more and key and last else ""
-        return ListPage(out, min(count, leads_q.COUNT_CAP), count > leads_q.COUNT_CAP, cursor)
+        return ListPage(
+            out, min(count, lead_list_q.COUNT_CAP), count > lead_list_q.COUNT_CAP, cursor
+        )
 
     def where(self, lead: Lead, dealer: Dealer, widget: Widget | None = None) -> str:
         """Where the shopper is, in words: the step and field they left on, or are on."""
@@ -232,7 +237,7 @@ class Casework:
                 ).first()
             )
             timeline = await self._timeline(conn, lead, ids, states)
-            callbacks = await leads_q.open_callbacks(conn, lead.id)
+            callbacks = await callbacks_q.open_callbacks(conn, lead.id)
             team = await staff_q.team(conn, (dealer.id,))
             sources = await drafts_q.sources(conn, ids)
         may = role(account.role)

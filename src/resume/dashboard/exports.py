@@ -22,9 +22,10 @@ from resume.leads import STATUSES
 from resume.queries import audit as audit_q
 from resume.queries import dealers as dealers_q
 from resume.queries import drafts as drafts_q
+from resume.queries import lead_list as lead_list_q
 from resume.queries import leads as leads_q
 from resume.queries.drafts import DraftState
-from resume.queries.leads import Filter
+from resume.queries.lead_list import Filter
 from resume.queries.staff import Account
 from resume.staff.roles import role
 
@@ -113,7 +114,7 @@ class Exports:
         after: tuple[dt.datetime, int] | None = None
         while True:
             async with self.db.read() as conn:
-                page = await leads_q.page(conn, found, now=now, after=after, limit=PAGE)
+                page = await lead_list_q.page(conn, found, now=now, after=after, limit=PAGE)
             chunk = io.StringIO()
             writer = csv.writer(chunk, lineterminator="\r\n")
             for lead in page:

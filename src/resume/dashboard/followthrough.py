@@ -30,13 +30,16 @@ from resume.leads import (
     OUTCOMES,
     REACHED,
     STATUSES,
+    clock,
 )
 from resume.queries import audit as audit_q
+from resume.queries import callbacks as callbacks_q
 from resume.queries import dealers as dealers_q
 from resume.queries import drafts as drafts_q
 from resume.queries import funnel as funnel_q
 from resume.queries import leads as leads_q
 from resume.queries import limits as limits_q
+from resume.queries import offers as offers_q
 from resume.queries import outbox as outbox_q
 from resume.queries import staff as staff_q
 from resume.queries import suppressions as suppressions_q
@@ -130,6 +133,11 @@ class Followthrough:
                 "first_attempt_at": lead.first_attempt_at or now,
                 "last_attempt_at": now,
             }
+            dealer = await dealers_q.get(conn, lead.dealer_id)
+            if lead.first_attempt_at is None and dealer is not None:
+                values["response_minutes"] = clock(
+                    lead.captured_at, now, now, dealer.config, dealer.timezone
+                )[0]
             status = lead.status
             if outcome in REACHED and status in {"new", "attempting"}:
                 status = "contacted"
@@ -267,7 +275,7 @@ class Followthrough:
             assert dealer is not None
             owner = lead.owner_id or account.id
             owner_account = await staff_q.get(conn, owner)
-            callback_id = await leads_q.add_callback(
+            callback_id = await callbacks_q.add_callback(
                 conn,
                 lead_id=lead.id,
                 dealer_id=lead.dealer_id,
@@ -329,7 +337,7 @@ class Followthrough:
         now = _now()
         async with self.db.write() as conn:
             lead = await self._lead(conn, account, lead_id)
-            if not await leads_q.finish_callback(conn, lead.id, callback_id, now):
+            if not await callbacks_q.finish_callback(conn, lead.id, callback_id, now):
                 raise NotFound("There is no such callback, or it is done already.")
             await self._record(
                 conn,
@@ -428,7 +436,7 @@ class Followthrough:
                 or not self.catalog.kind(draft.widget).takes_offers
             ):
                 raise NotFound("There is no such trade-in for this lead.")
-            offer_id = await leads_q.add_offer(
+            offer_id = await offers_q.add_offer(
                 conn,
                 lead_id=lead.id,
                 draft_id=draft.id,

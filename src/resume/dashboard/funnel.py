@@ -20,8 +20,10 @@ from resume.db import Database
 from resume.dealers import Dealer
 from resume.definitions import Widget
 from resume.errors import BadRequest
+from resume.leads import clock
 from resume.queries import dealers as dealers_q
 from resume.queries import funnel as funnel_q
+from resume.queries import leads as leads_q
 from resume.staff.roles import role
 
 # The longest range a page adds up: a little over a year, its rows a few per day.
@@ -128,7 +130,8 @@ class Funnel:
         return sorted(order, key=lambda slug: (-started.get(slug, 0), order.index(slug)))
 
     async def count_stored(self) -> int | None:
-        """Count the drafts stored before the funnel existed, once: None if already done."""
+        """Count the drafts stored before the funnel existed, and keep the response times
+        of the leads answered before, once: None if already done."""
         async with self.db.read() as conn:
             if await conn.run_sync(funnel_q.counted):
                 return None
@@ -139,7 +142,15 @@ class Funnel:
             for slug in self.catalog.widgets
         }
         async with self.db.write() as conn:
-            return await conn.run_sync(funnel_q.rebuild, steps)
+            counted = await conn.run_sync(funnel_q.rebuild, steps)
+            # The response times of leads answered before they were kept (the team page).
+            for dealer in everyone:
+                measured = {
+                    lead_id: clock(captured, first, first, dealer.config, dealer.timezone)[0]
+                    for lead_id, captured, first in await leads_q.unmeasured(conn, dealer.id)
+                }
+                await leads_q.keep_response_minutes(conn, measured)
+            return counted
 
     async def recount(self, dealer_ids: Sequence[int]) -> int:
         """Count these dealerships' funnels again from their drafts (the demo's history)."""

@@ -67,11 +67,10 @@ STALE = dt.timedelta(hours=24)
 LISTED = 50  # rows of each list of leads shown
 MOST_STORES = 100
 _DATE = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$")
-# The lead list's filters (resume.web.dashboard.leads.listed), and the values it takes for
-# each (None: any). A figure links to its leads only with filters the list understands, so a
-# link never lands on a list that silently shows more, or refuses the address. Figures that
-# want more (an owner by id, attempts, a stage reached, the response time) are asked for
-# with those names and link as soon as the list accepts them.
+# The lead list's filters (resume.web.dashboard.leads.listed and .drill), and the values it
+# takes for each (None: any). A figure links to its leads only with filters the list
+# understands, so a link never lands on a list that silently shows more, or refuses the
+# address.
 LIST_FILTERS: dict[str, frozenset[str] | None] = {
     "dealer": None,
     "dealers": None,
@@ -79,6 +78,11 @@ LIST_FILTERS: dict[str, frozenset[str] | None] = {
     "until": None,
     "status": None,
     "owner": frozenset({"unassigned"}),
+    "rep": None,
+    "attempted": frozenset({"0"}),
+    "response": frozenset(str(m) for m in WITHIN),
+    "attempts": None,
+    "reached": frozenset({"contacted", "appointment", "shown", "sold"}),
 }
 
 
@@ -395,12 +399,14 @@ class Team:
                 tally.add_counted(row)
         for lead in answered:
             dealer = by_id[lead.dealer_id]
-            minutes = business_minutes(
-                lead.captured_at,
-                lead.first_attempt_at,
-                dealer.config.business_hours,
-                dealer.timezone,
-            )
+            minutes = lead.minutes
+            if minutes is None:
+                minutes = business_minutes(
+                    lead.captured_at,
+                    lead.first_attempt_at,
+                    dealer.config.business_hours,
+                    dealer.timezone,
+                )
             for tally in (everyone, stores[lead.dealer_id], reps[(lead.dealer_id, lead.owner_id)]):
                 tally.minutes.append(minutes)
         for promise in promises:
@@ -445,7 +451,7 @@ class Team:
             base = {
                 "dealer": dealer.slug,
                 **span,
-                "owner": "unassigned" if owner is None else str(owner),
+                **({"owner": "unassigned"} if owner is None else {"rep": str(owner)}),
             }
             rep_lines.append(Line(label, dealer.name, reps[key].figures(), _links(base)))
         return store_lines, rep_lines

@@ -26,7 +26,7 @@ from resume.kinds.base import (
     valid_text,
     vehicle_label,
 )
-from resume.queries import leads as leads_q
+from resume.queries import offers as offers_q
 from resume.queries.drafts import DraftState, Stored
 from resume.templating import money
 
@@ -293,7 +293,7 @@ async def offer_for(scene: Scene, draft: DraftState | None, appraisal: Appraisal
     if draft is None:
         return None
     async with scene.db.read() as conn:
-        found = await leads_q.latest_offer(conn, draft.id)
+        found = await offers_q.latest_offer(conn, draft.id)
     if found is None or found.valid_until <= dt.datetime.now(dt.UTC):
         return None
     low, high = found.low, found.high

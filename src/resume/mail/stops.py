@@ -11,7 +11,9 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from resume.consent import follows_up
 from resume.dealers import Dealer
+from resume.queries import callbacks as callbacks_q
 from resume.queries import leads as leads_q
+from resume.queries import offers as offers_q
 from resume.queries.drafts import DraftState
 from resume.queries.outbox import Message
 
@@ -24,9 +26,9 @@ async def about(
     if draft is not None and draft.lead_id is not None:
         found["lead"] = await leads_q.get(conn, draft.lead_id, (message.dealer_id,))
     if "callback" in message.context:
-        found["callback"] = await leads_q.callback(conn, int(message.context["callback"]))
+        found["callback"] = await callbacks_q.callback(conn, int(message.context["callback"]))
     if message.kind == "offer" and draft is not None:
-        found["offer"] = await leads_q.latest_offer(conn, draft.id)
+        found["offer"] = await offers_q.latest_offer(conn, draft.id)
     return found
 
 

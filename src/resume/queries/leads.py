@@ -9,7 +9,6 @@ own row, so a page of the list reads one index led by the dealership (design rul
 from __future__ import annotations
 
 import datetime as dt
-from decimal import Decimal
 from typing import Any
 
 import msgspec
@@ -19,31 +18,21 @@ from sqlalchemy import (
     and_,
     bindparam,
     case,
-    exists,
-    false,
     func,
     insert,
-    literal,
-    or_,
     select,
     update,
 )
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from resume.leads import APPOINTMENT
 from resume.queries import outbox as outbox_q
 from resume.queries import staff as staff_q
 from resume.tables import (
-    callbacks,
     drafts,
     lead_activity,
     leads,
-    offers,
     staff,
 )
-
-# The list says "10,000+" rather than count further (design rule 12).
-COUNT_CAP = 10_000
 
 
 class Lead(msgspec.Struct, frozen=True):
@@ -86,7 +75,7 @@ class Lead(msgspec.Struct, frozen=True):
 _OWNER = func.coalesce(func.nullif(staff.c.name, ""), staff.c.email, "").label("owner")
 
 
-def _lead(row: Any) -> Lead:
+def lead_from(row: Any) -> Lead:
     m = row._mapping
     return Lead(
         id=m["id"],
@@ -119,7 +108,7 @@ def _lead(row: Any) -> Lead:
     )
 
 
-def _select() -> Any:
+def select_leads() -> Any:
     return select(leads, _OWNER).join(staff, staff.c.id == leads.c.owner_id, isouter=True)
 
 
@@ -273,169 +262,14 @@ def record_exit(
     )
 
 
-class Cohort(msgspec.Struct, frozen=True, kw_only=True):
-    """The leads behind one figure of the funnel (issue #10): those with a draft of `widget`
-    begun from day `first` to day `last` (the dealership's clock) from `source`, that got to
-    `point`. A stage past contact (contacted, appointment, shown, sold) is the lead's own,
-    counted in its first draft's cohort."""
-
-    widget: str
-    first: str
-    last: str
-    source: str | None = None
-    # started, captured, reached, exited, resumed, completed, or a stage.
-    point: str = "started"
-    # For "reached": the step's position at each dealership that has it.
-    reached: tuple[tuple[int, int], ...] = ()
-    # For "exited": the step, and the field ("-" for none), where drafts first left.
-    step: str = ""
-    field: str = ""
-
-
-STAGE_REACHED = {
-    "contacted": leads.c.contacted_at,
-    "appointment": leads.c.appointment_set_at,
-    "shown": leads.c.shown_at,
-    "sold": leads.c.sold_at,
-}
-
-
-def _cohort(found: Cohort) -> Any:
-    if found.point in STAGE_REACHED:
-        clauses = [
-            leads.c.cohort_widget == found.widget,
-            leads.c.cohort_day >= found.first,
-            leads.c.cohort_day <= found.last,
-            STAGE_REACHED[found.point].is_not(None),
-        ]
-        if found.source is not None:
-            clauses.append(leads.c.cohort_source == found.source)
-        return and_(*clauses)
-    inner = [
-        drafts.c.lead_id == leads.c.id,
-        drafts.c.widget == found.widget,
-        drafts.c.cohort_day >= found.first,
-        drafts.c.cohort_day <= found.last,
-    ]
-    if found.source is not None:
-        inner.append(drafts.c.cohort_source == found.source)
-    if found.point == "reached":
-        inner.append(
-            or_(*(and_(drafts.c.dealer_id == d, drafts.c.reached >= i) for d, i in found.reached))
-            if found.reached
-            else false()
-        )
-    elif found.point == "exited":
-        inner.append(drafts.c.first_exit_step == found.step)
-        if found.field == "-":
-            inner.append(drafts.c.first_exit_field.is_(None))
-        elif found.field:
-            inner.append(drafts.c.first_exit_field == found.field)
-    elif found.point == "resumed":
-        inner.append(drafts.c.resumed_at.is_not(None))
-    elif found.point == "completed":
-        inner.append(drafts.c.completed_at.is_not(None))
-    return exists().where(*inner)
-
-
-class Filter(msgspec.Struct, frozen=True, kw_only=True):
-    """A lead list's filters, already checked; every field narrows the list."""
-
-    dealer_ids: tuple[int, ...]
-    # Reps see their own leads and the unassigned queue; managers everything (resume.staff).
-    only_for: int | None = None
-    owner: str = "anyone"  # me, unassigned, anyone
-    viewer_id: int = 0
-    widget: str = ""
-    status: str = ""
-    exit_step: str = ""
-    has_phone: bool = False
-    since: dt.datetime | None = None
-    until: dt.datetime | None = None
-    needs_action: bool = False
-    sort: str = "activity"  # activity (newest first) or age (oldest capture first)
-    cohort: Cohort | None = None
-
-
-def _where(found: Filter, now: dt.datetime) -> list[Any]:
-    clauses: list[Any] = [leads.c.dealer_id.in_(found.dealer_ids)]
-    if found.only_for is not None:
-        clauses.append(or_(leads.c.owner_id == found.only_for, leads.c.owner_id.is_(None)))
-    if found.owner == "me":
-        clauses.append(leads.c.owner_id == found.viewer_id)
-    elif found.owner == "unassigned":
-        clauses.append(leads.c.owner_id.is_(None))
-    if found.widget:
-        clauses.append(("," + leads.c.widgets + ",").contains(f",{found.widget},"))
-    if found.status:
-        clauses.append(leads.c.status == found.status)
-    if found.exit_step:
-        clauses.append(and_(leads.c.exit_at.is_not(None), leads.c.exit_step == found.exit_step))
-    if found.has_phone:
-        clauses.append(leads.c.phone.is_not(None))
-    if found.since is not None:
-        clauses.append(leads.c.captured_at >= found.since)
-    if found.until is not None:
-        clauses.append(leads.c.captured_at < found.until)
-    if found.cohort is not None:
-        clauses.append(_cohort(found.cohort))
-    if found.needs_action:
-        clauses.append(
-            or_(
-                and_(leads.c.first_attempt_at.is_(None), leads.c.status.not_in(("sold", "lost"))),
-                leads.c.callback_due_at <= now,
-                and_(leads.c.status.in_(APPOINTMENT), leads.c.appointment_at <= now),
-                and_(
-                    leads.c.came_back_at.is_not(None),
-                    or_(
-                        leads.c.last_attempt_at.is_(None),
-                        leads.c.came_back_at > leads.c.last_attempt_at,
-                    ),
-                ),
-            )
-        )
-    return clauses
-
-
-async def page(
-    conn: AsyncConnection,
-    found: Filter,
-    *,
-    now: dt.datetime,
-    after: tuple[dt.datetime, int] | None = None,
-    limit: int = 25,
-) -> list[Lead]:
-    """A page of the list by keyset, never OFFSET: `after` is the last row's (time, id)."""
-    key = leads.c.last_activity_at if found.sort == "activity" else leads.c.captured_at
-    query = _select().where(*_where(found, now))
-    if after is not None:
-        if found.sort == "activity":
-            query = query.where(or_(key < after[0], and_(key == after[0], leads.c.id < after[1])))
-        else:
-            query = query.where(or_(key > after[0], and_(key == after[0], leads.c.id > after[1])))
-    if found.sort == "activity":
-        query = query.order_by(key.desc(), leads.c.id.desc())
-    else:
-        query = query.order_by(key, leads.c.id)
-    return [_lead(row) for row in await conn.execute(query.limit(limit))]
-
-
-async def count(conn: AsyncConnection, found: Filter, *, now: dt.datetime) -> int:
-    """How many leads match, counting no further than COUNT_CAP + 1."""
-    inner = select(literal(1)).select_from(leads).where(*_where(found, now)).limit(COUNT_CAP + 1)
-    return int(
-        (await conn.execute(select(func.count()).select_from(inner.subquery()))).scalar_one()
-    )
-
-
 async def get(conn: AsyncConnection, lead_id: int, dealer_ids: tuple[int, ...]) -> Lead | None:
     """The lead, if it belongs to one of `dealer_ids`; otherwise None, as if there were none."""
     row = (
         await conn.execute(
-            _select().where(leads.c.id == lead_id, leads.c.dealer_id.in_(dealer_ids))
+            select_leads().where(leads.c.id == lead_id, leads.c.dealer_id.in_(dealer_ids))
         )
     ).first()
-    return _lead(row) if row else None
+    return lead_from(row) if row else None
 
 
 async def draft_ids(conn: AsyncConnection, lead_id: int) -> list[str]:
@@ -532,127 +366,23 @@ async def activity(conn: AsyncConnection, lead_id: int) -> list[Activity]:
     ]
 
 
-class Callback(msgspec.Struct, frozen=True):
-    id: int
-    lead_id: int
-    staff_id: int | None
-    due_at: dt.datetime
-    note: str | None
-    done_at: dt.datetime | None
-
-
-async def add_callback(
-    conn: AsyncConnection,
-    *,
-    lead_id: int,
-    dealer_id: int,
-    staff_id: int,
-    due_at: dt.datetime,
-    note: str,
-    now: dt.datetime,
-) -> int:
+async def unmeasured(conn: AsyncConnection, dealer_id: int) -> list[tuple[int, Any, Any]]:
+    """Leads answered before their response time was kept: (id, captured, first attempt)."""
     result = await conn.execute(
-        insert(callbacks).values(
-            lead_id=lead_id,
-            dealer_id=dealer_id,
-            staff_id=staff_id,
-            due_at=due_at,
-            note=note or None,
-            created_at=now,
+        select(leads.c.id, leads.c.captured_at, leads.c.first_attempt_at).where(
+            leads.c.dealer_id == dealer_id,
+            leads.c.first_attempt_at.is_not(None),
+            leads.c.response_minutes.is_(None),
         )
     )
-    key = result.inserted_primary_key
-    assert key is not None
-    await _next_callback(conn, lead_id)
-    return int(key[0])
+    return [(r.id, r.captured_at, r.first_attempt_at) for r in result]
 
 
-async def finish_callback(
-    conn: AsyncConnection, lead_id: int, callback_id: int, now: dt.datetime
-) -> bool:
-    result = await conn.execute(
-        update(callbacks)
-        .where(
-            callbacks.c.id == callback_id,
-            callbacks.c.lead_id == lead_id,
-            callbacks.c.done_at.is_(None),
-        )
-        .values(done_at=now)
-    )
-    await _next_callback(conn, lead_id)
-    return result.rowcount == 1
-
-
-async def _next_callback(conn: AsyncConnection, lead_id: int) -> None:
-    """Keep the lead's earliest open callback on its row, for the list's "needs action"."""
-    earliest = (
-        select(func.min(callbacks.c.due_at))
-        .where(callbacks.c.lead_id == lead_id, callbacks.c.done_at.is_(None))
-        .scalar_subquery()
-    )
-    await conn.execute(update(leads).where(leads.c.id == lead_id).values(callback_due_at=earliest))
-
-
-async def open_callbacks(conn: AsyncConnection, lead_id: int) -> list[Callback]:
-    result = await conn.execute(
-        select(callbacks)
-        .where(callbacks.c.lead_id == lead_id, callbacks.c.done_at.is_(None))
-        .order_by(callbacks.c.due_at)
-    )
-    return [Callback(r.id, r.lead_id, r.staff_id, r.due_at, r.note, r.done_at) for r in result]
-
-
-async def callback(conn: AsyncConnection, callback_id: int) -> Callback | None:
-    row = (await conn.execute(select(callbacks).where(callbacks.c.id == callback_id))).first()
-    return (
-        Callback(row.id, row.lead_id, row.staff_id, row.due_at, row.note, row.done_at)
-        if row
-        else None
-    )
-
-
-class Offer(msgspec.Struct, frozen=True):
-    id: int
-    draft_id: str
-    low_cents: int
-    high_cents: int
-    valid_until: dt.datetime
-    note: str | None
-    created_at: dt.datetime
-
-    @property
-    def low(self) -> Decimal:
-        return Decimal(self.low_cents) / 100
-
-    @property
-    def high(self) -> Decimal:
-        return Decimal(self.high_cents) / 100
-
-
-async def add_offer(conn: AsyncConnection, **values: Any) -> int:
-    result = await conn.execute(insert(offers).values(**values))
-    key = result.inserted_primary_key
-    assert key is not None
-    return int(key[0])
-
-
-async def latest_offer(conn: AsyncConnection, draft_id: str) -> Offer | None:
-    row = (
+async def keep_response_minutes(conn: AsyncConnection, minutes: dict[int, int]) -> None:
+    if minutes:
         await conn.execute(
-            select(offers)
-            .where(offers.c.draft_id == draft_id)
-            .order_by(offers.c.id.desc())
-            .limit(1)
+            update(leads)
+            .where(leads.c.id == bindparam("b_id"))
+            .values(response_minutes=bindparam("b_minutes")),
+            [{"b_id": i, "b_minutes": m} for i, m in minutes.items()],
         )
-    ).first()
-    if row is None:
-        return None
-    return Offer(
-        row.id,
-        row.draft_id,
-        row.low_cents,
-        row.high_cents,
-        row.valid_until,
-        row.note,
-        row.created_at,
-    )

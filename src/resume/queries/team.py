@@ -57,6 +57,8 @@ class Answered(msgspec.Struct, frozen=True):
     owner_id: int | None
     captured_at: dt.datetime
     first_attempt_at: dt.datetime
+    # Kept when the attempt was logged (None only for a lead answered before it was kept).
+    minutes: int | None = None
 
 
 class Promise(msgspec.Struct, frozen=True):
@@ -118,7 +120,11 @@ async def answered(conn: AsyncConnection, windows: Sequence[Window]) -> list[Ans
     if not windows:
         return []
     query = select(
-        leads.c.dealer_id, leads.c.owner_id, leads.c.captured_at, leads.c.first_attempt_at
+        leads.c.dealer_id,
+        leads.c.owner_id,
+        leads.c.captured_at,
+        leads.c.first_attempt_at,
+        leads.c.response_minutes,
     ).where(
         _windows(leads.c.captured_at, leads.c.dealer_id, windows),
         leads.c.first_attempt_at.is_not(None),

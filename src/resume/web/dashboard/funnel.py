@@ -1,10 +1,8 @@
-"""The funnel page (issue #10, item 2), and the lead list's filter for the leads behind one of
-its figures (`cohort_filter`)."""
+"""The funnel page (issue #10, item 2)."""
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping, Sequence
 from typing import Any
 from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
@@ -12,108 +10,16 @@ from zoneinfo import ZoneInfo
 from litestar import Request, Response, get
 
 from resume.dashboard.funnel import View, may_see
-from resume.dealers import Dealer
-from resume.errors import BadRequest, NotFound
+from resume.errors import NotFound
 from resume.queries import dealers as dealers_q
-from resume.queries.funnel import STAGES
-from resume.queries.leads import Cohort
+from resume.web.dashboard import drill
 from resume.web.dashboard import staff_session as ss
-from resume.web.services import Services, services
+from resume.web.services import services
 
-POINTS = frozenset({"started", "captured", "reached", "exited", "resumed", "completed", *STAGES})
 # The chart: one bar a row, the label above it, in a box narrow enough that its text stays
 # readable when a phone shrinks it.
 CHART_WIDTH = 360
 ROW = 44
-
-
-def day(value: str, what: str) -> dt.date | None:
-    if not value:
-        return None
-    try:
-        return dt.date.fromisoformat(value)
-    except ValueError:
-        raise BadRequest(f"The {what} day should look like 2026-12-01.") from None
-
-
-def chosen(query: Mapping[str, str], everyone: Sequence[Dealer]) -> tuple[Dealer, ...]:
-    """The dealerships a page is narrowed to (`dealers=a,b`), each one the account's own;
-    none chosen: all of them. Any other slug is a 404, as another dealership's id is."""
-    asked = [s for s in query.get("dealers", "").split(",") if s]
-    slugs = {d.slug: d for d in everyone}
-    if len(asked) > len(slugs) or any(s not in slugs for s in asked):
-        raise NotFound("There is no such dealership here.")
-    return tuple(slugs[s] for s in dict.fromkeys(asked))
-
-
-def cohort_filter(
-    svc: Services, query: Mapping[str, str], dealers: Sequence[Dealer]
-) -> Cohort | None:
-    """The funnel figure a lead list's address names (`began=WIDGET&from=&to=&point=...`),
-    checked as the funnel checks its own page; None if it names none."""
-    widget_slug = query.get("began", "")
-    if not widget_slug:
-        return None
-    if widget_slug not in svc.catalog.widgets:
-        raise BadRequest("The list can't be filtered by that form.")
-    widget = svc.catalog.widgets[widget_slug]
-    first, last = day(query.get("from", ""), "first"), day(query.get("to", ""), "last")
-    if first is None or last is None or first > last:
-        raise BadRequest("The funnel's range on this list is damaged: go back to the funnel.")
-    point = query.get("point", "started")
-    if point not in POINTS:
-        raise BadRequest("The list can't be filtered by that point of the funnel.")
-    step, field = query.get("step", ""), query.get("field", "")
-    names = {s.name for s in widget.steps}
-    if point in {"reached", "exited"} and step not in names:
-        raise BadRequest("The list can't be filtered by that step.")
-    if field and (point != "exited" or (field != "-" and field not in widget.all_fields())):
-        raise BadRequest("The list can't be filtered by that field.")
-    source = query.get("source")
-    if source is not None and len(source) > 64:
-        raise BadRequest("That source is not one the funnel knows.")
-    reached: list[tuple[int, int]] = []
-    if point == "reached":
-        for dealer in dealers:
-            shown = svc.catalog.for_dealer(widget_slug, dealer).steps_for(dealer.config.flags())
-            reached += [(dealer.id, i) for i, s in enumerate(shown) if s.name == step]
-    return Cohort(
-        widget=widget_slug,
-        first=first.isoformat(),
-        last=last.isoformat(),
-        source=source,
-        point=point,
-        reached=tuple(reached),
-        step=step if point in {"reached", "exited"} else "",
-        field=field,
-    )
-
-
-def cohort_words(svc: Services, cohort: Cohort) -> str:
-    """The funnel figure a list shows the leads of, in words."""
-    widget = svc.catalog.widgets[cohort.widget]
-    titles = {s.name: s.title for s in widget.steps}
-    words = f"{widget.title} begun {cohort.first} to {cohort.last}"
-    if cohort.source is not None:
-        words += f", from {cohort.source}"
-    point = {
-        "started": "",
-        "captured": "",
-        "reached": f", reached {titles.get(cohort.step, cohort.step)}",
-        "exited": f", first left at {titles.get(cohort.step, cohort.step)}",
-        "resumed": ", came back by a link",
-        "completed": ", completed",
-        "contacted": ", contacted",
-        "appointment": ", appointment set",
-        "shown": ", shown",
-        "sold": ", sold",
-    }[cohort.point]
-    if cohort.field == "-":
-        point += " (no field)"
-    elif cohort.field:
-        fields = widget.all_fields()
-        point += f" ({fields[cohort.field].label if cohort.field in fields else cohort.field})"
-    return "From the funnel: " + words + point
 
 
 @get("/dashboard/funnel")
@@ -133,7 +39,7 @@ async def funnel_page(request: Request[Any, Any, Any]) -> Response[str]:
         ]
     if not everyone:
         raise NotFound()
-    picked = chosen(query, everyone)
+    picked = drill.chosen(query, everyone)
     zone = (picked or everyone)[0].timezone
     today = dt.datetime.now(ZoneInfo(zone)).date()
     slugs = await svc.funnel.busiest(picked or everyone, today)
@@ -141,8 +47,8 @@ async def funnel_page(request: Request[Any, Any, Any]) -> Response[str]:
     asked = svc.funnel.check(
         everyone,
         widget,
-        day(query.get("from", ""), "first"),
-        day(query.get("to", ""), "last"),
+        drill.day(query.get("from", ""), "first"),
+        drill.day(query.get("to", ""), "last"),
         picked,
         query.get("source"),
         today,

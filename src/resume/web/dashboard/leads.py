@@ -16,14 +16,13 @@ from litestar.params import FromPath
 from resume.errors import BadRequest, TokenInvalid
 from resume.leads import CHANNELS, LOST_REASONS, OUTCOMES, STATUSES
 from resume.queries import dealers as dealers_q
-from resume.queries.leads import Filter
+from resume.queries import staff as staff_q
+from resume.queries.lead_list import Filter
 from resume.tokens import Done
-from resume.web.dashboard import funnel
+from resume.web.dashboard import drill
 from resume.web.dashboard import staff_session as ss
 from resume.web.services import Services, services
 
-# The parameters that name a funnel's figure (resume.web.dashboard.funnel.cohort_filter).
-COHORT_KEYS = frozenset({"began", "from", "to", "source", "point", "step", "field"})
 OWNERS = {"anyone": "Anyone", "me": "Me", "unassigned": "Unassigned"}
 SORTS = {"activity": "Last activity", "age": "Age"}
 
@@ -31,6 +30,11 @@ SORTS = {"activity": "Last activity", "age": "Age"}
 async def _dealers(svc: Services, ids: tuple[int, ...]) -> list[Any]:
     async with svc.db.read() as conn:
         return [d for d in await dealers_q.all_dealers(conn) if d.id in ids]
+
+
+async def _team(svc: Services, dealer_ids: tuple[int, ...]) -> list[Any]:
+    async with svc.db.read() as conn:
+        return await staff_q.team(conn, dealer_ids)
 
 
 def _date(value: str, zone: str, what: str) -> dt.datetime | None:
@@ -69,7 +73,7 @@ async def listed(request: Request[Any, Any, Any], svc: Services, found: Any) -> 
     slugs = {d.slug: d for d in dealers}
     chosen = _choice(query, "dealer", slugs)
     # Several of them, as a funnel of several dealerships links here (`dealers=a,b`).
-    several = funnel.chosen(query, dealers)
+    several = drill.chosen(query, dealers)
     picked = (slugs[chosen],) if chosen else several
     scope = svc.casework.scope(found.account, tuple(d.id for d in picked))
     zone = picked[0].timezone if picked else dealers[0].timezone if dealers else "UTC"
@@ -88,7 +92,11 @@ async def listed(request: Request[Any, Any, Any], svc: Services, found: Any) -> 
         until=_date(query.get("until", ""), zone, "to"),
         needs_action=_choice(query, "needs", {"1"}) == "1",
         sort=_choice(query, "sort", SORTS, "activity"),
-        cohort=funnel.cohort_filter(svc, query, picked or dealers),
+        cohort=drill.cohort_filter(svc, query, picked or dealers),
+        # A rep's leads: only someone covering these dealerships (read only when asked).
+        **drill.team_filters(
+            query, [m.id for m in await _team(svc, scope.dealer_ids)] if "rep" in query else []
+        ),
     )
     return Listed(filters, dealers, query, steps, slugs)
 
@@ -112,10 +120,14 @@ async def lead_list(request: Request[Any, Any, Any]) -> Response[str]:
     kept = {k: v for k, v in query.items() if k not in {"after", "page"}}
     shown = _shown_filters(kept, steps, widgets, slugs)
     if filters.cohort is not None:
-        rest = {k: v for k, v in kept.items() if k not in COHORT_KEYS}
+        rest = {k: v for k, v in kept.items() if k not in drill.COHORT_KEYS}
         shown.insert(
-            0, (funnel.cohort_words(svc, filters.cohort), "/dashboard/leads?" + urlencode(rest))
+            0, (drill.cohort_words(svc, filters.cohort), "/dashboard/leads?" + urlencode(rest))
         )
+    names = {m.id: m.label for m in await _team(svc, filters.dealer_ids)} if "rep" in kept else {}
+    for words, key in drill.team_words(kept, names):
+        rest = {k: v for k, v in kept.items() if k != key}
+        shown.append((words, "/dashboard/leads?" + urlencode(rest)))
     return ss.render(
         svc,
         "dashboard/leads.html",
@@ -131,7 +143,7 @@ async def lead_list(request: Request[Any, Any, Any]) -> Response[str]:
         owners=OWNERS,
         sorts=SORTS,
         # A funnel's figure stays chosen as other filters are applied (its chip removes it).
-        cohort_keys=COHORT_KEYS | {"dealers"},
+        cohort_keys=drill.COHORT_KEYS | drill.TEAM_KEYS | {"dealers"},
         next_url="/dashboard/leads?"
         + urlencode({**kept, "after": page.next_after, "page": number + 1})
         if page.next_after
@@ -180,7 +192,7 @@ def _cursor(value: str) -> tuple[dt.datetime, int] | None:
 
 
 def lead_number(value: str) -> int:
-    if not value.isdigit() or len(value) > 12:
+    if not (value.isascii() and value.isdigit()) or len(value) > 12:
         raise BadRequest("That isn't a lead's number.")
     return int(value)
 
