@@ -239,6 +239,11 @@ def staff_pages(client: TestClient[Any], settings: Settings, store: Store) -> di
     paths = [
         "/dashboard/leads",
         "/dashboard/leads?status=new&widget=payment",
+        "/dashboard/funnel",
+        "/dashboard/funnel?widget=trade-in&source=direct",
+        "/dashboard/team",
+        "/dashboard/leads?began=payment&from=2026-01-01&to=2030-01-01&point=captured",
+        "/dashboard/leads?attempts=0&reached=contacted&attempted=0",
         *(f"/dashboard/leads/{lead}" for lead in leads.values()),
         "/dashboard/audit",
         "/dashboard/outbox",
