@@ -179,7 +179,6 @@ def write_batch(
     drafts_q.insert_consents(conn, rows.consents)
     outbox_q.enqueue(conn, rows.mail)
     outbox_q.stop_followups(conn, rows.returned)
-    funnel_q.bump(conn, rows.counts)
     if rows.captured:
         made = leads_q.capture(conn, rows.captured)
         outcomes = [
@@ -189,6 +188,9 @@ def write_batch(
             for o in outcomes
         ]
     leads_q.touch(conn, list(rows.touched.values()))
+    # Last: the day's summary rows are the ones every batch of every process adds to, so
+    # their row locks are held for the shortest time, from here to the commit.
+    funnel_q.bump(conn, rows.counts)
     return outcomes
 
 
