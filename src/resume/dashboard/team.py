@@ -31,25 +31,27 @@ Definitions, as the page states them:
 from __future__ import annotations
 
 import datetime as dt
-import math
 import re
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
-from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
 import msgspec
 
 from resume.calc.business import business_minutes
+from resume.dashboard.team_figures import (
+    Figures,
+    Tally,
+    kept,
+    links,
+)
 from resume.db import Database
 from resume.dealers import OPEN_STATUSES, Dealer
 from resume.errors import BadRequest, NotFound
-from resume.leads import CALLBACK_GRACE
 from resume.queries import dealers as dealers_q
 from resume.queries import team as team_q
 from resume.queries.staff import Account
 from resume.queries.team import (
-    ATTEMPTS_TOP,
     Answered,
     Counted,
     Entered,
@@ -61,52 +63,10 @@ from resume.staff.roles import role
 
 DEFAULT_DAYS = 30
 LONGEST_DAYS = 366
-WITHIN = (5, 15, 60)
-ATTEMPT_BUCKETS = ATTEMPTS_TOP + 1  # 0, 1, 2, 3, 4, and 5 or more
 STALE = dt.timedelta(hours=24)
 LISTED = 50  # rows of each list of leads shown
 MOST_STORES = 100
 _DATE = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$")
-# The lead list's filters (resume.web.dashboard.leads.listed and .drill), and the values it
-# takes for each (None: any). A figure links to its leads only with filters the list
-# understands, so a link never lands on a list that silently shows more, or refuses the
-# address.
-LIST_FILTERS: dict[str, frozenset[str] | None] = {
-    "dealer": None,
-    "dealers": None,
-    "since": None,
-    "until": None,
-    "status": None,
-    "owner": frozenset({"unassigned"}),
-    "rep": None,
-    "attempted": frozenset({"0"}),
-    "response": frozenset(str(m) for m in WITHIN),
-    "attempts": None,
-    "reached": frozenset({"contacted", "appointment", "shown", "sold"}),
-}
-
-
-class Figures(msgspec.Struct, frozen=True):
-    leads: int
-    answered: int  # leads with a human attempt
-    median: int | None  # business minutes, over the answered leads
-    p90: int | None
-    within: tuple[int, ...]  # answered within each of WITHIN minutes
-    attempts: tuple[int, ...]  # leads with 0, 1, 2, 3, 4, 5+ attempts
-    contacted: int
-    appointment: int
-    shown: int  # of the leads with an appointment set
-    sold: int
-    promised: int  # callbacks decided (done, or past their grace)
-    kept: int
-
-    @property
-    def unanswered(self) -> int:
-        return self.leads - self.answered
-
-    @property
-    def five(self) -> int:
-        return self.attempts[-1]
 
 
 class Line(msgspec.Struct, frozen=True):
@@ -151,97 +111,6 @@ class TeamPage(msgspec.Struct, frozen=True):
     weeks: list[Week]
     statuses: tuple[str, ...]  # the statuses with a limit at one of the chosen stores
     limits: dict[int, dict[str, int]]  # by store, the limits in hours
-
-
-class _Tally:
-    """Figures being counted, for one row."""
-
-    def __init__(self) -> None:
-        self.leads = 0
-        self.minutes: list[int] = []
-        self.attempts = [0] * ATTEMPT_BUCKETS
-        self.contacted = self.appointment = self.shown = self.sold = 0
-        self.promised = self.kept = 0
-
-    def add_counted(self, row: Counted) -> None:
-        n = row.n
-        self.leads += n
-        self.attempts[min(max(row.attempts, 0), ATTEMPT_BUCKETS - 1)] += n
-        self.contacted += n * row.contacted
-        self.appointment += n * row.appointment
-        self.shown += n * (row.appointment and row.shown)
-        self.sold += n * row.sold
-
-    def add_promise(self, kept: bool) -> None:
-        self.promised += 1
-        self.kept += kept
-
-    def figures(self) -> Figures:
-        ranked = sorted(self.minutes)
-        return Figures(
-            leads=self.leads,
-            answered=len(ranked),
-            median=nearest_rank(ranked, 0.5),
-            p90=nearest_rank(ranked, 0.9),
-            within=tuple(sum(1 for m in ranked if m <= limit) for limit in WITHIN),
-            attempts=tuple(self.attempts),
-            contacted=self.contacted,
-            appointment=self.appointment,
-            shown=self.shown,
-            sold=self.sold,
-            promised=self.promised,
-            kept=self.kept,
-        )
-
-
-def nearest_rank(ranked: Sequence[int], share: float) -> int | None:
-    """The value at the nearest-rank percentile of an already sorted list; None if empty."""
-    if not ranked:
-        return None
-    return ranked[max(1, math.ceil(share * len(ranked))) - 1]
-
-
-def share(part: int, whole: int) -> str:
-    """A share as the page shows it: whole percent, or a dash when there is nothing to share."""
-    return f"{round(100 * part / whole)}%" if whole else "–"
-
-
-def kept(promise: Promise, now: dt.datetime) -> bool | None:
-    """Whether a callback was done on time; None while it still may be."""
-    late = promise.due_at + CALLBACK_GRACE
-    if promise.done_at is not None and promise.done_at <= late:
-        return True
-    if promise.done_at is not None or now > late:
-        return False
-    return None
-
-
-def _list_url(params: dict[str, str]) -> str:
-    for name, value in params.items():
-        if name not in LIST_FILTERS:
-            return ""
-        allowed = LIST_FILTERS[name]
-        if allowed is not None and value not in allowed:
-            return ""
-    return "/dashboard/leads?" + urlencode(params)
-
-
-def _links(base: dict[str, str] | None) -> dict[str, str]:
-    """The drill-downs of one row, from the list filters that pick its leads (None: the row
-    is a set of leads the list can't pick, such as two of three stores)."""
-    wanted: dict[str, dict[str, str]] = {
-        "leads": {},
-        "unanswered": {"attempted": "0"},
-        **{f"within{m}": {"response": f"{m}"} for m in WITHIN},
-        **{f"attempts{n}": {"attempts": f"{n}"} for n in range(ATTEMPT_BUCKETS)},
-        "contacted": {"reached": "contacted"},
-        "appointment": {"reached": "appointment"},
-        "shown": {"reached": "shown"},
-        "sold": {"reached": "sold"},
-    }
-    if base is None:
-        return {name: "" for name in wanted}
-    return {name: _list_url({**base, **extra}) for name, extra in wanted.items()}
 
 
 def _day(value: str, what: str) -> dt.date | None:
@@ -391,9 +260,9 @@ class Team:
         now: dt.datetime,
     ) -> tuple[list[Line], list[Line]]:
         by_id = {d.id: d for d in chosen}
-        everyone = _Tally()
-        stores: dict[int, _Tally] = {d.id: _Tally() for d in chosen}
-        reps: dict[tuple[int, int | None], _Tally] = defaultdict(_Tally)
+        everyone = Tally()
+        stores: dict[int, Tally] = {d.id: Tally() for d in chosen}
+        reps: dict[tuple[int, int | None], Tally] = defaultdict(Tally)
         for row in counted:
             for tally in (everyone, stores[row.dealer_id], reps[(row.dealer_id, row.owner_id)]):
                 tally.add_counted(row)
@@ -421,7 +290,7 @@ class Team:
                 tally.add_promise(done)
         span = {"since": first.isoformat(), "until": (last + dt.timedelta(1)).isoformat()}
         store_lines = [
-            Line(d.name, d.name, stores[d.id].figures(), _links({"dealer": d.slug, **span}))
+            Line(d.name, d.name, stores[d.id].figures(), links({"dealer": d.slug, **span}))
             for d in chosen
         ]
         if len(chosen) > 1:
@@ -434,7 +303,7 @@ class Team:
                     f"All {len(chosen)} stores",
                     "",
                     everyone.figures(),
-                    _links(span if whole else {**several, **span}),
+                    links(span if whole else {**several, **span}),
                 )
             )
 
@@ -453,7 +322,7 @@ class Team:
                 **span,
                 **({"owner": "unassigned"} if owner is None else {"rep": str(owner)}),
             }
-            rep_lines.append(Line(label, dealer.name, reps[key].figures(), _links(base)))
+            rep_lines.append(Line(label, dealer.name, reps[key].figures(), links(base)))
         return store_lines, rep_lines
 
 

@@ -7,7 +7,8 @@ from typing import Any
 
 from litestar import Request, Response, get
 
-from resume.dashboard.team import ATTEMPT_BUCKETS, LISTED, WITHIN, Team, share
+from resume.dashboard.team import LISTED, Team
+from resume.dashboard.team_figures import ATTEMPT_BUCKETS, WITHIN, share
 from resume.leads import CALLBACK_GRACE, STATUSES
 from resume.web.dashboard import staff_session as ss
 from resume.web.services import services

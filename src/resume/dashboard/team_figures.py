@@ -1,0 +1,151 @@
+"""The team page's arithmetic (issue #10, item 3): one row's figures from its counts, its
+response times and its callbacks; the shares as the page shows them; and each figure's link
+to the lead list behind it. resume.dashboard.team reads the range and lays the rows out.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from collections.abc import Sequence
+from urllib.parse import urlencode
+
+import msgspec
+
+from resume.leads import CALLBACK_GRACE
+from resume.queries.team import ATTEMPTS_TOP, Counted, Promise
+
+WITHIN = (5, 15, 60)
+ATTEMPT_BUCKETS = ATTEMPTS_TOP + 1  # 0, 1, 2, 3, 4, and 5 or more
+
+# The lead list's filters (resume.web.dashboard.leads.listed and .drill), and the values it
+# takes for each (None: any). A figure links to its leads only with filters the list
+# understands, so a link never lands on a list that silently shows more, or refuses the
+# address.
+LIST_FILTERS: dict[str, frozenset[str] | None] = {
+    "dealer": None,
+    "dealers": None,
+    "since": None,
+    "until": None,
+    "status": None,
+    "owner": frozenset({"unassigned"}),
+    "rep": None,
+    "attempted": frozenset({"0"}),
+    "response": frozenset(str(m) for m in WITHIN),
+    "attempts": None,
+    "reached": frozenset({"contacted", "appointment", "shown", "sold"}),
+}
+
+
+class Figures(msgspec.Struct, frozen=True):
+    leads: int
+    answered: int  # leads with a human attempt
+    median: int | None  # business minutes, over the answered leads
+    p90: int | None
+    within: tuple[int, ...]  # answered within each of WITHIN minutes
+    attempts: tuple[int, ...]  # leads with 0, 1, 2, 3, 4, 5+ attempts
+    contacted: int
+    appointment: int
+    shown: int  # of the leads with an appointment set
+    sold: int
+    promised: int  # callbacks decided (done, or past their grace)
+    kept: int
+
+    @property
+    def unanswered(self) -> int:
+        return self.leads - self.answered
+
+    @property
+    def five(self) -> int:
+        return self.attempts[-1]
+
+
+class Tally:
+    """Figures being counted, for one row."""
+
+    def __init__(self) -> None:
+        self.leads = 0
+        self.minutes: list[int] = []
+        self.attempts = [0] * ATTEMPT_BUCKETS
+        self.contacted = self.appointment = self.shown = self.sold = 0
+        self.promised = self.kept = 0
+
+    def add_counted(self, row: Counted) -> None:
+        n = row.n
+        self.leads += n
+        self.attempts[min(max(row.attempts, 0), ATTEMPT_BUCKETS - 1)] += n
+        self.contacted += n * row.contacted
+        self.appointment += n * row.appointment
+        self.shown += n * (row.appointment and row.shown)
+        self.sold += n * row.sold
+
+    def add_promise(self, kept: bool) -> None:
+        self.promised += 1
+        self.kept += kept
+
+    def figures(self) -> Figures:
+        ranked = sorted(self.minutes)
+        return Figures(
+            leads=self.leads,
+            answered=len(ranked),
+            median=nearest_rank(ranked, 0.5),
+            p90=nearest_rank(ranked, 0.9),
+            within=tuple(sum(1 for m in ranked if m <= limit) for limit in WITHIN),
+            attempts=tuple(self.attempts),
+            contacted=self.contacted,
+            appointment=self.appointment,
+            shown=self.shown,
+            sold=self.sold,
+            promised=self.promised,
+            kept=self.kept,
+        )
+
+
+def nearest_rank(ranked: Sequence[int], share: float) -> int | None:
+    """The value at the nearest-rank percentile of an already sorted list; None if empty."""
+    if not ranked:
+        return None
+    return ranked[max(1, math.ceil(share * len(ranked))) - 1]
+
+
+def share(part: int, whole: int) -> str:
+    """A share as the page shows it: whole percent, or a dash when there is nothing to share."""
+    return f"{round(100 * part / whole)}%" if whole else "–"
+
+
+def kept(promise: Promise, now: dt.datetime) -> bool | None:
+    """Whether a callback was done on time; None while it still may be."""
+    late = promise.due_at + CALLBACK_GRACE
+    if promise.done_at is not None and promise.done_at <= late:
+        return True
+    if promise.done_at is not None or now > late:
+        return False
+    return None
+
+
+def _list_url(params: dict[str, str]) -> str:
+    for name, value in params.items():
+        if name not in LIST_FILTERS:
+            return ""
+        allowed = LIST_FILTERS[name]
+        if allowed is not None and value not in allowed:
+            return ""
+    return "/dashboard/leads?" + urlencode(params)
+
+
+def links(base: dict[str, str] | None) -> dict[str, str]:
+    """The drill-downs of one row, from the list filters that pick its leads (None: the row
+    is a set of leads the list can't pick, such as two of three stores)."""
+    wanted: dict[str, dict[str, str]] = {
+        "leads": {},
+        "unanswered": {"attempted": "0"},
+        **{f"within{m}": {"response": f"{m}"} for m in WITHIN},
+        **{f"attempts{n}": {"attempts": f"{n}"} for n in range(ATTEMPT_BUCKETS)},
+        "contacted": {"reached": "contacted"},
+        "appointment": {"reached": "appointment"},
+        "shown": {"reached": "shown"},
+        "sold": {"reached": "sold"},
+    }
+    if base is None:
+        return {name: "" for name in wanted}
+    return {name: _list_url({**base, **extra}) for name, extra in wanted.items()}
