@@ -350,6 +350,14 @@ class Seeding(dash.Backend):
         self.dealers: list[dict[str, Any]] = []
         self.timings: dict[str, float] = {}
 
+    def done(self, command: Any) -> str:
+        """Wait for a `python -m resume` command however long it takes (the recount at a
+        million drafts takes minutes on PostgreSQL); fail with its stderr."""
+        out, err = command.communicate()
+        if command.returncode != 0:
+            raise SystemExit(f"{' '.join(command.args[3:])} failed on {self.name}:\n{err}")
+        return str(out)
+
     def seed(self) -> dict[str, Any]:
         """Migrate, seed, recount the funnel; return the manifest bench/pages.py reads."""
         started = time.monotonic()
