@@ -51,11 +51,15 @@ def two(client: Any, settings: Any, store: Store) -> Two:
 
 def test_the_first_attempt_keeps_its_response_time(two: Two, store: Store) -> None:
     row = store.one(
-        "SELECT attempts, response_minutes, contacted_at FROM leads WHERE id = :a", a=two.a
+        "SELECT attempts, response_minutes, contacted_at, human_at, status_at, last_attempt_at"
+        " FROM leads WHERE id = :a",
+        a=two.a,
     )
     # Captured a moment before the call: no business minute, or one, has passed.
     assert row["attempts"] == 1 and row["response_minutes"] in (0, 1)
     assert row["contacted_at"] is not None
+    # The call, and the status it moved the lead to, are kept on the lead for the team page.
+    assert row["human_at"] == row["status_at"] == row["last_attempt_at"]
     untried = store.one("SELECT response_minutes FROM leads WHERE id = :b", b=two.b)
     assert untried["response_minutes"] is None
 
@@ -107,9 +111,10 @@ def test_migrate_works_out_the_response_times_answered_before_they_were_kept(
     # minutes before Saturday's 8 pm close, Sunday's six hours (11 to 5), ten on Monday.
     captured = dt.datetime(2026, 11, 28, 19, 50, tzinfo=CHICAGO)
     called = dt.datetime(2026, 11, 30, 9, 10, tzinfo=CHICAGO)
+    kept = store.one("SELECT human_at, status_at FROM leads WHERE id = :a", a=two.a)
     store.execute(
-        "UPDATE leads SET captured_at = :c, first_attempt_at = :f, response_minutes = NULL"
-        " WHERE id = :a",
+        "UPDATE leads SET captured_at = :c, first_attempt_at = :f, response_minutes = NULL,"
+        " human_at = NULL, status_at = NULL WHERE id = :a",
         c=captured,
         f=called,
         a=two.a,
@@ -126,5 +131,7 @@ def test_migrate_works_out_the_response_times_answered_before_they_were_kept(
     assert run(migrate()) == 2
     row = store.one("SELECT response_minutes FROM leads WHERE id = :a", a=two.a)
     assert row["response_minutes"] == 10 + 6 * 60 + 10
+    # And the times the timeline shows, kept on the row again.
+    assert store.one("SELECT human_at, status_at FROM leads WHERE id = :a", a=two.a) == kept
     # Once: a second migrate counts nothing again.
     assert run(migrate()) is None

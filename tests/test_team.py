@@ -18,7 +18,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from conftest import Staff, Store, run
-from sqlalchemy import insert
+from sqlalchemy import case, func, insert, update
 from test_dashboard_security import elsewhere, other_dealer
 
 from resume.db import Database
@@ -51,6 +51,22 @@ def at(day: dt.date, hour: int, minute: int = 0) -> dt.datetime:
     return dt.datetime.combine(day, dt.time(hour, minute), tzinfo=CHICAGO).astimezone(dt.UTC)
 
 
+def _kept_on_the_lead(row: dict[str, Any]) -> tuple[Any, ...]:
+    """What the product keeps on a lead's row as a timeline entry is written: the newest
+    entry by a person, and when it entered its status."""
+    wanted = {}
+    if row.get("staff_id") is not None:
+        wanted["human_at"] = func.coalesce(
+            case((leads.c.human_at > row["at"], leads.c.human_at), else_=row["at"]), row["at"]
+        )
+    if row["kind"] == "status":
+        wanted["status_at"] = func.coalesce(
+            case((leads.c.status_at > row["at"], leads.c.status_at), else_=row["at"]), row["at"]
+        )
+    query = update(leads).where(leads.c.id == row["lead_id"])
+    return (query.values(**wanted) if wanted else query.values(id=leads.c.id),)
+
+
 def insert_rows(settings: Any, table: Any, rows: list[dict[str, Any]]) -> list[int]:
     async def add() -> list[int]:
         db = Database(settings)
@@ -61,6 +77,8 @@ def insert_rows(settings: Any, table: Any, rows: list[dict[str, Any]]) -> list[i
                     result = await conn.execute(insert(table).values(**row))
                     key = result.inserted_primary_key
                     ids.append(int(key[0]) if key else 0)
+                    if table is lead_activity:
+                        await conn.execute(*_kept_on_the_lead(row))
             return ids
         finally:
             await db.dispose()

@@ -57,6 +57,8 @@ def upgrade() -> None:
         for name in ("contacted_at", "appointment_set_at", "shown_at", "sold_at"):
             batch_op.add_column(sa.Column(name, sa.DateTime(timezone=True), nullable=True))
         batch_op.add_column(sa.Column("response_minutes", sa.Integer(), nullable=True))
+        batch_op.add_column(sa.Column("human_at", sa.DateTime(timezone=True), nullable=True))
+        batch_op.add_column(sa.Column("status_at", sa.DateTime(timezone=True), nullable=True))
     op.create_index(
         "ix_drafts_idle",
         "drafts",
@@ -83,6 +85,8 @@ def downgrade() -> None:
     op.drop_index("ix_drafts_idle", table_name="drafts")
     with op.batch_alter_table("leads", schema=None) as batch_op:
         for name in (
+            "status_at",
+            "human_at",
             "response_minutes",
             "sold_at",
             "shown_at",

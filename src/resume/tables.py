@@ -361,6 +361,10 @@ leads = Table(
     # Business minutes from capture to the first human attempt (resume.leads.clock), worked
     # out once when that attempt is logged, so a range's response times are read, not counted.
     Column("response_minutes", Integer, nullable=True),
+    # The newest thing a person on the team did about the lead, and when it entered its
+    # status (None: nothing yet, in its first status since capture): the team page's lists.
+    Column("human_at", Timestamp(), nullable=True),
+    Column("status_at", Timestamp(), nullable=True),
     # Keyset pages of a dealership's leads, by last activity or by age.
     Index("ix_leads_dealer_activity", "dealer_id", "last_activity_at", "id"),
     Index("ix_leads_dealer_captured", "dealer_id", "captured_at", "id"),

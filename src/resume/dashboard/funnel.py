@@ -150,6 +150,7 @@ class Funnel:
                     for lead_id, captured, first in await leads_q.unmeasured(conn, dealer.id)
                 }
                 await leads_q.keep_response_minutes(conn, measured)
+            await leads_q.keep_timeline_times(conn)
             return counted
 
     async def recount(self, dealer_ids: Sequence[int]) -> int:

@@ -331,6 +331,15 @@ async def add_activity(
             detail=detail or {},
         )
     )
+    # Kept on the lead's row, so the team page reads them without going through the timeline.
+    # The newest wins, whatever order the entries are written in (the demo writes a past).
+    kept: dict[str, Any] = {}
+    if staff_id is not None:
+        kept["human_at"] = case((leads.c.human_at > at, leads.c.human_at), else_=at)
+    if kind == "status":
+        kept["status_at"] = case((leads.c.status_at > at, leads.c.status_at), else_=at)
+    if kept:
+        await conn.execute(update(leads).where(leads.c.id == lead_id).values(**kept))
 
 
 class Activity(msgspec.Struct, frozen=True):
@@ -376,6 +385,25 @@ async def unmeasured(conn: AsyncConnection, dealer_id: int) -> list[tuple[int, A
         )
     )
     return [(r.id, r.captured_at, r.first_attempt_at) for r in result]
+
+
+async def keep_timeline_times(conn: AsyncConnection) -> None:
+    """`human_at` and `status_at` for leads whose timeline began before they were kept."""
+    human = (
+        select(func.max(lead_activity.c.at))
+        .where(lead_activity.c.lead_id == leads.c.id, lead_activity.c.staff_id.is_not(None))
+        .scalar_subquery()
+    )
+    status = (
+        select(func.max(lead_activity.c.at))
+        .where(lead_activity.c.lead_id == leads.c.id, lead_activity.c.kind == "status")
+        .scalar_subquery()
+    )
+    await conn.execute(
+        update(leads)
+        .where(leads.c.human_at.is_(None), leads.c.status_at.is_(None))
+        .values(human_at=human, status_at=status)
+    )
 
 
 async def keep_response_minutes(conn: AsyncConnection, minutes: dict[int, int]) -> None:

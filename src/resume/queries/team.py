@@ -19,7 +19,7 @@ import msgspec
 from sqlalchemy import and_, case, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from resume.tables import callbacks, lead_activity, leads, staff
+from resume.tables import callbacks, leads, staff
 
 # A list on the page is capped, and so is its count (design rule 12: "10,000+").
 COUNT_CAP = 10_000
@@ -158,21 +158,13 @@ async def names(conn: AsyncConnection, staff_ids: Sequence[int]) -> dict[int, st
 
 def _last_human() -> Any:
     # The newest row a person wrote on the lead's timeline (attempts, statuses, notes,
-    # owners, callbacks...): rows the system writes have no staff_id.
-    return (
-        select(func.max(lead_activity.c.at))
-        .where(lead_activity.c.lead_id == leads.c.id, lead_activity.c.staff_id.is_not(None))
-        .scalar_subquery()
-    )
+    # owners, callbacks...), kept on the lead's row as it is written (queries.leads).
+    return leads.c.human_at
 
 
 def _entered_status() -> Any:
-    # The newest status change; a lead never changed is in its first status since capture.
-    return (
-        select(func.max(lead_activity.c.at))
-        .where(lead_activity.c.lead_id == leads.c.id, lead_activity.c.kind == "status")
-        .scalar_subquery()
-    )
+    # The newest status change, kept on the lead's row; None: its first status since capture.
+    return leads.c.status_at
 
 
 def _open_in(windows: Sequence[Window] | None, since: Any, *where: Any) -> Any:
