@@ -123,10 +123,10 @@ class Funnel:
         page a manager opens first is the widget the shoppers use most."""
         first = (today - dt.timedelta(days=29)).isoformat()
         async with self.db.read() as conn:
+            order = list(self.catalog.widgets)
             started = await funnel_q.started_by_widget(
-                conn, [d.id for d in dealers], first, today.isoformat()
+                conn, [d.id for d in dealers], order, first, today.isoformat()
             )
-        order = list(self.catalog.widgets)
         return sorted(order, key=lambda slug: (-started.get(slug, 0), order.index(slug)))
 
     async def count_stored(self) -> int | None:
