@@ -67,6 +67,11 @@ def upgrade() -> None:
         postgresql_where=sa.text(IDLE),
     )
     op.create_index(
+        "ix_leads_dealer_status_captured",
+        "leads",
+        ["dealer_id", "status", "captured_at", "id"],
+    )
+    op.create_index(
         "ix_leads_open",
         "leads",
         ["dealer_id", "last_activity_at"],
@@ -82,6 +87,7 @@ def upgrade() -> None:
 def downgrade() -> None:
     op.get_bind().execute(sa.text("DELETE FROM meta WHERE name = 'funnel_counted'"))
     op.drop_index("ix_leads_open", table_name="leads")
+    op.drop_index("ix_leads_dealer_status_captured", table_name="leads")
     op.drop_index("ix_drafts_idle", table_name="drafts")
     with op.batch_alter_table("leads", schema=None) as batch_op:
         for name in (

@@ -370,6 +370,8 @@ leads = Table(
     Index("ix_leads_dealer_captured", "dealer_id", "captured_at", "id"),
     Index("ix_leads_dealer_owner", "dealer_id", "owner_id", "last_activity_at"),
     Index("ix_leads_dealer_status", "dealer_id", "status", "last_activity_at"),
+    # A status's leads by age: one dealership's page read in order (queries.lead_list.page).
+    Index("ix_leads_dealer_status_captured", "dealer_id", "status", "captured_at", "id"),
     Index("ix_leads_dealer_email", "dealer_id", "email"),
     Index("ix_leads_dealer_phone", "dealer_id", "phone"),
     # The team page's open leads (no human action for a day, stuck in a status): partial, so

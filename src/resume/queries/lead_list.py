@@ -9,7 +9,7 @@ import datetime as dt
 from typing import Any
 
 import msgspec
-from sqlalchemy import and_, exists, false, func, literal, or_, select
+from sqlalchemy import and_, exists, false, func, literal, or_, select, union_all
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from resume.leads import APPOINTMENT
@@ -175,19 +175,41 @@ async def page(
     after: tuple[dt.datetime, int] | None = None,
     limit: int = 25,
 ) -> list[Lead]:
-    """A page of the list by keyset, never OFFSET: `after` is the last row's (time, id)."""
+    """A page of the list by keyset, never OFFSET: `after` is the last row's (time, id).
+
+    Across several dealerships, each one's page is read by its own index in the list's
+    order and the pages merged (UNION ALL): an index led by the dealership gives one
+    dealership's rows in order, never several's, so one query over all of them would read
+    and sort every match of every dealership to return 25."""
     key = leads.c.last_activity_at if found.sort == "activity" else leads.c.captured_at
-    query = select_leads().where(*_where(found, now))
+    if len(found.dealer_ids) <= 1:
+        query = _ordered(select_leads().where(*_where(found, now)), found, key, after)
+        return [lead_from(row) for row in await conn.execute(query.limit(limit))]
+    parts = []
+    for dealer_id in found.dealer_ids:
+        one = msgspec.structs.replace(found, dealer_ids=(dealer_id,))
+        query = _ordered(select_leads().where(*_where(one, now)), found, key, after)
+        inner = query.limit(limit).subquery()
+        parts.append(select(*inner.c))
+    merged = union_all(*parts).subquery()
+    column = merged.c[key.name]
+    if found.sort == "activity":
+        order = (column.desc(), merged.c.id.desc())
+    else:
+        order = (column, merged.c.id)
+    query = select(merged).order_by(*order).limit(limit)
+    return [lead_from(row) for row in await conn.execute(query)]
+
+
+def _ordered(query: Any, found: Filter, key: Any, after: tuple[dt.datetime, int] | None) -> Any:
     if after is not None:
         if found.sort == "activity":
             query = query.where(or_(key < after[0], and_(key == after[0], leads.c.id < after[1])))
         else:
             query = query.where(or_(key > after[0], and_(key == after[0], leads.c.id > after[1])))
     if found.sort == "activity":
-        query = query.order_by(key.desc(), leads.c.id.desc())
-    else:
-        query = query.order_by(key, leads.c.id)
-    return [lead_from(row) for row in await conn.execute(query.limit(limit))]
+        return query.order_by(key.desc(), leads.c.id.desc())
+    return query.order_by(key, leads.c.id)
 
 
 async def count(conn: AsyncConnection, found: Filter, *, now: dt.datetime) -> int:
