@@ -31,8 +31,16 @@ def business_minutes(
     zone = ZoneInfo(timezone)
     local_start, local_end = start.astimezone(zone), end.astimezone(zone)
     total = dt.timedelta()
-    day = local_start.date()
-    while day <= local_end.date():
+    day, last = local_start.date(), local_end.date()
+    week = _week(tuple(sorted(hours.items())))
+    while day <= last:
+        if week is not None and day > local_start.date() and (last - day).days > 7:
+            # Whole weeks between the first day and the last are all opening hours: an
+            # uncalled lead from a year ago is 52 of them, not 365 days counted one by one.
+            weeks = ((last - day).days - 1) // 7
+            total += weeks * week
+            day += dt.timedelta(days=7 * weeks)
+            continue
         opening = hours.get(DAYS[day.weekday()])
         if opening is not None:
             open_at, close_at = _opening(day, opening, timezone)
@@ -41,6 +49,19 @@ def business_minutes(
                 total += finish - begin
         day += dt.timedelta(days=1)
     return int(total.total_seconds() // 60)
+
+
+@lru_cache(maxsize=64)
+def _week(hours: tuple[tuple[str, tuple[int, int]], ...]) -> dt.timedelta | None:
+    """A whole week's opening hours on the local clock, or None if a day's hours take in the
+    night's 1 to 3 am, when daylight saving time makes a day an hour longer or shorter (then
+    every day is counted on its own)."""
+    total = dt.timedelta()
+    for _, (opens, closes) in hours:
+        if opens < 3 and closes > 1:
+            return None
+        total += dt.timedelta(hours=min(closes, 24) - opens)
+    return total
 
 
 @lru_cache(maxsize=8192)
