@@ -70,11 +70,14 @@ def new_shopper_context(browser: Browser) -> BrowserContext:
 
 
 def fill(frame: Frame | Page, **fields: str) -> None:
-    """Answer a step as a shopper would: click the radio whose value is given, type the rest."""
+    """Answer a step as a shopper would: click the radio whose value is given, pick from a
+    list, type the rest."""
     for name, value in fields.items():
         radio = frame.locator(f'input[type="radio"][name="{name}"][value="{value}"]')
         if radio.count():
             radio.check()
+        elif frame.locator(f'select[name="{name}"]').count():
+            frame.locator(f'select[name="{name}"]').select_option(value)
         else:
             frame.locator(f'[name="{name}"]').fill(value)
 

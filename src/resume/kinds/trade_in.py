@@ -47,7 +47,7 @@ def check_vehicle(results: dict[str, Cleaned]) -> dict[str, Cleaned]:
             if typed is not None and typed.valid and typed.value is None:
                 label = {"year": "the year", "make": "the make", "model": "the model"}[name]
                 checked[name] = Cleaned(
-                    typed.raw, error=f"Enter {label}, or the VIN instead of all three."
+                    typed.raw, error=f"Enter {label}, or the VIN."
                 )
         return checked
     year, make = checked.get("year"), checked.get("make")
