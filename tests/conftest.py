@@ -367,7 +367,9 @@ class Shopper:
         """
         parts = SPLIT.get((self.base.rsplit("/", 1)[1], step))
         if parts:
-            asked = [(name, {n: fields.pop(n) for n in names if n in fields}) for name, names in parts]
+            asked = [
+                (name, {n: fields.pop(n) for n in names if n in fields}) for name, names in parts
+            ]
             asked = [(name, moved) for name, moved in asked if moved]
             if fields or not asked:
                 asked.append((parts[-1][0] if not parts[-1][1] else step, fields))
@@ -400,6 +402,10 @@ class Shopper:
         ]
 
     def value(self, name: str) -> str | None:
+        """What the page shows for `name`: a box's value, the checked choice, or None."""
+        if re.search(rf'type="radio" name="{name}"', self.page.text):
+            checked = re.search(rf'name="{name}" value="([^"]*)"[^>]*checked', self.page.text)
+            return checked.group(1) if checked else None
         found = re.search(rf'name="{name}" value="([^"]*)"', self.page.text)
         if found:
             return found.group(1)

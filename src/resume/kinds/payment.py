@@ -299,10 +299,10 @@ class Payment(Kind):
         """A term the dealer doesn't offer for the plan chosen on the step before is refused
         here, on the step that asks it, not first on the result (issue #11, item 2)."""
         term = results.get("term")
-        if term is None or not term.valid or not isinstance(term.value, int):
+        if term is None or not term.valid or not isinstance(term.value, Decimal | int):
             return results
         plan = _valid_plan(values)
-        if plan and (wrong := term_error(scene.dealer, plan, term.value)):
+        if plan and (wrong := term_error(scene.dealer, plan, int(term.value))):
             return {**results, "term": Cleaned(term.raw, error=wrong)}
         return results
 
