@@ -2,8 +2,9 @@
 
 A shopper on a dealer's page (one origin) uses the payment widget in an iframe (another origin
 and site), types a wrong down payment, goes back and forth, saves for later, gets the email
-from a real SMTP server, opens the link on "another device" (a fresh browser context) and finishes. The
-server is the real `resume serve` process with its outbox worker; nothing is mocked.
+from a real SMTP server, opens the link on "another device" (a fresh browser context) and
+finishes. The server is the real `resume serve` process with its outbox worker; nothing is
+mocked.
 """
 
 from __future__ import annotations
