@@ -105,10 +105,10 @@ CREDIT: Walk = [
 # held to the frame: an error summary listing four or five answers, each also marked where
 # it is asked, is still taller than 900 px on some steps (issue #11, item 2, left to do).
 ERRORS_FIT = {
-    "payment-finance": {"Your numbers"},
-    "payment-lease": {"Your numbers"},
+    "payment-finance": {"Finance or lease", "Your numbers"},
+    "payment-lease": {"Finance or lease", "Your numbers"},
     "trade-in": {"Mileage and condition", "Its history"},
-    "credit": {"Your address", "Your credit"},
+    "credit": {"About you", "Your address", "Your credit"},
 }
 WALKS = {
     "payment-finance": ("payment", PAYMENT_FINANCE),
