@@ -158,7 +158,7 @@ def test_a_lease_grid_at_a_phones_width(timed_server: Server, browser: Browser) 
         expect(frame.locator("#due-at-signing")).to_be_visible()
         # The breakdown is folded so the result fits its frame (issue #11, item 2).
         expect(frame.get_by_text("Value at lease end")).not_to_be_visible()
-        frame.get_by_text("How we got there").click()
+        frame.locator("details.how > summary").click()
         expect(frame.get_by_text("Value at lease end")).to_be_visible()
         _shot(frame, f"whatif-lease-{width}", width)
         _no_sideways_scroll(frame, width)
