@@ -132,7 +132,10 @@ def test_a_change_is_stored_audited_and_shown_by_the_running_widget(
             },
         ).text
     )
-    assert "Demo Motors offers 24, 36, 39, 48 or 60 months" in page
+    assert "Finance or lease" in page
+    # The loan terms offered for a loan are the new ones (issue #11: the dealer's own terms).
+    page = shopper.fill("plan", plan="finance", credit="good").text
+    assert re.findall(r'name="term" value="(\d+)"', page) == ["36", "48", "60"]
     # And the colours: the widget's stylesheet is the dealer's new one.
     change(admin, "branding", theme__accent="#5a2d82")
     assert "#5a2d82" in client.get(f"/style/{SLUG}").text
