@@ -385,7 +385,7 @@ def test_the_preview_is_framed_by_our_dashboard_only_and_stores_nothing(
         follow_redirects=False,
     )
     assert moved.status_code == 303
-    assert moved.headers["location"] == f"/dashboard/preview/{SLUG}/payment?step=numbers"
+    assert moved.headers["location"] == f"/dashboard/preview/{SLUG}/payment?step=plan"
     assert client.get(moved.headers["location"]).status_code == 200
     for table in ("drafts", "field_values", "events", "outbox", "leads"):
         assert store.rows(f"SELECT 1 FROM {table}") == [], table
