@@ -250,8 +250,8 @@ async def pg_admin(database: str, *statements: str) -> None:
 
 
 def leave(settings: Settings, shoppers: int) -> None:
-    """Shoppers fill the vehicle and plan steps, save the numbers for later with a follow-up consent,
-    ask for their link by email, and go: what an abandoned estimate looks like."""
+    """Shoppers fill the vehicle and plan steps, save the numbers for later with a follow-up
+    consent, ask for their link by email, and go: what an abandoned estimate looks like."""
     from litestar.testing import TestClient
 
     from resume.web.app import create_app
