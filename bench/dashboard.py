@@ -83,7 +83,17 @@ from resume.dashboard.casework import Casework  # noqa: E402
 from resume.datakeys import prepare  # noqa: E402
 from resume.db import Database  # noqa: E402
 from resume.dealers import Dealer, DealerConfig, check_config  # noqa: E402
-from resume.demo import ABOUT, CAR, CONDITION, NUMBERS, OWNED, VEHICLE  # noqa: E402
+from resume.demo import (  # noqa: E402
+    ABOUT,
+    CAR,
+    CAR_DETAILS,
+    CONDITION,
+    HISTORY,
+    NUMBERS,
+    OWNED,
+    PLAN,
+    VEHICLE,
+)
 from resume.demo import SLUG as DEMO  # noqa: E402
 from resume.demo import seed as seed_demo_motors  # noqa: E402
 from resume.engine import decide, find_step, validate  # noqa: E402
@@ -167,16 +177,13 @@ ADDRESS = {
     "city": "Springfield",
     "state": "IL",
     "zip": "62704",
-    "years_at_address": "3",
-    "housing": "rent",
-    "housing_payment": "1,150",
 }
+HOME = {"years_at_address": "3", "housing": "rent", "housing_payment": "1,150"}
 INCOME = {
     "employment": "employed",
     "employer": "Acme Foods",
     "years_at_job": "2",
     "monthly_income": "",
-    "credit_band": "fair",
 }
 TRADE_CONTACT = {
     "timeline": "this_week",
@@ -207,13 +214,21 @@ SHAPES = (
         "payment, a typo in the term",
         "payment",
         8,
-        (("vehicle", "continue", CAMRY), ("numbers", "continue", {**NUMBERS, "term": "6o"})),
+        (
+            ("vehicle", "continue", CAMRY),
+            ("plan", "continue", PLAN),
+            ("numbers", "continue", {**NUMBERS, "term": "6o"}),
+        ),
     ),
     Shape(
         "payment, saw the payment",
         "payment",
         10,
-        (("vehicle", "continue", VEHICLE), ("numbers", "continue", NUMBERS)),
+        (
+            ("vehicle", "continue", VEHICLE),
+            ("plan", "continue", PLAN),
+            ("numbers", "continue", NUMBERS),
+        ),
     ),
     Shape("payment, no price", "payment", 5, (("vehicle", "continue", {**VEHICLE, "price": ""}),)),
     # Payment, partial leads: saved for later with an email (13 %).
@@ -223,6 +238,7 @@ SHAPES = (
         5,
         (
             ("vehicle", "continue", VEHICLE),
+            ("plan", "continue", PLAN),
             ("numbers", "save", NUMBERS),
             ("save", "send", CONTACT),
         ),
@@ -233,6 +249,7 @@ SHAPES = (
         3,
         (
             ("vehicle", "continue", CAMRY),
+            ("plan", "continue", PLAN),
             ("numbers", "save", {**NUMBERS, "term": "6o"}),
             ("save", "send", CONTACT),
         ),
@@ -249,6 +266,7 @@ SHAPES = (
         3,
         (
             ("vehicle", "continue", CAMRY),
+            ("plan", "continue", PLAN),
             ("numbers", "continue", NUMBERS),
             ("save", "send", CONTACT),
         ),
@@ -268,6 +286,8 @@ SHAPES = (
         (
             ("vehicle", "continue", CAR),
             ("condition", "continue", CONDITION),
+            ("history", "continue", HISTORY),
+            ("details", "continue", CAR_DETAILS),
             ("ownership", "continue", OWNED),
         ),
     ),
@@ -279,6 +299,8 @@ SHAPES = (
         (
             ("vehicle", "continue", CAR),
             ("condition", "continue", CONDITION),
+            ("history", "continue", HISTORY),
+            ("details", "continue", CAR_DETAILS),
             ("ownership", "continue", OWNED),
             ("contact", "continue", TRADE_CONTACT),
         ),
@@ -290,6 +312,8 @@ SHAPES = (
         (
             ("vehicle", "continue", CAR),
             ("condition", "continue", CONDITION),
+            ("history", "continue", HISTORY),
+            ("details", "continue", CAR_DETAILS),
             ("ownership", "continue", OWNED),
             ("contact", "continue", {**TRADE_CONTACT, "email": "", "consent_followup": ""}),
         ),
@@ -325,6 +349,7 @@ SHAPES = (
         (
             ("about", "continue", ABOUT_FULL),
             ("address", "continue", ADDRESS),
+            ("home", "continue", HOME),
             ("income", "continue", INCOME),
         ),
     ),

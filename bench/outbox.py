@@ -250,8 +250,8 @@ async def pg_admin(database: str, *statements: str) -> None:
 
 
 def leave(settings: Settings, shoppers: int) -> None:
-    """Shoppers fill the vehicle step, save the numbers for later with a follow-up consent,
-    ask for their link by email, and go: what an abandoned estimate looks like."""
+    """Shoppers fill the vehicle and plan steps, save the numbers for later with a follow-up
+    consent, ask for their link by email, and go: what an abandoned estimate looks like."""
     from litestar.testing import TestClient
 
     from resume.web.app import create_app
@@ -266,8 +266,9 @@ def leave(settings: Settings, shoppers: int) -> None:
             steps = (
                 ("vehicle", "continue", {"condition": "new", "year": "2024", "make": make}
                  | {"model": model, "trim": trim, "stock_number": f"DM{n:05d}", "price": price}),
-                ("numbers", "save", {"plan": "finance", "down_payment": "3000", "term": term}
-                 | {"trade_value": "8000", "trade_payoff": "5000", "credit": "good"}),
+                ("plan", "continue", {"plan": "finance", "credit": "good"}),
+                ("numbers", "save", {"down_payment": "3000", "term": term}
+                 | {"trade_value": "8000", "trade_payoff": "5000"}),
                 ("save", "send", {"from": "numbers", "email": f"shopper{n}@example.com"}
                  | {"consent_followup": "yes"}),
             )  # fmt: skip

@@ -358,7 +358,31 @@ class Shopper:
         return response
 
     def fill(self, step: str, action: str = "continue", **fields: str) -> Any:
-        """Post a step as the browser would: the credential, the empty honeypot, the fields."""
+        """Post a step as the browser would: the credential, the empty honeypot, the fields.
+
+        A step split so that every step fits its frame (issue #11, item 2) is still filled
+        here by its old name with all its answers: the questions that moved to the steps
+        before it are answered there first, with Continue, as a shopper would; if one of
+        them is refused, that step is where the shopper stays, and its page is returned.
+        """
+        parts = SPLIT.get((self.base.rsplit("/", 1)[1], step))
+        if parts:
+            asked = [
+                (name, {n: fields.pop(n) for n in names if n in fields}) for name, names in parts
+            ]
+            asked = [(name, moved) for name, moved in asked if moved]
+            if fields or not asked:
+                asked.append((parts[-1][0] if not parts[-1][1] else step, fields))
+            page = None
+            for index, (name, moved) in enumerate(asked):
+                last = index == len(asked) - 1
+                page = self._fill(name, action if last else "continue", **moved)
+                if not last and f'action="{self.base}/{name}"' in page.text:
+                    return page  # refused there: the shopper stays on that step
+            return page
+        return self._fill(step, action, **fields)
+
+    def _fill(self, step: str, action: str = "continue", **fields: str) -> Any:
         data = {"d": self.token, "comment_hp": "", "action": action, **fields}
         # What the first page carries to its first save, sent back as a browser would.
         for name, value in re.findall(
@@ -378,12 +402,34 @@ class Shopper:
         ]
 
     def value(self, name: str) -> str | None:
+        """What the page shows for `name`: a box's value, the checked choice, or None."""
+        if re.search(rf'type="radio" name="{name}"', self.page.text):
+            checked = re.search(rf'name="{name}" value="([^"]*)"[^>]*checked', self.page.text)
+            return checked.group(1) if checked else None
         found = re.search(rf'name="{name}" value="([^"]*)"', self.page.text)
         if found:
             return found.group(1)
         checked = re.search(rf'name="{name}" value="([^"]*)"[^>]*checked', self.page.text)
         return checked.group(1) if checked else None
 
+
+# Steps split so every step fits its frame (issue #11, item 2): a test that fills a step by
+# its old name with all its old answers has them asked on the steps they are on now, in
+# order, each earlier one with Continue (Shopper.fill). The last part, () below, is every
+# answer left, on the step named last.
+SPLIT: dict[tuple[str, str], tuple[tuple[str, tuple[str, ...]], ...]] = {
+    ("payment", "numbers"): (("plan", ("plan", "credit")), ("numbers", ())),
+    ("trade-in", "condition"): (
+        ("condition", ("mileage", "grade")),
+        ("history", ("accident", "warning_lights")),
+        ("details", ()),
+    ),
+    ("credit", "address"): (("address", ("street", "city", "state", "zip")), ("home", ())),
+    ("credit", "income"): (
+        ("income", ("employment", "employer", "years_at_job", "monthly_income")),
+        ("credit", ()),
+    ),
+}
 
 VEHICLE = {
     "condition": "new",

@@ -1,9 +1,10 @@
 """Issue #2 end to end, in a real headless Chromium with JavaScript turned off.
 
 A shopper on a dealer's page (one origin) uses the payment widget in an iframe (another origin
-and site), types a wrong term, goes back and forth, saves for later, gets the email from a real
-SMTP server, opens the link on "another device" (a fresh browser context) and finishes. The
-server is the real `resume serve` process with its outbox worker; nothing is mocked.
+and site), types a wrong down payment, goes back and forth, saves for later, gets the email
+from a real SMTP server, opens the link on "another device" (a fresh browser context) and
+finishes. The server is the real `resume serve` process with its outbox worker; nothing is
+mocked.
 """
 
 from __future__ import annotations
@@ -70,11 +71,14 @@ def new_shopper_context(browser: Browser) -> BrowserContext:
 
 
 def fill(frame: Frame | Page, **fields: str) -> None:
-    """Answer a step as a shopper would: click the radio whose value is given, type the rest."""
+    """Answer a step as a shopper would: click the radio whose value is given, pick from a
+    list, type the rest."""
     for name, value in fields.items():
         radio = frame.locator(f'input[type="radio"][name="{name}"][value="{value}"]')
         if radio.count():
             radio.check()
+        elif frame.locator(f'select[name="{name}"]').count():
+            frame.locator(f'select[name="{name}"]').select_option(value)
         else:
             frame.locator(f'[name="{name}"]').fill(value)
 
@@ -203,7 +207,7 @@ def browser() -> Iterator[Browser]:
 
 
 @pytest.mark.browser
-def test_shopper_saves_a_wrong_term_and_finishes_on_another_device(
+def test_shopper_saves_a_wrong_answer_and_finishes_on_another_device(
     server: Server, mailbox: Mailbox, browser: Browser, tmp_path: Path
 ) -> None:
     widget_url = f"{server.widget_origin}/embed/demo-motors/payment"
@@ -222,7 +226,8 @@ def test_shopper_saves_a_wrong_term_and_finishes_on_another_device(
     assert frame.url == widget_url  # not chrome-error://, which a refused frame would show
     expect(frame.locator(".brand .dealer")).to_have_text("Demo Motors")
 
-    # Step one, then step two with a term typed wrong ("6o"), then Back: Back never validates.
+    # Step one, finance or lease, then the numbers with a down payment typed wrong ("3,0o0"),
+    # then Back: Back never validates. The term is one of the dealer's loan terms, chosen.
     fill(
         frame,
         condition="new",
@@ -234,27 +239,25 @@ def test_shopper_saves_a_wrong_term_and_finishes_on_another_device(
         price="32,000",
     )
     press(frame, "Continue")
+    expect_step(frame, "Finance or lease")
+    fill(frame, plan="finance", credit="good")
+    press(frame, "Continue")
     expect_step(frame, "Your numbers")
-    numbers = {
-        "plan": "finance",
-        "credit": "good",
-        "down_payment": "3000",
-        "trade_value": "8000",
-        "trade_payoff": "5000",
-        "term": "6o",
-    }
+    terms = frame.locator('input[type="radio"][name="term"]')
+    expect(terms).to_have_count(5)  # Demo Motors' loan terms: 36 to 84, no lease-only 24 or 39
+    numbers = {"down_payment": "3,0o0", "trade_value": "8000", "trade_payoff": "5000", "term": "60"}
     fill(frame, **numbers)
     press(frame, "Back")
-    expect_step(frame, "The vehicle")
-    expect_answers(frame, condition="new", year="2024", make="Toyota", model="RAV4", price="32,000")
+    expect_step(frame, "Finance or lease")
+    expect_answers(frame, plan="finance", credit="good")
     expect(frame.locator("p.error")).to_have_count(0)
 
-    # Forward again: the wrong term is still there as typed, with its message beside it.
+    # Forward again: the wrong amount is still there as typed, with its message beside it.
     press(frame, "Continue")
     expect_step(frame, "Your numbers")
     expect_answers(frame, **numbers)
-    expect(frame.locator("#e-term")).to_contain_text("whole number")
-    expect(frame.locator("#f-term")).to_have_attribute("aria-invalid", "true")
+    expect(frame.locator("#e-down_payment")).to_contain_text("amount in dollars")
+    expect(frame.locator("#f-down_payment")).to_have_attribute("aria-invalid", "true")
 
     # Save and finish later: the consent box starts unticked; the shopper ticks it.
     press(frame, "Save and finish later")
@@ -283,13 +286,13 @@ def test_shopper_saves_a_wrong_term_and_finishes_on_another_device(
     # Every press was a plain form POST answered by a redirect (Post/Redirect/Get).
     assert [(r.request.method, r.status) for r in seen if r.request.method == "POST"] == [
         ("POST", 303)
-    ] * 5
+    ] * 6
     laptop_cookies = laptop.cookies()
     laptop_set_cookies = set_cookies(seen)
     laptop.close()
 
     # Another device: no storage shared with the first. The link reopens "Your numbers"
-    # with every answer in place, the wrong term included.
+    # with every answer in place, the wrong amount included.
     phone = new_shopper_context(browser)
     phone_seen: list[Response] = []
     phone.on("response", lambda response: phone_seen.append(response))
@@ -299,10 +302,10 @@ def test_shopper_saves_a_wrong_term_and_finishes_on_another_device(
     assert opened.all_headers().get("referrer-policy") == "no-referrer"
     expect_step(page, "Your numbers")
     expect_answers(page, **numbers)
-    expect(page.locator("#e-term")).to_be_visible()
+    expect(page.locator("#e-down_payment")).to_be_visible()
 
-    # Fix the term and see the payment, worked out here independently.
-    fill(page, term="60")
+    # Fix the down payment and see the payment, worked out here independently.
+    fill(page, down_payment="3000")
     press(page, "Continue")
     expect_step(page, "Your estimated payment")
     expected = expected_finance_payment(

@@ -115,7 +115,7 @@ def test_a_new_admin_sets_up_the_embed_and_the_follow_up(  # noqa: F811 (fixture
     snippet = admin.page.locator("#snippet-trade-in").input_value()
     assert snippet == (
         f'<iframe src="{server.origin}/embed/demo-motors/trade-in" '
-        'title="What\'s your car worth?" height="760" style="border:0;width:100%" '
+        'title="What\'s your car worth?" height="900" style="border:0;width:100%" '
         'loading="lazy"></iframe>'
     ), snippet
     with dealer_site(snippet) as page_url:

@@ -58,16 +58,16 @@ def test_trade_in_saved_for_later_and_finished_on_another_device(
     fill(frame, vin="1hgcm 82633a 004352", model="Accord", trim="EX")
     press(frame, "Continue")
     expect_step(frame, "Mileage and condition")
-    condition = {
-        "mileage": "148,500",
-        "grade": "good",
-        "accident": "none",
-        "warning_lights": "no",
-        "smoked": "no",
-        "keys": "two",
-        "modifications": "no",
-    }
+    condition = {"mileage": "148,500", "grade": "good"}
+    history = {"accident": "none", "warning_lights": "no"}
+    details = {"smoked": "no", "keys": "two", "modifications": "no"}
     fill(frame, **condition)
+    press(frame, "Continue")
+    expect_step(frame, "Its history")
+    fill(frame, **history)
+    press(frame, "Continue")
+    expect_step(frame, "Keys and other details")
+    fill(frame, **details)
     press(frame, "Continue")
     expect_step(frame, "Loan or lease")
     ownership = {"ownership": "finance", "lender": "Honda Financial", "payoff": "4,200"}
@@ -87,12 +87,20 @@ def test_trade_in_saved_for_later_and_finished_on_another_device(
     expect_step(page, "Loan or lease")
     expect_answers(page, **ownership)
     press(page, "Back")
+    expect_step(page, "Keys and other details")
+    expect_answers(page, **details)
+    press(page, "Back")
+    expect_step(page, "Its history")
+    expect_answers(page, **history)
+    press(page, "Back")
     expect_step(page, "Mileage and condition")
     expect_answers(page, **condition)
     press(page, "Back")
     expect_step(page, "Your car")
     expect_answers(page, vin="1hgcm 82633a 004352", year="2003", make="Honda", model="Accord")
-    press(page, "Continue")
+    for step in ("Mileage and condition", "Its history", "Keys and other details"):
+        press(page, "Continue")
+        expect_step(page, step)
     press(page, "Continue")
     press(page, "Continue")
     expect_step(page, "When and where")
@@ -137,7 +145,10 @@ def test_credit_saved_for_later_and_finished_on_another_device(
     page.goto(link)
     expect_step(page, "Your address")
     expect_answers(page, **address)  # sealed at rest, back on the page
-    fill(page, zip="62704", years_at_address="6", housing="rent", housing_payment="1,000")
+    fill(page, zip="62704")
+    press(page, "Continue")
+    expect_step(page, "Your home")
+    fill(page, years_at_address="6", housing="rent", housing_payment="1,000")
     press(page, "Continue")
     expect_step(page, "Work and income")
     fill(
@@ -146,8 +157,10 @@ def test_credit_saved_for_later_and_finished_on_another_device(
         employer="Quimby Logistics",
         years_at_job="4",
         monthly_income="5,000",
-        credit_band="good",
     )
+    press(page, "Continue")
+    expect_step(page, "Your credit")
+    fill(page, credit_band="good")
     press(page, "Continue")
     expect_step(page, "Your permission")
     expect(page.locator("#fcra-notice")).to_contain_text("Fair Credit Reporting Act")

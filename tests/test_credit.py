@@ -241,6 +241,7 @@ def test_the_estimate_carries_into_the_payment_widget(
     assert values["credit"]["value"] == "good" and not values["credit"]["sealed"]
     payment.fill("vehicle", **USED_CRV)
     assert 'value="good" checked' in payment.page.text
+    payment.fill("plan", plan="finance", credit="good")
     assert payment.value("term") == "72"
     # A second press opens the same payment draft, not another one.
     again = Shopper(client, widget="credit")
@@ -373,7 +374,7 @@ def test_a_failed_prequalification_completes_the_draft_and_says_so(
                     consent=consent,
                     provider="builtin",
                     result_step="result",
-                    result_index=4,
+                    result_index=6,  # about, address, home, income, credit, consent, result
                     **common,
                 )
             )

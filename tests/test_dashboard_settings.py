@@ -132,7 +132,10 @@ def test_a_change_is_stored_audited_and_shown_by_the_running_widget(
             },
         ).text
     )
-    assert "Demo Motors offers 24, 36, 39, 48 or 60 months" in page
+    assert "Finance or lease" in page
+    # The loan terms offered for a loan are the new ones (issue #11: the dealer's own terms).
+    page = shopper.fill("plan", plan="finance", credit="good").text
+    assert re.findall(r'name="term" value="(\d+)"', page) == ["36", "48", "60"]
     # And the colours: the widget's stylesheet is the dealer's new one.
     change(admin, "branding", theme__accent="#5a2d82")
     assert "#5a2d82" in client.get(f"/style/{SLUG}").text
@@ -382,7 +385,7 @@ def test_the_preview_is_framed_by_our_dashboard_only_and_stores_nothing(
         follow_redirects=False,
     )
     assert moved.status_code == 303
-    assert moved.headers["location"] == f"/dashboard/preview/{SLUG}/payment?step=numbers"
+    assert moved.headers["location"] == f"/dashboard/preview/{SLUG}/payment?step=plan"
     assert client.get(moved.headers["location"]).status_code == 200
     for table in ("drafts", "field_values", "events", "outbox", "leads"):
         assert store.rows(f"SELECT 1 FROM {table}") == [], table

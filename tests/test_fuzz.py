@@ -66,31 +66,49 @@ from resume.web.forms import MAX_FIELD_CHARS
 CATALOG = Catalog.load()
 CONTACT_FIRST = "contact_before_result"
 
+
+def _by_step(slug: str, typed: dict[str, str]) -> dict[str, dict[str, str]]:
+    """Valid answers, each under the step that asks it now (steps split so that every step
+    fits its frame, issue #11, item 2)."""
+    found = {}
+    for step in CATALOG.widgets[slug].steps:
+        names = {field.name for field in step.fields}
+        if part := {name: value for name, value in typed.items() if name in names}:
+            found[step.name] = part
+    return found
+
+
 # Valid answers, step by step, that take a shopper to the step under test.
 VALID: dict[str, dict[str, dict[str, str]]] = {
-    "payment": {
-        "vehicle": VEHICLE,
-        "numbers": NUMBERS,
-        "contact": {
+    "payment": _by_step(
+        "payment",
+        {
+            **VEHICLE,
+            **NUMBERS,
             "first_name": "Ana",
             "email": "ana@example.com",
             "phone": "(217) 555-0199",
             "consent_followup": "yes",
         },
-    },
-    "trade-in": {
-        "vehicle": {"vin": ACCORD, "year": "", "make": "", "model": "Accord", "trim": "EX"},
-        "condition": CONDITION,
-        "ownership": {
+    ),
+    "trade-in": _by_step(
+        "trade-in",
+        {
+            "vin": ACCORD,
+            "year": "",
+            "make": "",
+            "model": "Accord",
+            "trim": "EX",
+            **CONDITION,
             "ownership": "finance",
             "lender": "Honda Financial",
             "payoff": "4,200",
             "lease_months_left": "",
             "buyout": "",
+            **CONTACT,
         },
-        "contact": CONTACT,
-    },
-    "credit": {"about": ABOUT, "address": ADDRESS, "income": INCOME},
+    ),
+    "credit": _by_step("credit", {**ABOUT, **ADDRESS, **INCOME}),
 }
 SAVE_PAGE = "save"
 

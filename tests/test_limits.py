@@ -61,11 +61,14 @@ class Browser:
         return self.page
 
     def to_save_page(self) -> str:
-        """Fill the vehicle, press "Save and finish later" on the numbers; the save page's
-        credential."""
+        """Fill the vehicle and the plan, press "Save and finish later" on the numbers; the
+        save page's credential."""
         self.page = self.client.get(WIDGET)
         self.post(f"{WIDGET}/vehicle", action="continue", **VEHICLE)
-        self.post(f"{WIDGET}/numbers", action="save", **NUMBERS)
+        plan = {name: NUMBERS[name] for name in ("plan", "credit")}
+        self.post(f"{WIDGET}/plan", action="continue", **plan)
+        rest = {name: value for name, value in NUMBERS.items() if name not in plan}
+        self.post(f"{WIDGET}/numbers", action="save", **rest)
         assert 'action="/embed/demo-motors/payment/save"' in self.page.text
         return self.token()
 

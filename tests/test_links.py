@@ -28,15 +28,16 @@ from resume.tokens import ResumeLink, Signer
 
 @pytest.fixture
 def halfway(shopper: Shopper) -> Shopper:
-    """A shopper who filled the vehicle and typed a wrong term on the numbers step."""
+    """A shopper who filled the vehicle and typed a wrong down payment on the numbers step
+    (the term is chosen, not typed, since issue #11)."""
     shopper.start()
     shopper.fill("vehicle", **VEHICLE)
-    shopper.fill("numbers", **{**NUMBERS, "term": "6o"})
+    shopper.fill("numbers", **{**NUMBERS, "down_payment": "3,0o0"})
     return shopper
 
 
 def test_save_for_later_asks_only_for_an_email_with_an_unticked_box(halfway: Shopper) -> None:
-    page = halfway.fill("numbers", action="save", **{**NUMBERS, "term": "6o"})
+    page = halfway.fill("numbers", action="save", **{**NUMBERS, "down_payment": "3,0o0"})
     html = unescape(page.text)
     assert 'name="email"' in html and 'type="checkbox" name="consent_followup"' in html
     assert 'name="consent_followup" id="f-consent_followup" value="yes">' in html  # not checked
@@ -138,9 +139,11 @@ def test_the_link_reopens_the_exact_step_with_every_value_and_changes_nothing(
     page = elsewhere.open(link)
     assert page.status_code == 200
     assert "Your numbers" in page.text and "Welcome back" in page.text
-    assert elsewhere.value("term") == "6o" and elsewhere.value("down_payment") == "3000"
-    assert re.search(r'value="finance"[^>]*checked', page.text)
-    assert re.search(r'value="good"[^>]*checked', page.text)
+    # The term posted as "6o" matches none of the choices: it comes back as its message.
+    assert elsewhere.value("down_payment") == "3000" and 'id="e-term"' in page.text
+    # Finance and the credit band are asked on the step before now (issue #11), still kept.
+    stored = store.values(draft_id)
+    assert stored["plan"]["value"] == "finance" and stored["credit"]["value"] == "good"
     assert page.headers["referrer-policy"] == "no-referrer"
     assert "set-cookie" not in page.headers
     assert store.snapshot() == before  # mail scanners open links: a GET changes nothing
@@ -238,7 +241,8 @@ def test_a_revoked_link_stops_working(
     assert page.status_code == 410 and "no longer valid" in page.text
     # The credential of a page still open somewhere is void too.
     response = client.post(
-        "/embed/demo-motors/payment/numbers", data={"d": open_page, "action": "continue", **NUMBERS}
+        "/embed/demo-motors/payment/numbers",
+        data={"d": open_page, "action": "continue", "term": "60"},
     )
     assert response.status_code == 410
 
@@ -293,7 +297,8 @@ def test_the_resumed_page_works_after_a_process_restart(
     [link] = links_in(mailbox.messages[0])
     with TestClient(create_app(settings), base_url="http://127.0.0.1:8000") as fresh:
         page = fresh.get(link)
-        assert page.status_code == 200 and 'value="6o"' in page.text
+        # The wrong term ("6o", posted as typed) is shown again with its message.
+        assert page.status_code == 200 and 'id="e-term"' in page.text
     assert dt.datetime.now(dt.UTC)  # keeps the import honest for readers of the module
 
 
@@ -342,7 +347,7 @@ def test_a_revoked_draft_is_not_shown_from_an_old_page_address(
     with TestClient(create_app(settings), base_url="http://127.0.0.1:8000") as elsewhere:
         page = elsewhere.get(url)
     assert page.status_code == 410 and "replaced by a newer link" in unescape(page.text)
-    assert 'value="6o"' not in page.text
+    assert 'id="e-term"' not in page.text
 
 
 def test_a_revoked_link_offers_a_fresh_one(
@@ -411,7 +416,7 @@ def test_a_save_page_sent_quicker_than_a_person_types_sends_nothing(
 
     from resume.web.app import create_app
 
-    halfway.fill("numbers", action="save", **{**NUMBERS, "term": "6o"})
+    halfway.fill("numbers", action="save", **{**NUMBERS, "down_payment": "3,0o0"})
     token = halfway.token  # the save page, rendered a moment ago
     slow = msgspec.structs.replace(settings, min_form_seconds=30.0)
     with TestClient(create_app(slow), base_url="http://127.0.0.1:8000") as client:

@@ -4,6 +4,7 @@ was stored, for good answers, wrong ones, and the requests a hostile or clumsy c
 
 from __future__ import annotations
 
+import re
 from html import unescape
 from typing import Any
 
@@ -37,9 +38,9 @@ def test_a_step_saves_every_field_as_typed_then_redirects(shopper: Shopper, stor
     )
     assert response.status_code == 303
     assert "set-cookie" not in response.headers
-    assert response.headers["location"].startswith("/embed/demo-motors/payment/numbers?d=")
+    assert response.headers["location"].startswith("/embed/demo-motors/payment/plan?d=")
     page = shopper.open(response.headers["location"])
-    assert "Your numbers" in unescape(page.text)
+    assert "Finance or lease" in unescape(page.text)
     stored = store.values(shopper.draft_id)
     assert stored["price"]["value"] == "32,000" and stored["price"]["valid"]
     assert stored["make"]["step"] == "vehicle"
@@ -48,7 +49,7 @@ def test_a_step_saves_every_field_as_typed_then_redirects(shopper: Shopper, stor
     assert kinds.count("step_saved") == 1 and "draft_started" in kinds
     assert kinds.count("field_changed") == len(VEHICLE)
     draft = store.one("SELECT * FROM drafts WHERE id = :d", d=shopper.draft_id)
-    assert draft["step"] == "numbers" and draft["reached"] == 1 and draft["email"] is None
+    assert draft["step"] == "plan" and draft["reached"] == 1 and draft["email"] is None
 
 
 def test_an_invalid_value_is_kept_shown_with_its_message_and_survives_back(
@@ -56,29 +57,30 @@ def test_an_invalid_value_is_kept_shown_with_its_message_and_survives_back(
 ) -> None:
     shopper.start()
     shopper.fill("vehicle", **VEHICLE)
-    page = shopper.fill("numbers", **{**NUMBERS, "term": "6o"})
+    # The term is a choice now (issue #11, item 2); an amount is still typed, and mistyped.
+    page = shopper.fill("numbers", **{**NUMBERS, "down_payment": "3,0o0"})
     assert "Your numbers" in unescape(page.text)
-    assert shopper.value("term") == "6o"
-    assert "Term in months: Enter a whole number" in unescape(page.text)  # the summary links to it
-    assert 'href="#f-term"' in unescape(page.text)
-    stored = store.values(shopper.draft_id)["term"]
-    assert stored["value"] == "6o" and not stored["valid"] and "whole number" in stored["error"]
-    shopper.fill("numbers", action="back", **{**NUMBERS, "term": "6o"})
-    assert "The vehicle" in unescape(shopper.page.text)
-    shopper.fill("vehicle", **VEHICLE)
-    assert shopper.value("term") == "6o"
-    assert shopper.errors() == ["Enter a whole number, like 36000."]
+    assert shopper.value("down_payment") == "3,0o0"
+    assert "Down payment: Enter an amount in dollars" in unescape(page.text)  # the summary
+    assert 'href="#f-down_payment"' in unescape(page.text)
+    stored = store.values(shopper.draft_id)["down_payment"]
+    assert stored["value"] == "3,0o0" and not stored["valid"] and "dollars" in stored["error"]
+    shopper.fill("numbers", action="back", **{**NUMBERS, "down_payment": "3,0o0"})
+    assert "Finance or lease" in unescape(shopper.page.text)
+    shopper.fill("plan", plan="finance", credit="good")
+    assert shopper.value("down_payment") == "3,0o0"
+    assert shopper.errors() == ["Enter an amount in dollars, like 25,000 or 25000.50."]
 
 
 def test_back_saves_without_validating(shopper: Shopper, store: Store) -> None:
     shopper.start()
     shopper.fill("vehicle", **VEHICLE)
-    shopper.fill("numbers", action="back", plan="lease", term="", credit="")
+    shopper.fill("plan", action="back", plan="lease", credit="")
     assert "The vehicle" in unescape(shopper.page.text)
     assert shopper.errors() == []
     stored = store.values(shopper.draft_id)
-    assert stored["plan"]["value"] == "lease" and stored["term"]["value"] == ""
-    assert not stored["term"]["valid"]
+    assert stored["plan"]["value"] == "lease" and stored["credit"]["value"] == ""
+    assert not stored["credit"]["valid"]
 
 
 def test_continue_with_missing_answers_shows_the_messages(shopper: Shopper) -> None:
@@ -438,7 +440,7 @@ def test_rate_limits_per_address_and_per_draft(settings: Any, store: Store) -> N
         shopper.start()
         shopper.fill("vehicle", **VEHICLE)
         statuses = [
-            shopper.fill("numbers", action="back", **NUMBERS).status_code
+            shopper.fill("plan", action="back", plan="finance", credit="good").status_code
             if i % 2 == 0
             else shopper.fill("vehicle", **VEHICLE).status_code
             for i in range(4)
@@ -455,7 +457,7 @@ def test_rate_limits_per_address_and_per_draft(settings: Any, store: Store) -> N
         shopper = Shopper(client)
         shopper.start()
         assert shopper.fill("vehicle", **VEHICLE).status_code == 200
-        assert shopper.fill("numbers", action="back", **NUMBERS).status_code == 200
+        assert shopper.fill("plan", action="back", plan="finance", credit="good").status_code == 200
         response = shopper.fill("vehicle", **VEHICLE)
         assert response.status_code == 429
 
@@ -516,7 +518,7 @@ def test_step_views_are_counted_for_the_funnel(settings: Any, store: Store) -> N
         draft_id = shopper.draft_id
     # Views ride along with the next save, or are written when the server stops.
     views = store.rows("SELECT step, draft_id FROM events WHERE kind = 'step_viewed' ORDER BY id")
-    assert [v["step"] for v in views] == ["vehicle", "numbers"]
+    assert [v["step"] for v in views] == ["vehicle", "plan"]
     assert views[0]["draft_id"] is None and views[1]["draft_id"] == draft_id
 
 
@@ -570,13 +572,29 @@ def test_the_first_page_posted_twice_makes_one_draft(shopper: Shopper, store: St
 
 def test_only_the_dealers_terms_are_offered(shopper: Shopper) -> None:
     shopper.start()
-    page = shopper.fill("vehicle", **VEHICLE)
-    assert "Demo Motors offers 24, 36, 39, 48, 60, 72 or 84 months" in unescape(page.text)
-    shopper.fill("numbers", **{**NUMBERS, "term": "13"})
+    shopper.fill("vehicle", **VEHICLE)
+    money = {k: v for k, v in NUMBERS.items() if k not in {"plan", "credit"}}
+    # The dealer's terms for the shopper's plan, as a short set of choices (issue #11, item 2).
+    page = shopper.fill("plan", plan="finance", credit="good")
+    offered = re.findall(r'name="term" value="(\d+)"', page.text)
+    assert offered == ["36", "48", "60", "72", "84"]
+    shopper.fill("numbers", **{**money, "term": "13"})
     assert shopper.errors() == ["Choose one of 24, 36, 39, 48, 60, 72 or 84."]
-    page = shopper.fill("numbers", **{**NUMBERS, "plan": "lease", "term": "72"})
-    assert "monthly-payment" not in page.text
-    assert "leases here run 24, 36, 39, 48 months" in unescape(page.text)
+    # A lease-only term for a loan, and a loan term for a lease: refused on the step itself.
+    page = shopper.fill("numbers", **{**money, "term": "39"})
+    assert "Your numbers" in unescape(page.text) and "monthly-payment" not in page.text
+    assert shopper.errors() == [
+        "Loans at Demo Motors run 36, 48, 60, 72 or 84 months: choose one of them."
+    ]
+    shopper.fill("numbers", action="back", **{**money, "term": "39"})
+    page = shopper.fill("plan", plan="lease", credit="good")
+    offered = re.findall(r'name="term" value="(\d+)"', page.text)
+    assert offered == ["24", "36", "39", "48"]
+    page = shopper.fill("numbers", **{**money, "term": "72"})
+    assert "Your numbers" in unescape(page.text) and "monthly-payment" not in page.text
+    assert shopper.errors() == [
+        "Leases at Demo Motors run 24, 36, 39 or 48 months: choose one of them."
+    ]
 
 
 def test_a_dealer_phone_that_is_not_a_number_is_shown_not_linked() -> None:

@@ -72,7 +72,7 @@ def test_a_vin_that_disagrees_with_the_year_is_advice_not_a_refusal(
     trader.start()
     trader.fill("vehicle", vin=ACCORD, year="2004", make="Toyota", model="Accord", trim="")
     assert "/condition" in str(trader.page.url)  # not held back
-    trader.fill("condition", action="back", **CONDITION)
+    trader.fill("condition", action="back", mileage=CONDITION["mileage"], grade=CONDITION["grade"])
     page = trader.page.text
     assert "This VIN is for a 2003, but the year says 2004" in page
     assert "This VIN is for a Honda, but the make says Toyota" in page
@@ -85,8 +85,8 @@ def test_without_a_vin_year_make_and_model_are_needed(trader: Shopper) -> None:
     trader.fill("vehicle", vin="", year="", make="Honda", model="", trim="")
     assert "/vehicle" in str(trader.page.url)
     errors = trader.errors()
-    assert "Enter the year, or the VIN instead of all three." in errors
-    assert "Enter the model, or the VIN instead of all three." in errors
+    assert "Enter the year, or the VIN." in errors
+    assert "Enter the model, or the VIN." in errors
 
 
 @pytest.mark.parametrize(
@@ -229,4 +229,5 @@ def test_see_what_this_does_to_my_payment_opens_a_linked_payment_draft(
     assert values["trade_payoff"]["step"] == "numbers"
     assert "trade_value" not in values  # no offer yet: nothing invented
     payment.fill("vehicle", **USED_CRV)
+    payment.fill("plan", plan="finance", credit="good")
     assert payment.value("trade_payoff") == "4200.00"

@@ -63,7 +63,7 @@ def dealer_add(settings: Settings, args: argparse.Namespace) -> int:
     print(
         "  Paste a widget into any page of "
         + " or ".join(dealer.origins)
-        + " (760 px tall shows the longest step on a phone):"
+        + " (900 px tall shows the longest step on a phone):"
     )
     for line in snippets(settings, dealer.slug):
         print(f"  {line}")

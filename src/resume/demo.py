@@ -148,24 +148,12 @@ VEHICLE = {
     "stock_number": "DM2451",
     "price": "34,250",
 }
-NUMBERS = {
-    "plan": "finance",
-    "down_payment": "3,000",
-    "trade_value": "",
-    "trade_payoff": "",
-    "credit": "good",
-    "term": "60",
-}
+PLAN = {"plan": "finance", "credit": "good"}
+NUMBERS = {"down_payment": "3,000", "trade_value": "", "trade_payoff": "", "term": "60"}
 CAR = {"vin": "", "year": "2019", "make": "Honda", "model": "CR-V", "trim": "EX"}
-CONDITION = {
-    "mileage": "61,000",
-    "grade": "good",
-    "accident": "none",
-    "warning_lights": "no",
-    "smoked": "no",
-    "keys": "two",
-    "modifications": "no",
-}
+CONDITION = {"mileage": "61,000", "grade": "good"}
+HISTORY = {"accident": "none", "warning_lights": "no"}
+CAR_DETAILS = {"smoked": "no", "keys": "two", "modifications": "no"}
 OWNED = {
     "ownership": "finance",
     "lender": "Ally",
@@ -186,7 +174,12 @@ SHOPPERS: list[dict[str, Any]] = [
     {
         "widget": "payment",
         "hours": 0.3,
-        "steps": [("vehicle", VEHICLE), ("numbers", NUMBERS), _later("pat.lee@example.com")],
+        "steps": [
+            ("vehicle", VEHICLE),
+            ("plan", PLAN),
+            ("numbers", NUMBERS),
+            _later("pat.lee@example.com"),
+        ],
         "name": ("Pat", "Lee"),
     },
     {
@@ -194,6 +187,7 @@ SHOPPERS: list[dict[str, Any]] = [
         "hours": 3,
         "steps": [
             ("vehicle", {**VEHICLE, "model": "Camry", "trim": "SE", "price": "29,900"}),
+            ("plan", PLAN),
             ("numbers", {**NUMBERS, "down_payment": "zero"}),
             _later("maria.g@example.com"),
         ],
@@ -213,7 +207,8 @@ SHOPPERS: list[dict[str, Any]] = [
                     "price": "38,400",
                 },
             ),
-            ("numbers", {**NUMBERS, "term": "84", "plan": "finance"}),
+            ("plan", PLAN),
+            ("numbers", {**NUMBERS, "term": "84"}),
             _later("sam.ortiz@example.com"),
         ],
         "attempts": [("call", "voicemail"), ("email", "no_answer")],
@@ -224,7 +219,8 @@ SHOPPERS: list[dict[str, Any]] = [
         "hours": 50,
         "steps": [
             ("vehicle", VEHICLE),
-            ("numbers", {**NUMBERS, "plan": "lease", "term": "36"}),
+            ("plan", {**PLAN, "plan": "lease"}),
+            ("numbers", {**NUMBERS, "term": "36"}),
             _later("jordan.k@example.com"),
         ],
         "attempts": [("call", "reached")],
@@ -237,6 +233,8 @@ SHOPPERS: list[dict[str, Any]] = [
         "steps": [
             ("vehicle", CAR),
             ("condition", CONDITION),
+            ("history", HISTORY),
+            ("details", CAR_DETAILS),
             ("ownership", OWNED),
             (
                 "contact",
@@ -268,6 +266,8 @@ SHOPPERS: list[dict[str, Any]] = [
         "steps": [
             ("vehicle", {**CAR, "make": "Ford", "model": "F-150", "trim": "XLT"}),
             ("condition", CONDITION),
+            ("history", HISTORY),
+            ("details", CAR_DETAILS),
             ("ownership", {**OWNED, "payoff": ""}),
             _later("chris.b@example.com"),
         ],
@@ -281,6 +281,8 @@ SHOPPERS: list[dict[str, Any]] = [
         "steps": [
             ("vehicle", CAR),
             ("condition", CONDITION),
+            ("history", HISTORY),
+            ("details", CAR_DETAILS),
             ("ownership", OWNED),
             (
                 "contact",
@@ -320,11 +322,9 @@ SHOPPERS: list[dict[str, Any]] = [
                     "city": "Springfield",
                     "state": "IL",
                     "zip": "62704",
-                    "years_at_address": "3",
-                    "housing": "rent",
-                    "housing_payment": "1,150",
                 },
             ),
+            ("home", {"years_at_address": "3", "housing": "rent", "housing_payment": "1,150"}),
         ],
         "name": ("Robin", "Hale"),
     },
@@ -350,11 +350,9 @@ SHOPPERS: list[dict[str, Any]] = [
                     "city": "Chatham",
                     "state": "IL",
                     "zip": "62629",
-                    "years_at_address": "1",
-                    "housing": "own",
-                    "housing_payment": "1,600",
                 },
             ),
+            ("home", {"years_at_address": "1", "housing": "own", "housing_payment": "1,600"}),
             (
                 "income",
                 {
@@ -362,7 +360,6 @@ SHOPPERS: list[dict[str, Any]] = [
                     "employer": "",
                     "years_at_job": "2",
                     "monthly_income": "",
-                    "credit_band": "fair",
                 },
             ),
         ],
@@ -392,6 +389,7 @@ SHOPPERS: list[dict[str, Any]] = [
         "hours": 90,
         "steps": [
             ("vehicle", {**VEHICLE, "model": "Tacoma", "trim": "TRD", "price": "41,800"}),
+            ("plan", PLAN),
             ("numbers", NUMBERS),
             _later("casey.w@example.com"),
         ],

@@ -64,6 +64,9 @@ class Field(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     choices_from: str = ""
     # The iframe URL's parameter that may fill it from the dealer's page (resume.page_vehicle).
     page_param: str = ""
+    # Half the width of the step, beside the next half-width field: a compact layout for
+    # short boxes, so a step fits its frame on a phone (issue #11, item 2).
+    half: bool = False
 
 
 class Cleaned(msgspec.Struct, frozen=True):
@@ -101,6 +104,9 @@ def clean(field: Field, raw: str) -> Cleaned:
 
 def _missing(field: Field) -> str:
     if field.type == "choice":
+        # A question ("Has anyone smoked in it?") reads badly after "Choose".
+        if field.label.endswith("?"):
+            return "Choose an answer."
         return f"Choose {field.label.lower()}."
     return f"Enter {field.label.lower()}."
 

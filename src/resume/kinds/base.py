@@ -126,6 +126,14 @@ class Kind:
         """Check a step's answers together, beyond each field's own check."""
         return results
 
+    def check_with_draft(
+        self, scene: Scene, step: str, results: dict[str, Cleaned], values: Mapping[str, Stored]
+    ) -> dict[str, Cleaned]:
+        """Check a step's answers against the dealer and the answers of earlier steps (the
+        payment's term against the plan chosen before it), so every answer is refused on the
+        step that asks it, never first on the result (issue #11, item 2)."""
+        return results
+
     def answer_moment(self, results: Mapping[str, Cleaned]) -> str:
         """A moment one of the step's answers is ("plans to trade this week"), or ""."""
         return ""

@@ -120,10 +120,10 @@ def _inputs(widget: Widget, dealer: Dealer, values: Mapping[str, Stored]) -> Inp
 
     plan, band = str(meaning["plan"]), str(meaning["credit"])
     term = int(amount("term"))
-    if plan == "lease" and term not in terms.residuals:
-        offered = ", ".join(str(t) for t in sorted(terms.residuals))
-        label = f"Term: leases here run {offered} months"
-        return Estimate(label, missing=(Missing(steps["term"], "term", label),))
+    if wrong_term := term_error(dealer, plan, term):
+        # Refused on the numbers step itself; kept here for an answer stored before that, or
+        # a plan changed after the term was chosen.
+        return Estimate(label, missing=(Missing(steps["term"], "term", f"Term: {wrong_term}"),))
     return Inputs(
         plan=plan,
         term=term,
@@ -173,6 +173,31 @@ def down_payments(price: Decimal, own: Decimal) -> tuple[Decimal, ...]:
     near = sorted(range(-2, 3), key=lambda k: (abs(k), k < 0))
     picked = [own + k * step for k in near if k == 0 or 0 <= own + k * step <= price]
     return tuple(sorted(picked[:3]))
+
+
+def offered_for(dealer: Dealer, plan: str) -> tuple[int, ...]:
+    """The terms the dealer offers for `plan`: its lease terms for a lease, its loan terms
+    for a loan, every one of them while the plan is not chosen."""
+    finance = dealer.config.finance
+    if plan == "lease":
+        return tuple(sorted(finance.residuals))
+    if plan == "finance":
+        return tuple(sorted(finance.terms))
+    return finance.offered_terms()
+
+
+def term_error(dealer: Dealer, plan: str, term: int) -> str:
+    """Why `term` can't be used with `plan` at this dealer, or ""."""
+    offered = offered_for(dealer, plan)
+    if term in offered:
+        return ""
+    listed = ", ".join(str(t) for t in offered[:-1]) + f" or {offered[-1]}"
+    kind = "Leases" if plan == "lease" else "Loans"
+    return f"{kind} at {dealer.name} run {listed} months: choose one of them."
+
+
+def term_choices(dealer: Dealer, plan: str) -> tuple[Choice, ...]:
+    return tuple(Choice(str(t), str(t)) for t in offered_for(dealer, plan))
 
 
 def plan_terms(dealer: Dealer, inputs: Inputs) -> tuple[int, ...]:
@@ -264,23 +289,32 @@ class Payment(Kind):
     talk_keys = frozenset({"monthly", "term", "down", "price", "plan", "rate", "trade"})
 
     def for_dealer(self, widget: Widget, dealer: Dealer) -> Widget:
-        """Fill the term choices with the terms this dealer offers."""
-        finance = dealer.config.finance
-        terms = finance.offered_terms()
-        listed = ", ".join(str(t) for t in terms[:-1]) + f" or {terms[-1]}"
-        leases = ", ".join(str(t) for t in sorted(finance.residuals))
-        return widget.with_choices(
-            "terms",
-            tuple(Choice(str(t), f"{t} months") for t in terms),
-            f"{dealer.name} offers {listed} months; leases run {leases} months",
-        )
+        """Fill the term choices with every term this dealer offers; the numbers step shows
+        those of the shopper's plan (page_context) and refuses the others (check_with_draft)."""
+        return widget.with_choices("terms", term_choices(dealer, ""), "")
+
+    def check_with_draft(
+        self, scene: Scene, step: str, results: dict[str, Cleaned], values: Mapping[str, Stored]
+    ) -> dict[str, Cleaned]:
+        """A term the dealer doesn't offer for the plan chosen on the step before is refused
+        here, on the step that asks it, not first on the result (issue #11, item 2)."""
+        term = results.get("term")
+        if term is None or not term.valid or not isinstance(term.value, Decimal | int):
+            return results
+        plan = _valid_plan(values)
+        if plan and (wrong := term_error(scene.dealer, plan, int(term.value))):
+            return {**results, "term": Cleaned(term.raw, error=wrong)}
+        return results
 
     async def page_context(
         self, scene: Scene, step: Step, draft: DraftState | None
     ) -> dict[str, Any]:
+        values = draft.values if draft else {}
+        if step.field("term") is not None:
+            # The terms of the shopper's own plan: a short set of choices (issue #11).
+            return {"field_choices": {"term": term_choices(scene.dealer, _valid_plan(values))}}
         if step.kind != "result":
             return {}
-        values = draft.values if draft else {}
         return {
             "estimate": estimate(scene.widget, scene.dealer, values),
             "what_if": what_if(scene.widget, scene.dealer, values),
@@ -334,6 +368,11 @@ class Payment(Kind):
             trade=money(_typed_amount(draft.values, "trade_value")),
         )
         return values
+
+
+def _valid_plan(values: Mapping[str, Stored]) -> str:
+    plan = valid_text(values, "plan")
+    return plan if plan in {"finance", "lease"} else ""
 
 
 def _typed_amount(values: Mapping[str, Stored], name: str) -> Decimal:

@@ -46,9 +46,7 @@ def check_vehicle(results: dict[str, Cleaned]) -> dict[str, Cleaned]:
             typed = checked.get(name)
             if typed is not None and typed.valid and typed.value is None:
                 label = {"year": "the year", "make": "the make", "model": "the model"}[name]
-                checked[name] = Cleaned(
-                    typed.raw, error=f"Enter {label}, or the VIN instead of all three."
-                )
+                checked[name] = Cleaned(typed.raw, error=f"Enter {label}, or the VIN.")
         return checked
     year, make = checked.get("year"), checked.get("make")
     if year is not None and year.valid:

@@ -113,6 +113,7 @@ async def save(visit: Visit, step: str, posted: Posted) -> Outcome:
     reached = state.reached if state else 0
     if index > reached:
         raise StepNotReached()
+    results = visit.kind.check_with_draft(visit.scene, step, results, state.values if state else {})
     if action == "carry":
         return await carry(visit, state)
     field_steps: dict[str, str] = {}
