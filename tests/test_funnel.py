@@ -141,9 +141,9 @@ def payment_steps(settings: Any) -> list[str]:
 
 def test_each_point_counts_each_draft_once(history: History, settings: Any, store: Store) -> None:
     steps = payment_steps(settings)
-    assert steps[:2] == ["vehicle", "numbers"] and steps[-1] == "result"
-    # P1 and P2 passed the vehicle; only P2 got past the numbers, to the result.
-    reached = {"vehicle": 3, "numbers": 2, "result": 1}
+    assert steps[:3] == ["vehicle", "plan", "numbers"] and steps[-1] == "result"
+    # P1 and P2 passed the vehicle and the plan; only P2 got past the numbers, to the result.
+    reached = {"vehicle": 3, "plan": 2, "numbers": 2, "result": 1}
     # Every step between the numbers and the result (a contact step, if shown) P2 passed too.
     expected = {("started", "", ""): 3}
     for name in steps:
