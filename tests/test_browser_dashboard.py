@@ -329,6 +329,16 @@ def sign_in(person: Person, inspector: Inspector | None) -> None:
     expect(person.page.get_by_role("heading", level=1)).to_have_text("Leads")
 
 
+def signed_in(browser: Browser, server: Server, email: str, role: str) -> Person:
+    """Someone invited with `resume staff add`, their account set up and signed in, on the
+    lead list (the pages on the way are the rep's story's to check)."""
+    person = Person(browser, server, email)
+    accept_invitation(person, None, server.invite(email, role))
+    person.page.get_by_role("link", name="Sign in").click()
+    sign_in(person, None)
+    return person
+
+
 # --- fixtures ------------------------------------------------------------------------------
 
 

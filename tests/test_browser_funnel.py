@@ -14,13 +14,11 @@ import pytest
 from playwright.sync_api import Browser, expect
 from test_browser_dashboard import (  # noqa: F401  (fixtures: browser, inspector, server)
     Inspector,
-    Person,
     Server,
-    accept_invitation,
     browser,
     inspector,
     server,
-    sign_in,
+    signed_in,
 )
 
 pytestmark = pytest.mark.browser
@@ -33,10 +31,7 @@ def test_a_manager_reads_the_funnel_and_drills_down_to_the_leads(  # noqa: F811 
     browser: Browser,  # noqa: F811
     inspector: Inspector,  # noqa: F811
 ) -> None:
-    manager = Person(browser, server, MANAGER)
-    accept_invitation(manager, None, server.invite(MANAGER, "manager"))
-    manager.page.get_by_role("link", name="Sign in").click()
-    sign_in(manager, None)
+    manager = signed_in(browser, server, MANAGER, "manager")
     page = manager.page
     page.get_by_role("navigation", name="Dashboard").get_by_role("link", name="Funnel").click()
     expect(page).to_have_url(f"{server.origin}/dashboard/funnel")

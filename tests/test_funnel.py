@@ -26,6 +26,7 @@ from conftest import (
     saved_for_later,
 )
 from test_dashboard_security import other_dealer
+from test_tradein import CONTACT as TRADE_CONTACT
 from test_tradein import _through
 
 from resume.catalog import Catalog
@@ -34,14 +35,6 @@ from resume.tokens import ResumeLink, Signer
 
 MANAGER = "morgan.mgr@demo-motors.example"
 REP = "riley.rep@demo-motors.example"
-TRADE_CONTACT = {
-    "timeline": "this_month",
-    "first_name": "Dana",
-    "last_name": "Okafor",
-    "email": "dana@example.com",
-    "phone": "",
-    "consent_followup": "yes",
-}
 
 
 def later(minutes: float) -> dt.datetime:

@@ -227,39 +227,20 @@ def _build(
             )
         )
     captured = by.get(("captured", ""), 0)
+
+    def point(kind: str, label: str, of: str, whole: int) -> Figure:
+        n = by.get((kind, ""), 0)
+        return Figure(label, n, of, share(n, whole), link(kind))
+
     return View(
         asked=asked,
         started=Figure("Drafts started", started, "", None, link("started")),
         steps=tuple(rows),
-        captured=Figure(
-            "Partial leads (an email or phone)",
-            captured,
-            "of started",
-            share(captured, started),
-            link("captured"),
-        ),
-        resumed=Figure(
-            "Came back by a link",
-            by.get(("resumed", ""), 0),
-            "of started",
-            share(by.get(("resumed", ""), 0), started),
-            link("resumed"),
-        ),
-        completed=Figure(
-            "Completed",
-            by.get(("completed", ""), 0),
-            "of started",
-            share(by.get(("completed", ""), 0), started),
-            link("completed"),
-        ),
+        captured=point("captured", "Partial leads (an email or phone)", "of started", started),
+        resumed=point("resumed", "Came back by a link", "of started", started),
+        completed=point("completed", "Completed", "of started", started),
         downstream=tuple(
-            Figure(
-                label,
-                by.get((stage, ""), 0),
-                "of partial leads",
-                share(by.get((stage, ""), 0), captured),
-                link(stage),
-            )
+            point(stage, label, "of partial leads", captured)
             for stage, label in STAGE_LABELS.items()
         ),
         sources=tuple(sources),
