@@ -479,10 +479,36 @@ def _own(before: Snapshot, after: Snapshot, draft_id: str) -> tuple[set[str], se
     return drafts, leads
 
 
-def _outside(snap: Snapshot, drafts: set[str], leads: set[int], limits: Any) -> Snapshot:
+def _cohort(row: dict[str, Any]) -> tuple[Any, ...]:
+    """A funnel summary row's cohort: dealership, widget, day, source."""
+    return (row["dealer_id"], row["widget"], row["day"], row["source"])
+
+
+def _cohort_key(row: dict[str, Any]) -> tuple[Any, ...]:
+    return (*_cohort(row), row["kind"], row["step"], row["field"])
+
+
+def _cohorts(snap: Snapshot, drafts: set[str]) -> set[tuple[Any, ...]]:
+    """The funnel cohorts of these drafts, as stored on them."""
+    return {
+        (r["dealer_id"], r["widget"], r["cohort_day"], r["cohort_source"])
+        for r in snap["drafts"]
+        if r["id"] in drafts
+    }
+
+
+def _outside(
+    snap: Snapshot,
+    drafts: set[str],
+    leads: set[int],
+    limits: Any,
+    cohorts: set[tuple[Any, ...]],
+) -> Snapshot:
     kept: Snapshot = {}
     for name, rows in snap.items():
-        if name == "drafts":
+        if name == "funnel_counts":
+            rows = [r for r in rows if _cohort(r) not in cohorts]
+        elif name == "drafts":
             rows = [r for r in rows if r["id"] not in drafts]
         elif name in BY_DRAFT:
             rows = [r for r in rows if r["draft_id"] not in drafts]
@@ -781,7 +807,14 @@ def test_any_post_to_any_step(fuzzed: Fuzzed, target: Target, data: st.DataObjec
         # Links queued from this client, counted per address and client (save_later).
         return target.step == SAVE_PAGE and key.startswith(("link:", "link-from:"))
 
-    outside_before = _outside(before, drafts, leads, owned_limit)
-    outside_after = _outside(after, drafts, leads, owned_limit)
+    # The funnel's summary rows of the draft's own cohort are the draft's to add to, and only
+    # ever added to: a count never goes down.
+    cohorts = _cohorts(after, drafts)
+    counted = {_cohort_key(r): r["n"] for r in before["funnel_counts"] if _cohort(r) in cohorts}
+    for row in after["funnel_counts"]:
+        if _cohort(row) in cohorts:
+            assert row["n"] >= counted.get(_cohort_key(row), 0), shown + f"a count fell: {row}"
+    outside_before = _outside(before, drafts, leads, owned_limit, cohorts)
+    outside_after = _outside(after, drafts, leads, owned_limit, cohorts)
     _forgive(before, after, outside_before, outside_after, leads)
     assert outside_after == outside_before, shown + _differences(outside_before, outside_after)
