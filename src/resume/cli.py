@@ -202,10 +202,11 @@ def _serve(settings: Settings, args: argparse.Namespace) -> int:
     from resume.web.app import create_app
 
     if settings.is_sqlite:
+        from resume.dashboard.funnel import count_stored_drafts
         from resume.migrations import migrate
 
         migrate(settings)
-        asyncio.run(_count_funnel(settings))
+        asyncio.run(count_stored_drafts(settings))
     # A wrong data key stops here with a message, before anything is served.
     asyncio.run(_check_keys(settings))
     app = create_app(settings, run_worker=not args.no_worker)
@@ -305,27 +306,15 @@ def _keys_rotate(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def _migrate(settings: Settings, args: argparse.Namespace) -> int:
+    from resume.dashboard.funnel import count_stored_drafts
     from resume.migrations import migrate
 
     migrate(settings)
-    counted = asyncio.run(_count_funnel(settings))
+    counted = asyncio.run(count_stored_drafts(settings))
     if counted is not None:
         print(f"resume: counted {counted:,} stored drafts into the funnel")
     print("resume: database is up to date")
     return 0
-
-
-async def _count_funnel(settings: Settings) -> int | None:
-    """Count the drafts stored before the funnel existed (once, after migration 0012)."""
-    from resume.catalog import Catalog
-    from resume.dashboard.funnel import Funnel
-    from resume.db import Database
-
-    db = Database(settings)
-    try:
-        return await Funnel(db, Catalog.load()).count_stored()
-    finally:
-        await db.dispose()
 
 
 def _demo(settings: Settings, args: argparse.Namespace) -> int:

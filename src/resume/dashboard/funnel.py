@@ -24,6 +24,7 @@ from resume.leads import clock
 from resume.queries import dealers as dealers_q
 from resume.queries import funnel as funnel_q
 from resume.queries import leads as leads_q
+from resume.settings import Settings
 from resume.staff.roles import role
 
 # The longest range a page adds up: a little over a year, its rows a few per day.
@@ -269,3 +270,13 @@ class _Links:
         if field:
             query.append(("field", field))
         return "/dashboard/leads?" + urlencode(query)
+
+
+async def count_stored_drafts(settings: Settings) -> int | None:
+    """`resume migrate`'s last step: count the drafts stored before the funnel existed
+    (once, after migration 0012)."""
+    db = Database(settings)
+    try:
+        return await Funnel(db, Catalog.load()).count_stored()
+    finally:
+        await db.dispose()
