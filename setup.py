@@ -1,4 +1,4 @@
-"""Ship the top-level templates/, widgets/ and alembic/ inside the installed package.
+"""Ship the top-level templates/, widgets/, alembic/ and locale/ inside the installed package.
 
 The repository keeps them at the top (shared/design.md's layout) so they read as the product's
 own; an installed, non-editable package and the Docker image find them in resume/_data/.
@@ -10,7 +10,7 @@ from pathlib import Path
 from setuptools import setup
 from setuptools.command.build_py import build_py
 
-DATA_DIRS = ("templates", "widgets", "alembic")
+DATA_DIRS = ("templates", "widgets", "alembic", "locale")
 
 
 class BuildWithData(build_py):

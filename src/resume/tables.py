@@ -6,6 +6,7 @@ from typing import Any
 from sqlalchemy import (
     JSON,
     BigInteger,
+    LargeBinary,
     Boolean,
     Column,
     DateTime,
@@ -61,6 +62,17 @@ dealers = Table(
     # Finance defaults, theme and policy switches: see resume.dealers.DealerConfig.
     Column("config", JSON, nullable=False),
     Column("created_at", Timestamp(), nullable=False),
+)
+
+# A logo file stored by us and served from our own origin (issue #11, item 4).
+dealer_logos = Table(
+    "dealer_logos",
+    metadata,
+    Column("dealer_id", ForeignKey("dealers.id", ondelete="CASCADE"), primary_key=True),
+    Column("content_type", String(32), nullable=False),
+    Column("body", LargeBinary, nullable=False),
+    Column("sha256", String(64), nullable=False),
+    Column("updated_at", Timestamp(), nullable=False),
 )
 
 staff = Table(
@@ -177,6 +189,8 @@ drafts = Table(
     # Where it first left (the funnel counts a draft's first exit, issue #10).
     Column("first_exit_step", String(64), nullable=True),
     Column("first_exit_field", String(64), nullable=True),
+    # The language its pages, resume link and follow-ups speak (resume.i18n, issue #11).
+    Column("lang", String(8), nullable=False, server_default="en"),
     Index("ix_drafts_dealer_updated", "dealer_id", "updated_at"),
     Index("ix_drafts_lead", "lead_id"),
     # Deleting a draft (the purge) looks for the drafts carried from it.
@@ -234,6 +248,8 @@ consents = Table(
     Column("at", Timestamp(), nullable=False),
     Column("ip", String(64), nullable=False),
     Column("user_agent", Text, nullable=False),
+    # The language of the words shown (issue #11, item 6).
+    Column("language", String(8), nullable=False, server_default="en"),
     Index("ix_consents_draft", "draft_id"),
     # One record per draft, kind and text version, however many posts carry it (issue #12).
     UniqueConstraint("draft_id", "kind", "text_version", name="uq_consents_draft_kind_version"),

@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo
 import phonenumbers
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
+from resume import i18n
 from resume.calc.payment import cents
 from resume.resources import data_dir
 from resume.visible import visible
@@ -88,7 +89,11 @@ def environment(extra: tuple[Path, ...] = (), *, for_staff: bool = False) -> Env
         trim_blocks=True,
         lstrip_blocks=True,
         auto_reload=False,
+        extensions=["jinja2.ext.i18n"],
     )
+    # `{% trans %}` and `_()` speak the language of the moment (resume.i18n).
+    env.install_gettext_callables(i18n.gettext, i18n.ngettext, newstyle=True)  # type: ignore[attr-defined]
+    env.globals["language"] = i18n.current
     env.filters["money"] = money
     env.filters["when"] = when
     env.filters["duration"] = duration
