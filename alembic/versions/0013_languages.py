@@ -12,6 +12,7 @@ may be a file stored by us and served from our own origin.
 from collections.abc import Sequence
 
 import sqlalchemy as sa
+
 from alembic import op
 
 revision: str = "0013"
