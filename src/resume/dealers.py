@@ -11,6 +11,7 @@ from urllib.parse import urlsplit
 import msgspec
 
 from resume.errors import ConfigError
+from resume.notices import FCRA_NOTICE
 
 BANDS = ("excellent", "good", "fair", "rebuilding")
 DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
@@ -151,17 +152,6 @@ class TradeIn(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     mode: Literal["appraiser", "rules"] = "appraiser"
     offer_hours: int = 4
     rules: TradeInRules | None = None
-
-
-FCRA_NOTICE = (
-    'By pressing "I agree" below, you understand that you are providing written '
-    "instructions to {dealer} under the Fair Credit Reporting Act, authorizing {dealer} to "
-    "obtain information from your personal credit profile or other information from a "
-    "consumer reporting agency, solely to pre-qualify you for financing of a vehicle. This is "
-    "a soft inquiry: it does not affect your credit score and is not an application for "
-    "credit. The estimate you see is not an offer of credit; any offer depends on a full "
-    "application and the lender's approval."
-)
 
 
 class Credit(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
