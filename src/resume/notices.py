@@ -16,4 +16,13 @@ FCRA_NOTICE = (
 
 # The same notice in Spanish, for Spanish-speaking shoppers in the US: the same meaning,
 # written as a person reads it, not word for word.
-FCRA_NOTICE_ES = ""
+FCRA_NOTICE_ES = (
+    'Al presionar "Acepto" a continuación, usted entiende que está dando instrucciones por '
+    "escrito a {dealer}, conforme a la Ley de Informe Justo de Crédito (Fair Credit Reporting "
+    "Act), y que autoriza a {dealer} a obtener información de su perfil de crédito personal u "
+    "otra información de una agencia de informes de crédito del consumidor, únicamente para "
+    "saber si usted precalifica para el financiamiento de un vehículo. Esta es una consulta "
+    "suave: no afecta su puntaje de crédito y no es una solicitud de crédito. El estimado que "
+    "usted ve no es una oferta de crédito; cualquier oferta depende de una solicitud completa y "
+    "de la aprobación del prestamista."
+)
