@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 
-from resume import page_vehicle
+from resume import i18n, page_vehicle
 from resume.consent import FOLLOWUP_FIELD
 from resume.dealers import Dealer
 from resume.definitions import Widget, load_widgets
@@ -17,6 +17,7 @@ from resume.errors import ConfigError, NotFound
 from resume.kinds import Kind, builtin_kinds
 from resume.resources import data_dir
 from resume.tables import drafts, field_values
+from resume.translated import load_translations
 
 
 class Catalog:
@@ -27,11 +28,14 @@ class Catalog:
         widgets: Mapping[str, Widget],
         kinds: Mapping[str, Kind],
         templates: tuple[Path, ...] = (),
+        translations: Mapping[str, Mapping[str, Widget]] | None = None,
     ) -> None:
         _check(widgets, kinds)
         self.widgets = dict(widgets)
         self.kinds = dict(kinds)
         self.templates = templates
+        # {lang: {slug: widget}}: each widget's copy in the languages it has besides English.
+        self.translations = {lang: dict(found) for lang, found in (translations or {}).items()}
 
     @classmethod
     def load(
@@ -44,12 +48,29 @@ class Catalog:
         """Read the definitions in `folders` (ours by default) and pair each with its kind
         (ours by default)."""
         widgets: dict[str, Widget] = {}
+        translations: dict[str, dict[str, Widget]] = {}
         for folder in folders or (data_dir() / "widgets",):
-            for slug, widget in load_widgets(folder).items():
+            found = load_widgets(folder)
+            for slug, widget in found.items():
                 if slug in widgets:
                     raise ConfigError(f"{folder}: widget {slug!r} is defined twice")
                 widgets[slug] = widget
-        return cls(widgets, builtin_kinds() if kinds is None else kinds, tuple(templates))
+            for lang, words in load_translations(folder, found).items():
+                translations.setdefault(lang, {}).update(words)
+        return cls(
+            widgets,
+            builtin_kinds() if kinds is None else kinds,
+            tuple(templates),
+            translations,
+        )
+
+    def languages(self, slug: str, offered: Iterable[str]) -> tuple[str, ...]:
+        """The languages of `offered` that widget `slug` can be shown in, in their order."""
+        return tuple(
+            lang
+            for lang in offered
+            if lang == i18n.DEFAULT or slug in self.translations.get(lang, {})
+        ) or (i18n.DEFAULT,)
 
     def kind(self, slug: str) -> Kind:
         found = self.kinds.get(slug)
@@ -57,16 +78,27 @@ class Catalog:
             raise NotFound("This dealership has no such form.")
         return found
 
-    def for_dealer(self, slug: str, dealer: Dealer) -> Widget:
-        """Return widget `slug` as `dealer` shows it; an unknown slug is a 404."""
+    def for_dealer(self, slug: str, dealer: Dealer, lang: str = i18n.DEFAULT) -> Widget:
+        """Return widget `slug` as `dealer` shows it in `lang` (English where it has none);
+        an unknown slug is a 404. The kind's own words are in the language of the moment:
+        call it inside `i18n.speaking(lang)`."""
         if slug not in self.widgets:
             raise NotFound("This dealership has no such form.")
-        widget = self.kinds[slug].for_dealer(self.widgets[slug], dealer)
+        words = self.translations.get(lang, {}).get(slug, self.widgets[slug])
+        widget = self.kinds[slug].for_dealer(words, dealer)
         if dealer.config.followup_mode == "off":
             widget = widget.without(FOLLOWUP_FIELD)
-        elif dealer.config.followup_consent:
-            widget = widget.with_label(FOLLOWUP_FIELD, dealer.config.followup_consent)
+        elif words := _consent_words(dealer, lang):
+            widget = widget.with_label(FOLLOWUP_FIELD, words)
         return widget
+
+
+def _consent_words(dealer: Dealer, lang: str) -> str:
+    """The dealer's own words beside the follow-up box, in `lang` if it wrote them in it;
+    its English words otherwise ("" keeps the widget's): a consent's words are the dealer's
+    to choose, so ours never replace them."""
+    config = dealer.config
+    return (config.followup_consent_es if lang == "es" else "") or config.followup_consent
 
 
 def _check(widgets: Mapping[str, Widget], kinds: Mapping[str, Kind]) -> None:

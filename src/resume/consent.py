@@ -11,6 +11,7 @@ from typing import Any, Protocol
 
 import msgspec
 
+from resume import i18n
 from resume.fields import CHECKED
 
 # The follow-up consent box, wherever a widget asks it (a contact step or "save for later").
@@ -37,10 +38,14 @@ def text_hash(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
-def record(kind: str, text: str, client: Client, *, version: str = "") -> dict[str, Any]:
-    """Return the consent row for `text` as shown; without a version, its hash names it."""
+def record(
+    kind: str, text: str, client: Client, *, version: str = "", language: str = ""
+) -> dict[str, Any]:
+    """Return the consent row for `text` as shown; without a version, its hash names it.
+    `language` is the language of the words, the shopper's own unless said (issue #11)."""
     digest = text_hash(text)
     return {
+        "language": language or i18n.current(),
         "kind": kind,
         "text_version": version or digest[:12],
         "text_hash": digest,

@@ -10,6 +10,7 @@ from urllib.parse import urlsplit
 
 import msgspec
 
+from resume import i18n, notices
 from resume.errors import ConfigError
 from resume.notices import FCRA_NOTICE
 
@@ -19,8 +20,6 @@ _COLOUR = re.compile(r"^#[0-9a-fA-F]{6}$")
 _ORIGIN = re.compile(r"^https?://[a-z0-9.-]+(:[0-9]{1,5})?$")
 _SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}$")
 _VERSION = re.compile(r"^[A-Za-z0-9._-]{1,32}$")
-# A notice version that ends in its year and month, like fcra-2026-11 (issue #11, item 4).
-_VERSION_MONTH = re.compile(r"(?:^|[^0-9])((?:19|20)[0-9]{2})-(0[1-9]|1[0-2])$")
 # A CSS font-family list: family names, bare or in balanced quotes, separated by commas.
 # It is written into the stylesheet, so nothing that could end the declaration or the rule
 # (`;`, `{`, `}`), fetch anything (`url(`, `@import`: no parentheses or `@` at all), or
@@ -32,10 +31,6 @@ _FAMILY = (
 _FONT = re.compile(rf"^\s*{_FAMILY}\s*(?:,\s*{_FAMILY}\s*)*$")
 LOGO_LONGEST = 500
 FONT_LONGEST = 200
-_MONTHS = (
-    *("January", "February", "March", "April", "May", "June", "July"),
-    *("August", "September", "October", "November", "December"),
-)
 # Pre-qualification providers that exist (resume.calc.prequal.provider_for).
 PROVIDERS = ("builtin",)
 # The statuses a lead can stay in (resume.leads.STATUSES but sold and lost, which end it),
@@ -166,20 +161,17 @@ class Credit(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     # November 2026". Empty: read from a version that ends in its year and month.
     notice_date: str = ""
 
-    def notice_month(self) -> dt.date | None:
-        """The first of the month the notice's words date from, if it says."""
-        if self.notice_date:
-            try:
-                return dt.date.fromisoformat(self.notice_date).replace(day=1)
-            except ValueError:
-                return None
-        found = _VERSION_MONTH.search(self.notice_version)
-        return dt.date(int(found.group(1)), int(found.group(2)), 1) if found else None
+    # The dealer's own notice in Spanish, when it wrote its own (`notice`); without it a
+    # Spanish shopper reads the English notice, told so (issue #11, item 6).
+    notice_es: str = ""
+
+    def notice_in(self, lang: str) -> notices.Shown:
+        """The notice a shopper speaking `lang` is shown, and its version."""
+        return notices.shown(self.notice, self.notice_es, self.notice_version, lang)
 
     def notice_label(self) -> str:
         """The notice's version as shoppers read it: "Version of November 2026", or ""."""
-        month = self.notice_month()
-        return f"Version of {_MONTHS[month.month - 1]} {month.year}" if month else ""
+        return notices.dated(self.notice_date, self.notice_version)
 
 
 class Theme(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
@@ -229,9 +221,14 @@ class DealerConfig(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     # The words beside the follow-up box, in place of the widget's own; "" keeps the
     # widget's. A consent stores the words shown, so new words are a new version (issue #13).
     followup_consent: str = ""
+    # The same in Spanish; without it a Spanish shopper reads `followup_consent` (issue #11).
+    followup_consent_es: str = ""
     # "ask": the box is shown, and only a shopper who ticks it gets follow-up emails; "off":
     # no box and no follow-up (a link the shopper asks for still goes; so do staff alerts).
     followup_mode: Literal["ask", "off"] = "ask"
+    # The languages the widgets are offered in, the first for a shopper whose browser asks
+    # for none of them (resume.i18n, issue #11, item 6).
+    languages: tuple[str, ...] = ("en", "es")
     # How long, in hours on the calendar, a lead may stay in each open status before the
     # team page lists it as stuck (issue #10, item 3); a status left out has no limit.
     status_limits: dict[str, int] = msgspec.field(
@@ -359,6 +356,10 @@ def check_config(config: DealerConfig, origins: tuple[str, ...] | None = None) -
         check_logo(theme.logo, origins if origins is not None else (logo_origin(theme.logo),))
     if theme.font:
         check_font(theme.font)
+    if not config.languages or any(lang not in i18n.LANGUAGES for lang in config.languages):
+        raise ConfigError(f"languages must be some of {', '.join(i18n.LANGUAGES)}, like en,es")
+    if len(set(config.languages)) != len(config.languages):
+        raise ConfigError("languages name each language once")
     start, end = config.sending_hours
     if not 0 <= start < end <= 24:
         raise ConfigError("sending hours must be two hours of the day, like 8 and 20")

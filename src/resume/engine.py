@@ -55,8 +55,9 @@ def decide(
         return Move(steps[max(index - 1, 0)].name)
     if action in {"save", "showroom"}:
         return Move(action)
-    if action.startswith("adopt:"):
-        # A what-if payment adopted on the result: the result again, with the new figures.
+    if action.startswith(("adopt:", "lang:")):
+        # A what-if payment adopted on the result, or the language switched: this step
+        # again, with the new figures or in the new words.
         return Move(steps[index].name)
     if action.startswith("goto:"):
         name = action.removeprefix("goto:")

@@ -94,6 +94,7 @@ def environment(extra: tuple[Path, ...] = (), *, for_staff: bool = False) -> Env
     # `{% trans %}` and `_()` speak the language of the moment (resume.i18n).
     env.install_gettext_callables(i18n.gettext, i18n.ngettext, newstyle=True)  # type: ignore[attr-defined]
     env.globals["language"] = i18n.current
+    env.globals["language_names"] = i18n.LANGUAGES
     env.filters["money"] = money
     env.filters["when"] = when
     env.filters["duration"] = duration

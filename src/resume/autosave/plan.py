@@ -66,6 +66,8 @@ class Save(msgspec.Struct, kw_only=True):
     day: str = ""
     # A draft carried from another widget keeps that draft's source (else: from `source`).
     cohort_source: str = ""
+    # The language the shopper is being served in; "" keeps the draft's (issue #11).
+    lang: str = ""
     # Mail queued with the save (rule 9): a resume link, or the staff alerts and CRM leads of
     # a high-intent moment (issue #4).
     outgoing: tuple[Outgoing, ...] = ()
@@ -240,6 +242,7 @@ def _plan(current: DraftState | None, save: Save, rows: Batch) -> DraftState:
             demo=save.demo,
             cohort_day=save.day or None,
             cohort_source=save.cohort_source or funnel_q.source_key(save.source),
+            lang=save.lang or "en",
         )
         rows.event(save, "draft_started")
     elif current is None or current.dealer_id != save.dealer_id or current.widget != save.widget:
@@ -322,6 +325,7 @@ def _plan(current: DraftState | None, save: Save, rows: Batch) -> DraftState:
         link_sent_at=save.now if save.link_requested else current.link_sent_at,
         resumed_at=save.now if save.resumed else current.resumed_at,
         exit_at=None if save.records_step else current.exit_at,
+        lang=save.lang or current.lang,
         values=values,
     )
     _row(state, save, rows, creating)
@@ -412,6 +416,7 @@ def _row(state: DraftState, save: Save, rows: Batch, creating: bool) -> None:
                 "page_vehicle": save.page_vehicle or None,
                 "cohort_day": state.cohort_day,
                 "cohort_source": state.cohort_source,
+                "lang": state.lang,
             }
         )
         return
@@ -430,4 +435,5 @@ def _row(state: DraftState, save: Save, rows: Batch, creating: bool) -> None:
         "b_completed_at": save.now if save.completes else previous.get("b_completed_at"),
         "b_link_sent_at": state.link_sent_at,
         "b_exit_at": state.exit_at,
+        "b_lang": state.lang,
     }

@@ -280,8 +280,9 @@ def _check(
             ratio = contrast(value_at(after, one), value_at(after, two))
             if ratio < least:
                 errors[one] = f"{what}: {ratio:.1f} to 1, and it needs {least:g} to 1."
-    notice, version = "credit.notice", "credit.notice_version"
-    if notice in changed and version not in changed and version not in errors:
+    version = "credit.notice_version"
+    reworded = {"credit.notice", "credit.notice_es"} & set(changed)
+    if reworded and version not in changed and version not in errors:
         errors[version] = (
             "New notice words need a new version, so each “I agree” says which words it was."
         )

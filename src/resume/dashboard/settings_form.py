@@ -59,6 +59,8 @@ def shown(entry: Entry, value: Any) -> str:
         return f"{value[0]}-{value[1]}"
     if entry.kind == "numbers":
         return ", ".join(str(v) for v in value)
+    if entry.kind == "languages":
+        return ",".join(value)
     if entry.kind == "delays":
         return ", ".join(_delay(int(v)) for v in value)
     if entry.kind == "pairs":
@@ -131,6 +133,11 @@ def _choice(entry: Entry, typed: str) -> Any:
     if typed not in {value for value, _ in entry.choices}:
         raise Problem(f"{entry.label}: choose one of the options.")
     return typed
+
+
+def _languages(entry: Entry, typed: str) -> Any:
+    """One of the entry's choices of languages, like "en,es", as the list it stands for."""
+    return _choice(entry, typed).split(",")
 
 
 def _hours(entry: Entry, typed: str) -> Any:
@@ -215,6 +222,7 @@ _PARSERS: dict[str, Callable[[Entry, str], Any]] = {
     "decimal": _decimal,
     "yesno": _yesno,
     "choice": _choice,
+    "languages": _languages,
     "hours": _hours,
     "numbers": _numbers,
     "delays": _delays,

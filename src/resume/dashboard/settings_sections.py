@@ -64,6 +64,25 @@ SECTIONS: Mapping[str, Section] = {
                     label="Opening hours, as shoppers read them",
                     hint="Shown in the widgets and emails, like Mon-Sat 9am-8pm, Sun 11am-5pm.",
                 ),
+                Entry(
+                    path="languages",
+                    label="Languages of the widgets",
+                    kind="languages",
+                    choices=(
+                        (
+                            "en,es",
+                            "English and Spanish; English for a browser that asks for neither",
+                        ),
+                        (
+                            "es,en",
+                            "Spanish and English; Spanish for a browser that asks for neither",
+                        ),
+                        ("en", "English only"),
+                        ("es", "Spanish only"),
+                    ),
+                    hint="A shopper sees the language their browser asks for, or the one "
+                    "the page passes as lang=es; the widget has a button to switch.",
+                ),
                 *(
                     Entry(
                         path=f"business_hours.{day}",
@@ -195,6 +214,13 @@ SECTIONS: Mapping[str, Section] = {
                     kind="textarea",
                     hint="Leave empty for the widget's own words.",
                 ),
+                Entry(
+                    path="followup_consent_es",
+                    label="The same words in Spanish",
+                    kind="textarea",
+                    hint="Spanish-speaking shoppers see these. Leave empty: they see your "
+                    "words above, or the widget's own Spanish if those are empty too.",
+                ),
             ),
         ),
         Section(
@@ -208,6 +234,14 @@ SECTIONS: Mapping[str, Section] = {
                     label="Written-instructions notice (FCRA)",
                     kind="textarea",
                     hint="{dealer} is replaced by the dealership's name.",
+                ),
+                Entry(
+                    path="credit.notice_es",
+                    label="The notice in Spanish",
+                    kind="textarea",
+                    hint="Needed only for your own words: our notice has its Spanish. "
+                    "Without it, Spanish-speaking shoppers read the notice above, told it is "
+                    "only in English. Change the version with the words.",
                 ),
                 Entry(
                     path="credit.notice_version",

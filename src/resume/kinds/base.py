@@ -77,6 +77,10 @@ class Notice(msgspec.Struct, frozen=True):
     title: str
     # What shoppers read instead, like "Version of November 2026"; "" when it has no date.
     dated: str = ""
+    # The language of the words, and whether that is not the shopper's own (a dealer's
+    # notice with no Spanish: shown in English, saying so).
+    language: str = "en"
+    untranslated: bool = False
 
 
 class Next(msgspec.Struct, frozen=True):

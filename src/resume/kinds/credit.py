@@ -15,7 +15,7 @@ import logging
 from decimal import Decimal
 from typing import Any
 
-from resume import consent, outbox
+from resume import consent, i18n, outbox
 from resume.calc.prequal import Applicant, Prequal, provider_for
 from resume.dealers import Dealer
 from resume.definitions import Step, Widget
@@ -49,12 +49,16 @@ class Credit(Kind):
 
     def notice(self, dealer: Dealer) -> Notice:
         credit = dealer.config.credit
+        # In the shopper's language where the dealer's notice has one (issue #11, item 6).
+        shown = credit.notice_in(i18n.current())
         return Notice(
-            text=credit.notice.replace("{dealer}", dealer.name),
-            version=credit.notice_version,
-            title="Written instructions for a soft credit inquiry",
+            text=shown.text.replace("{dealer}", dealer.name),
+            version=shown.version,
+            title=i18n.gettext("Written instructions for a soft credit inquiry"),
             # Shoppers see a date, never "fcra-2026-11" (issue #11, item 4).
             dated=credit.notice_label(),
+            language=shown.language,
+            untranslated=shown.untranslated,
         )
 
     async def page_context(
@@ -76,6 +80,12 @@ class Credit(Kind):
         return {
             "notice_text": notice.text,
             "notice_dated": notice.dated,
+            "notice_language": notice.language,
+            "notice_note": (
+                i18n.gettext("This notice is only available in English.")
+                if notice.untranslated
+                else ""
+            ),
             "notice_token": scene.signer.sign_notice(shown) if shown else "",
             "notice_url": f"/embed/{scene.dealer.slug}/{scene.widget.slug}/notice",
         }
@@ -144,7 +154,11 @@ class Credit(Kind):
                 dealer_id=scene.dealer.id,
                 widget=scene.widget.slug,
                 consent=consent.record(
-                    "credit_check", notice.text, agreement.client, version=notice.version
+                    "credit_check",
+                    notice.text,
+                    agreement.client,
+                    version=notice.version,
+                    language=notice.language,
                 ),
                 provider=scene.dealer.config.credit.provider,
                 result_step=scene.steps[result_index].name,

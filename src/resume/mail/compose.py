@@ -8,7 +8,7 @@ from email.message import EmailMessage
 from email.utils import format_datetime, formataddr
 from typing import Any
 
-from resume import adf
+from resume import adf, i18n
 from resume.catalog import Catalog
 from resume.dealers import Dealer
 from resume.definitions import Followup, Widget
@@ -35,12 +35,17 @@ TEMPLATES = {
     "adf": "",  # the ADF document itself, see Composer._adf
 }
 
-# Copy for a touch whose step has none of its own in the widget definition.
-GENERIC = Followup(
-    subject="Your {vehicle} answers are saved at {dealer}",
-    body='You started on "{step}" and everything you typed is still there. Pick up where '
-    "you left off whenever it suits you, or come and finish with us in person.",
-)
+
+
+def _generic() -> Followup:
+    """Copy for a touch whose step has none of its own in the widget definition."""
+    return Followup(
+        subject=i18n.gettext("Your {vehicle} answers are saved at {dealer}"),
+        body=i18n.gettext(
+            'You started on "{step}" and everything you typed is still there. Pick up where '
+            "you left off whenever it suits you, or come and finish with us in person."
+        ),
+    )
 
 
 class Composer:
@@ -52,9 +57,11 @@ class Composer:
         self.catalog = catalog
         self.env = environment(catalog.templates, for_staff=True)
 
-    def unsubscribe_url(self, message: Message) -> str:
+    def unsubscribe_url(self, message: Message, lang: str = i18n.DEFAULT) -> str:
+        """The unsubscribe page, in the language of the email it is in."""
         token = self.signer.sign_unsubscribe(UnsubscribeLink(message.dealer_id, message.id))
-        return f"{self.settings.base_url}/u/{token}"
+        url = f"{self.settings.base_url}/u/{token}"
+        return url if lang == i18n.DEFAULT else f"{url}?lang={lang}"
 
     def resume_url(self, dealer: Dealer, draft: DraftState) -> str:
         token = self.signer.sign_resume(ResumeLink(dealer.id, draft.id, draft.version))
@@ -79,7 +86,22 @@ class Composer:
         besides its draft (its lead, a callback, an offer)."""
         if message.kind not in TEMPLATES or draft is None:
             raise NotFound(f"cannot build a {message.kind!r} message without its draft")
-        widget = self.catalog.for_dealer(draft.widget, dealer)
+        # The shopper's mail speaks the draft's language; staff mail and the CRM's, English.
+        lang = draft.lang if message.kind in SHOPPER_KINDS else i18n.DEFAULT
+        with i18n.speaking(lang):
+            return self._build(message, dealer, draft, lang, resend=resend, about=about)
+
+    def _build(
+        self,
+        message: Message,
+        dealer: Dealer,
+        draft: DraftState,
+        lang: str,
+        *,
+        resend: bool,
+        about: dict[str, Any] | None,
+    ) -> EmailMessage:
+        widget = self.catalog.for_dealer(draft.widget, dealer, lang)
         kind = self.catalog.kind(draft.widget)
         facts = kind.facts(widget, dealer, draft)
         index, step = find_step(widget.steps, draft.step, fallback=0)
@@ -99,7 +121,7 @@ class Composer:
             "summary": facts.lines,
             "private": bool(widget.sensitive()),
             "link_days": dealer.config.resume_link_days,
-            "unsubscribe_url": self.unsubscribe_url(message),
+            "unsubscribe_url": self.unsubscribe_url(message, lang),
             **message.context,
         }
         # What the message is about, read at send: it names the same things as the context's
@@ -141,7 +163,7 @@ class Composer:
         touch of the cadence."""
         _, step = find_step(widget.steps, touch.get("exit_step"), fallback=shown)
         number = int(touch.get("touch", 1))
-        copy = step.followups[number - 1] if number <= len(step.followups) else GENERIC
+        copy = step.followups[number - 1] if number <= len(step.followups) else _generic()
         fill = {"{vehicle}": facts.vehicle, "{dealer}": dealer.name, "{step}": step.title}
 
         def filled(text: str) -> str:

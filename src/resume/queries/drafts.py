@@ -53,6 +53,8 @@ class DraftState(msgspec.Struct, frozen=True):
     # Its cohort in the funnel (resume.queries.funnel): the day it began, its source.
     cohort_day: str | None = None
     cohort_source: str = ""
+    # The language it is shown in, and its resume link and follow-ups speak (issue #11).
+    lang: str = "en"
 
 
 _DRAFT_COLUMNS = (
@@ -76,6 +78,7 @@ _DRAFT_COLUMNS = (
     drafts.c.demo,
     drafts.c.cohort_day,
     drafts.c.cohort_source,
+    drafts.c.lang,
 )
 
 
@@ -126,6 +129,7 @@ def lock(conn: Connection, ids: Iterable[str], *, for_update: bool = True) -> di
             demo=bool(row.demo),
             cohort_day=row.cohort_day,
             cohort_source=row.cohort_source,
+            lang=row.lang,
             values={},
         )
         for row in result
@@ -204,6 +208,7 @@ _UPDATE_DRAFT = (
         link_sent_at=bindparam("b_link_sent_at"),
         # A save by the shopper clears the exit: they are back (issue #4, stop rules).
         exit_at=bindparam("b_exit_at"),
+        lang=bindparam("b_lang"),
     )
 )
 

@@ -8,11 +8,12 @@ import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
+from urllib.parse import parse_qsl
 
 from litestar import Litestar
 from litestar.datastructures import State
 
-from resume import logs, metrics
+from resume import i18n, logs, metrics
 from resume.catalog import Catalog
 from resume.datakeys import verify
 from resume.mail import transport_for
@@ -60,6 +61,9 @@ class App(Litestar):
             send = _no_body(send)
         context = logs.Context(logs.new_request_id())
         reset = logs.REQUEST.set(context)
+        # A shopper's page, or its error, in their language until the dealer's is known
+        # (resume.web.visit); staff pages are in English.
+        i18n.set_language(_language(scope))
         started = time.perf_counter()
         status = [0]
         try:
@@ -87,6 +91,17 @@ class App(Litestar):
                     },
                 )
             logs.REQUEST.reset(reset)
+
+
+def _language(scope: Any) -> str:
+    if scope["path"].startswith("/dashboard"):
+        return i18n.DEFAULT
+    asked = ""
+    query = scope.get("query_string", b"")
+    if b"lang=" in query:
+        asked = dict(parse_qsl(query.decode("latin-1"))).get("lang", "")
+    header = next((v for k, v in scope["headers"] if k == b"accept-language"), b"")
+    return i18n.choose(asked, header.decode("latin-1"), i18n.LANGUAGES)
 
 
 def _with_request_id(send: Any, request_id: str, status: list[int]) -> Any:

@@ -29,7 +29,12 @@ async def carry(visit: Visit, state: DraftState | None) -> Go:
     carried = await visit.kind.carry(visit.scene, state)
     if carried is None:
         raise BadRequest("There is nothing to carry into the payment calculator yet.")
-    into = Visit(visit.svc, visit.dealer, visit.svc.widget(carried.into, visit.dealer))
+    into = Visit(
+        visit.svc,
+        visit.dealer,
+        visit.svc.widget(carried.into, visit.dealer, visit.lang),
+        lang=visit.lang,
+    )
     typed = dict(carried.typed)
     for name in CONTACT:
         stored = state.values.get(name)
@@ -62,6 +67,7 @@ async def carry(visit: Visit, state: DraftState | None) -> Go:
             steps=into.step_names,
             day=funnel_q.cohort_day(now, visit.dealer.timezone),
             cohort_source=state.cohort_source,
+            lang=visit.lang,
         )
     )
     return into.go(into.steps[0].name, saved)

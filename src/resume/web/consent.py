@@ -7,6 +7,7 @@ pre-qualification) is the widget's kind's; this is only the web side of it.
 from __future__ import annotations
 
 from resume.errors import BadRequest, StepNotReached
+from resume.i18n import gettext
 from resume.kinds.base import Agreement
 from resume.web.forms import Posted
 from resume.web.visit import Download, Go, Page, Visit
@@ -35,12 +36,19 @@ def notice_page(visit: Visit, *, download: bool) -> Page | Download:
     # The shopper's copy is dated, like the page; the version id is for our records (#11).
     if download:
         dated = f" ({notice.dated[:1].lower()}{notice.dated[1:]})" if notice.dated else ""
-        body = (
-            f"{visit.dealer.name}\n{visit.dealer.address}\n\n"
-            f"{notice.title}{dated}\n\n{notice.text}\n"
-        )
+        parts = [visit.dealer.name, visit.dealer.address, "", f"{notice.title}{dated}", ""]
+        if notice.untranslated:
+            parts += [gettext("This notice is only available in English."), ""]
+        body = "\n".join([*parts, notice.text, ""])
         return Download(body, f"{visit.widget.slug}-notice.txt")
     return Page(
         (f"widget/{visit.widget.slug}-notice.html", "widget/notice.html"),
-        {"notice_text": notice.text, "notice_dated": notice.dated},
+        {
+            "notice_text": notice.text,
+            "notice_dated": notice.dated,
+            "notice_language": notice.language,
+            "notice_note": (
+                gettext("This notice is only available in English.") if notice.untranslated else ""
+            ),
+        },
     )

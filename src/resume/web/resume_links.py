@@ -15,7 +15,7 @@ from litestar import Request, Response, get, post
 from litestar.params import FromPath
 from litestar.response import Redirect
 
-from resume import logs, outbox
+from resume import i18n, logs, outbox
 from resume.autosave import Save, View
 from resume.errors import DraftGone, NotFound, Revoked, TokenExpired, TokenInvalid
 from resume.queries import dealers as dealers_q
@@ -128,4 +128,8 @@ async def _draft(
     logs.bind_dealer(dealer.slug)
     if check_version and state.version != link.version:
         raise Revoked("This link was replaced by a newer one.")
-    return Visit(svc, dealer, svc.widget(state.widget, dealer)), state
+    # The draft's own language: the link speaks it, whatever the browser (issue #11).
+    offered = svc.catalog.languages(state.widget, dealer.config.languages)
+    lang = state.lang if state.lang in offered else offered[0]
+    i18n.set_language(lang)
+    return Visit(svc, dealer, svc.widget(state.widget, dealer, lang), lang=lang), state

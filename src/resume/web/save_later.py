@@ -169,6 +169,7 @@ async def _save(visit: Visit, posted: Posted) -> Go | Page:
             step_index=0,
             values=results,
             now=now,
+            lang=visit.lang,
             consent=agreed,
             outgoing=(mail,) if mail else (),
             link_requested=mail is not None,

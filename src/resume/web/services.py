@@ -9,6 +9,7 @@ from urllib.parse import urlsplit
 
 from jinja2 import Template
 
+from resume import i18n
 from resume.autosave import Autosave
 from resume.catalog import Catalog
 from resume.dashboard.accounts import Accounts
@@ -84,7 +85,7 @@ class Services:
         parts = urlsplit(settings.base_url)
         self.own_origin = f"{parts.scheme}://{parts.netloc}"
         self._templates: dict[tuple[str, ...], Template] = {}
-        self._for_dealer: dict[tuple[str, int], tuple[Dealer, Widget]] = {}
+        self._for_dealer: dict[tuple[str, int, str], tuple[Dealer, Widget]] = {}
 
     async def dealer(self, slug: str) -> Dealer:
         """Return the dealer for `slug`, from a short-lived cache; unknown is a 404."""
@@ -113,16 +114,15 @@ class Services:
             found = self._templates[names] = self.env.select_template(list(names))
         return found
 
-    def widget(self, slug: str, dealer: Dealer) -> Widget:
-        """Return the widget as `dealer` shows it, made once per dealer setting."""
+    def widget(self, slug: str, dealer: Dealer, lang: str = i18n.DEFAULT) -> Widget:
+        """Return the widget as `dealer` shows it in `lang`, made once per dealer setting."""
         # The dealer cache hands out the same object until it re-reads the dealer, so the
         # object itself says whether the settings this widget was made from are current.
-        made = self._for_dealer.get((slug, dealer.id))
+        made = self._for_dealer.get((slug, dealer.id, lang))
         if made is None or made[0] is not dealer:
-            made = self._for_dealer[(slug, dealer.id)] = (
-                dealer,
-                self.catalog.for_dealer(slug, dealer),
-            )
+            with i18n.speaking(lang):  # the kind's own words (term choices) in it too
+                widget = self.catalog.for_dealer(slug, dealer, lang)
+            made = self._for_dealer[(slug, dealer.id, lang)] = (dealer, widget)
         return made[1]
 
     def wake_worker(self) -> None:

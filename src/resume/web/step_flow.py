@@ -30,8 +30,9 @@ from resume.web.visit import Outcome, Show, Visit
 PAGES = frozenset({"save", "saved", "showroom"})
 FORM_ACTIONS = frozenset({"continue", "back", "save", "showroom", "agree", "carry"})
 # Actions that carry their own value after a colon: a jump to a step ("goto:numbers"), a
-# what-if payment on a result ("adopt:60:3000", the kind checks the rest).
-VALUED_ACTIONS = ("goto:", "adopt:")
+# what-if payment on a result ("adopt:60:3000", the kind checks the rest), a switch of
+# language ("lang:es": the step again in it, what was typed saved as Back saves it).
+VALUED_ACTIONS = ("goto:", "adopt:", "lang:")
 TOO_FAST = (
     "That was quicker than we expect from a person, so we held this press back in case it "
     "came from an automated program. Everything you typed is still here: check it and press "
@@ -61,6 +62,8 @@ async def show(visit: Visit, step: str, token: str, query: dict[str, str]) -> Ou
         )
     credential, _ = visit.verify(token)
     state = await visit.state(credential)
+    if state is not None and "lang" not in query:
+        visit.speak(state.lang)  # an address from before languages: the draft's own
     if step in PAGES:
         return save_later.page(visit, step, state, query)
     index, _ = find_step(visit.steps, step)
@@ -96,6 +99,12 @@ async def save(visit: Visit, step: str, posted: Posted) -> Outcome:
     if action not in FORM_ACTIONS and not action.startswith(VALUED_ACTIONS):
         raise UnknownButton()
     adopting = action.startswith("adopt:")
+    if action.startswith("lang:"):
+        if action.removeprefix("lang:") not in visit.languages:
+            raise UnknownButton()
+        # Before the answers are checked, so their messages are in the new language too.
+        visit.speak(action.removeprefix("lang:"))
+        index, current = find_step(visit.steps, step)
     if current.kind == "consent":
         if action == "agree":
             return await consent.agree(visit, index, posted)
@@ -218,6 +227,7 @@ def _save(
         steps=visit.step_names,
         day=funnel_q.cohort_day(now, visit.dealer.timezone) if credential.version == 0 else "",
         page_vehicle=visit.page_vehicle if credential.version == 0 else {},
+        lang=visit.lang,
         outgoing=tuple(
             _alerts(
                 visit,

@@ -16,7 +16,7 @@ import msgspec
 from litestar import Request, Response
 from litestar.response import Redirect
 
-from resume import logs, page_vehicle, source
+from resume import i18n, logs, page_vehicle, source
 from resume.dealers import Dealer, logo_origin
 from resume.definitions import Step, Widget
 from resume.engine import find_step
@@ -77,6 +77,7 @@ class Visit:
         *,
         head: bool = False,
         preview: str = "",
+        lang: str = i18n.DEFAULT,
     ) -> None:
         self.svc = svc
         # A staff preview (issue #13): framed by our own dashboard only, and its forms post
@@ -93,8 +94,24 @@ class Visit:
         # A HEAD served as its GET: it shows the page and records nothing (issue #12).
         self.head = head
         self.dealer = dealer
-        self.widget = widget
         self.kind = svc.catalog.kind(widget.slug)
+        # The languages this widget is offered in here, and the one of this visit (`widget`
+        # is in it): the page's words, the draft's, its resume link's and its follow-ups'.
+        self.languages = svc.catalog.languages(widget.slug, dealer.config.languages)
+        self.lang = lang
+        self._use(widget)
+
+    def speak(self, lang: str) -> None:
+        """Serve the rest of this visit in `lang` (a shopper's switch, a draft's language)."""
+        if lang == self.lang or lang not in self.languages:
+            return
+        self.lang = lang
+        i18n.set_language(lang)
+        self._use(self.svc.widget(self.widget.slug, self.dealer, lang))
+
+    def _use(self, widget: Widget) -> None:
+        dealer, svc = self.dealer, self.svc
+        self.widget = widget
         self.steps = widget.steps_for(dealer.config.flags())
         # Their names in order, as the funnel counts the steps a draft reaches.
         self.step_names = tuple(s.name for s in self.steps)
@@ -108,13 +125,18 @@ class Visit:
             signer=svc.signer,
         )
 
+    def lang_param(self) -> dict[str, str]:
+        """The visit's language, for the addresses of its pages and forms, where the widget
+        has several: it travels with the shopper, as the credential does."""
+        return {"lang": self.lang} if len(self.languages) > 1 else {}
+
     def step_now(self, state: DraftState) -> int:
         """The index of the step the draft is on, or of the furthest it reached if earlier."""
         index, _ = find_step(self.steps, state.step, fallback=0)
         return min(index, state.reached)
 
     def url(self, target: str, token: str, **extra: str) -> str:
-        query = urlencode({"d": token, **extra})
+        query = urlencode({"d": token, **self.lang_param(), **extra})
         return f"/embed/{self.dealer.slug}/{self.widget.slug}/{target}?{query}"
 
     def go(self, target: str, state: DraftState | None, **extra: str) -> Go:
@@ -177,7 +199,10 @@ class Visit:
     ) -> Response[str]:
         names = template if isinstance(template, tuple) else (template,)
         html = self.svc.template(names).render(
-            **widget_context(self.dealer, self.widget, self.steps), **context
+            **widget_context(self.dealer, self.widget, self.steps),
+            # A staff preview stores nothing, so it has no switch to press.
+            languages=() if self.preview else self.languages,
+            **context,
         )
         return Response(html, status_code=status, media_type="text/html", headers=self.headers())
 
@@ -226,6 +251,8 @@ class Visit:
         )  # fmt: skip
         if self.preview:
             context["action"] = f"{self.preview}/{step.name}"
+        elif len(self.languages) > 1:
+            context["action"] += "?" + urlencode(self.lang_param())
         context["source"] = (
             source.carried(self.source) if self.source and show.state is None else ""
         )
@@ -327,4 +354,14 @@ async def visit_for(request: Request[Any, Any, Any], dealer: str, widget: str) -
     found = await svc.dealer(dealer)
     request.state.dealer_origins = found.origins
     logs.bind_dealer(found.slug)
-    return Visit(svc, found, svc.widget(widget, found), head=bool(request.scope.get(HEAD)))
+    # The page's language: asked for by name (`lang` on the iframe's or the form's address),
+    # else the browser's, among those the dealer offers (issue #11, item 6).
+    lang = i18n.choose(
+        request.query_params.get("lang"),
+        request.headers.get("accept-language"),
+        svc.catalog.languages(widget, found.config.languages),
+    )
+    i18n.set_language(lang)
+    return Visit(
+        svc, found, svc.widget(widget, found, lang), head=bool(request.scope.get(HEAD)), lang=lang
+    )
