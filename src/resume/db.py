@@ -27,12 +27,13 @@ from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
 from resume.errors import Unavailable
+from resume.i18n import lazy
 from resume.settings import Settings
 
 T = TypeVar("T")
 
 BUSY_TIMEOUT_MS = 5000
-UNAVAILABLE = (
+UNAVAILABLE = lazy(
     "We couldn't save just now: our database didn't answer. Nothing from this press was "
     "saved; please press the button again in a moment. Your earlier answers are safe."
 )
@@ -90,7 +91,7 @@ class Database:
         except Exception as exc:
             if unavailable(exc):
                 await self.reconnect()
-                raise Unavailable(UNAVAILABLE) from exc
+                raise Unavailable(str(UNAVAILABLE)) from exc
             raise
 
     @asynccontextmanager
@@ -102,7 +103,7 @@ class Database:
         except Exception as exc:
             if unavailable(exc):
                 await self.reconnect()
-                raise Unavailable(UNAVAILABLE) from exc
+                raise Unavailable(str(UNAVAILABLE)) from exc
             raise
 
     async def run_write(self, work: Callable[..., T], *args: Any) -> T:
@@ -120,7 +121,7 @@ class Database:
         except Exception as exc:
             if unavailable(exc):
                 await self.reconnect()
-                raise Unavailable(UNAVAILABLE) from exc
+                raise Unavailable(str(UNAVAILABLE)) from exc
             raise
 
     async def reconnect(self) -> None:

@@ -12,6 +12,7 @@ import datetime as dt
 from resume.autosave import Save
 from resume.errors import BadRequest
 from resume.fields import clean
+from resume.i18n import gettext
 from resume.queries import drafts as drafts_q
 from resume.queries import funnel as funnel_q
 from resume.queries.drafts import DraftState
@@ -25,15 +26,16 @@ CONTACT = ("first_name", "email", "phone")
 async def carry(visit: Visit, state: DraftState | None) -> Go:
     """Start a draft of the widget the kind carries into, and open it at its first step."""
     if state is None:
-        raise BadRequest("Answer the questions before this one first.")
+        raise BadRequest(gettext("Answer the questions before this one first."))
     carried = await visit.kind.carry(visit.scene, state)
     if carried is None:
-        raise BadRequest("There is nothing to carry into the payment calculator yet.")
+        raise BadRequest(gettext("There is nothing to carry into the payment calculator yet."))
     into = Visit(
         visit.svc,
         visit.dealer,
         visit.svc.widget(carried.into, visit.dealer, visit.lang),
         lang=visit.lang,
+        browser=visit.browser,
     )
     typed = dict(carried.typed)
     for name in CONTACT:

@@ -17,7 +17,9 @@ async def agree(visit: Visit, index: int, posted: Posted) -> Go:
     """Hand an "I agree" on step `index` to the widget's kind, then show what it says."""
     proof = posted.form.pop("notice", "")
     if posted.form:
-        raise BadRequest("The agreement was sent with fields it doesn't take. Reload the page.")
+        raise BadRequest(
+            gettext("The agreement was sent with fields it doesn't take. Reload the page.")
+        )
     state = await visit.state(posted.credential)
     if state is None:
         raise StepNotReached()

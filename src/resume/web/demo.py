@@ -11,6 +11,7 @@ from litestar.response import Redirect
 from resume.demo import SLUG as DEMO_SLUG
 from resume.demo import demo_origin
 from resume.errors import NotFound
+from resume.i18n import gettext
 from resume.web.security import page_headers
 from resume.web.services import services
 
@@ -25,7 +26,7 @@ async def demo_page(request: Request[Any, Any, Any]) -> Response[str]:
         return Redirect(origin + "/demo", status_code=302)
     widget = request.query_params.get("widget", "payment")
     if widget not in svc.catalog.widgets:
-        raise NotFound("The demo page shows payment, trade-in or credit.")
+        raise NotFound(gettext("The demo page shows payment, trade-in or credit."))
     html = svc.env.get_template("demo/vehicle.html").render(
         widget_url=f"{svc.settings.base_url}/embed/{DEMO_SLUG}/{widget}",
         widget_title=svc.catalog.widgets[widget].title,

@@ -15,18 +15,19 @@ from litestar.exceptions import HTTPException
 
 from resume import logs
 from resume.errors import ResumeError, Revoked, TokenExpired
+from resume.i18n import gettext, lazy
 from resume.web.dashboard.staff_session import SignInNeeded, to_sign_in
 from resume.web.security import page_headers, widget_headers
 
 log = logging.getLogger("resume.web")
 
 TITLES = {
-    400: "We couldn't read that form",
-    404: "Page not found",
-    405: "That doesn't work here",
-    413: "That form was too large",
-    429: "Too many requests",
-    500: "Something went wrong on our side",
+    400: lazy("We couldn't read that form"),
+    404: lazy("Page not found"),
+    405: lazy("That doesn't work here"),
+    413: lazy("That form was too large"),
+    429: lazy("Too many requests"),
+    500: lazy("Something went wrong on our side"),
 }
 
 
@@ -38,7 +39,7 @@ def render_error(request: Request[Any, Any, Any], exc: Exception) -> Response[An
         status, title, message = exc.status, exc.title, exc.message
     elif isinstance(exc, HTTPException):
         status = exc.status_code if 400 <= exc.status_code < 600 else 500
-        title = TITLES.get(status, "Something went wrong")
+        title = str(TITLES.get(status) or gettext("Something went wrong"))
         message = _http_message(status)
     else:
         log.exception(
@@ -48,8 +49,8 @@ def render_error(request: Request[Any, Any, Any], exc: Exception) -> Response[An
         )
         status, title, message = (
             500,
-            TITLES[500],
-            ("Your answers saved so far are safe. Please try again in a moment."),
+            str(TITLES[500]),
+            gettext("Your answers saved so far are safe. Please try again in a moment."),
         )
     env = request.app.state.services.env
     try:
@@ -74,9 +75,13 @@ def render_error(request: Request[Any, Any, Any], exc: Exception) -> Response[An
 
 
 def _http_message(status: int) -> str:
-    return {
-        404: "There's nothing at this address. Check the link, or start again from the "
-        "dealership's website.",
-        405: "This address can't be used that way.",
-        413: "The form sent more than we accept. Shorten your answers and try again.",
-    }.get(status, "The request couldn't be handled. Please go back and try again.")
+    if status == 404:
+        return gettext(
+            "There's nothing at this address. Check the link, or start again from the "
+            "dealership's website."
+        )
+    if status == 405:
+        return gettext("This address can't be used that way.")
+    if status == 413:
+        return gettext("The form sent more than we accept. Shorten your answers and try again.")
+    return gettext("The request couldn't be handled. Please go back and try again.")

@@ -16,6 +16,7 @@ import msgspec
 from resume import page_vehicle, source
 from resume.consent import Client
 from resume.errors import BadRequest, PayloadTooLarge
+from resume.i18n import gettext
 from resume.tokens import FormCredential
 from resume.web.services import client_ip
 
@@ -33,7 +34,7 @@ MAX_FIELDS = 64
 def parse_form(body: bytes, content_type: str) -> dict[str, str]:
     """Return the posted fields; duplicates, bad UTF-8 and NUL bytes are a 400."""
     if content_type.split(";")[0].strip().lower() != "application/x-www-form-urlencoded":
-        raise BadRequest("This address only accepts a submitted form.")
+        raise BadRequest(gettext("This address only accepts a submitted form."))
     try:
         text = body.decode("ascii")
         pairs = parse_qsl(
@@ -46,18 +47,18 @@ def parse_form(body: bytes, content_type: str) -> dict[str, str]:
         )
     except UnicodeDecodeError:
         raise BadRequest(
-            "The form was sent with characters we can't read. Please retype your answers."
+            gettext("The form was sent with characters we can't read. Please retype your answers.")
         ) from None
     except ValueError:
-        raise BadRequest("The form had far more fields than ours.") from None
+        raise BadRequest(gettext("The form had far more fields than ours.")) from None
     form: dict[str, str] = {}
     for name, value in pairs:
         if name in form:
-            raise BadRequest(f"The form sent {name!r} twice.")
+            raise BadRequest(gettext("The form sent {name} twice.").format(name=repr(name[:40])))
         if "\x00" in value or "\x00" in name:
-            raise BadRequest("The form contained a character we can't store.")
+            raise BadRequest(gettext("The form contained a character we can't store."))
         if len(value) > MAX_FIELD_CHARS:
-            raise PayloadTooLarge("One of the answers was far too long.")
+            raise PayloadTooLarge(gettext("One of the answers was far too long."))
         form[name] = value
     return form
 
@@ -92,7 +93,9 @@ async def read_post(visit: Visit, request: Request[Any, Any, Any]) -> Posted:
         # Only a bot fills a field no person can see; drop it before it touches a draft.
         log.info("honeypot filled; submission dropped ip=%s", client.ip)
         raise BadRequest(
-            "This form was filled in automatically, so we didn't save it. "
-            "If you're a person, go back and try again."
+            gettext(
+                "This form was filled in automatically, so we didn't save it. "
+                "If you're a person, go back and try again."
+            )
         )
     return Posted(form, credential, age, client)

@@ -18,6 +18,7 @@ from litestar.response import Redirect
 from resume import i18n, logs, outbox
 from resume.autosave import Save, View
 from resume.errors import DraftGone, NotFound, Revoked, TokenExpired, TokenInvalid
+from resume.i18n import gettext
 from resume.queries import dealers as dealers_q
 from resume.queries.drafts import DraftState
 from resume.tokens import ResumeLink
@@ -40,7 +41,7 @@ async def open_link(request: Request[Any, Any, Any], token: FromPath[str]) -> Re
     age = dt.datetime.now(dt.UTC) - signed_at
     if age > dt.timedelta(days=visit.dealer.config.resume_link_days):
         raise TokenExpired(
-            "This link has expired.", payload=[link.dealer_id, link.draft_id, link.version]
+            gettext("This link has expired."), payload=[link.dealer_id, link.draft_id, link.version]
         )
     index = visit.step_now(state)
     log.info("resume link opened draft=%s step=%s", state.id, visit.steps[index].name)
@@ -127,9 +128,11 @@ async def _draft(
     request.state.dealer_origins = dealer.origins
     logs.bind_dealer(dealer.slug)
     if check_version and state.version != link.version:
-        raise Revoked("This link was replaced by a newer one.")
+        raise Revoked(gettext("This link was replaced by a newer one."))
     # The draft's own language: the link speaks it, whatever the browser (issue #11).
     offered = svc.catalog.languages(state.widget, dealer.config.languages)
     lang = state.lang if state.lang in offered else offered[0]
     i18n.set_language(lang)
-    return Visit(svc, dealer, svc.widget(state.widget, dealer, lang), lang=lang), state
+    browser = request.headers.get("accept-language", "")
+    visit = Visit(svc, dealer, svc.widget(state.widget, dealer, lang), lang=lang, browser=browser)
+    return visit, state

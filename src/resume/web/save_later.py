@@ -17,6 +17,7 @@ from resume.definitions import Step
 from resume.engine import find_step, validate
 from resume.errors import BadRequest, TooQuick, Unavailable, UnknownButton
 from resume.fields import Cleaned, Field
+from resume.i18n import gettext, lazy
 from resume.queries import limits as limits_q
 from resume.queries import suppressions as suppressions_q
 from resume.queries.drafts import DraftState
@@ -32,7 +33,7 @@ LINK_REPEAT = dt.timedelta(hours=1)
 # from somewhere else. Kept in the database, so they hold across processes.
 PER_RECIPIENT = 5
 PER_CLIENT = 20
-LIMITED = (
+LIMITED = lazy(
     "We saved your email address, but we didn't send another link: several went to it from "
     "here in the last hour. Try again in an hour, or keep going now; your answers are saved."
 )
@@ -82,7 +83,7 @@ def page(visit: Visit, name: str, state: DraftState | None, query: dict[str, str
             },
         )
     if state is None:
-        raise BadRequest("Start the form first.")
+        raise BadRequest(gettext("Start the form first."))
     if name == "saved":
         return Page("widget/saved.html", context)
     return Page("widget/showroom.html", context)
@@ -110,7 +111,7 @@ async def save(visit: Visit, posted: Posted) -> Go | Page:
                 "back_url": visit.url(back.name, token),
                 "save_url": visit.url("save", token, **{"from": back.name}),
                 "values": values,
-                "limited": UNAVAILABLE,
+                "limited": str(UNAVAILABLE),
             },
             status=503,
         )
@@ -119,17 +120,21 @@ async def save(visit: Visit, posted: Posted) -> Go | Page:
 async def _save(visit: Visit, posted: Posted) -> Go | Page:
     state = await visit.state(posted.credential)
     if state is None:
-        raise BadRequest("Answer the first question before saving for later.")
+        raise BadRequest(gettext("Answer the first question before saving for later."))
     form = posted.form
     back = _return_step(visit, form.pop("from", None), state)
     action = form.pop("action", "send")
     if action not in {"send", "cancel"}:
         raise UnknownButton()
     if action == "send" and posted.age < visit.svc.settings.min_form_seconds:
-        raise TooQuick("That was quicker than a person types. Go back and press the button again.")
+        raise TooQuick(
+            gettext("That was quicker than a person types. Go back and press the button again.")
+        )
     save_fields = visit.widget.save_fields
     if set(form) - {f.name for f in save_fields}:
-        raise BadRequest("The form had fields this page doesn't ask for. Reload and try again.")
+        raise BadRequest(
+            gettext("The form had fields this page doesn't ask for. Reload and try again.")
+        )
     results = validate(
         tuple(f for f in save_fields if f.name in form or f.type == "checkbox"), form
     )
@@ -184,7 +189,7 @@ async def _save(visit: Visit, posted: Posted) -> Go | Page:
     if limited:
         # Refused by a limit, yet saved like every post (rule 3): said here, not redirected.
         shown = page(visit, "save", saved, {"from": back.name})
-        return Page(shown.template, {**shown.context, "limited": LIMITED}, status=429)
+        return Page(shown.template, {**shown.context, "limited": str(LIMITED)}, status=429)
     if send and recent:
         return visit.go("saved", saved, **{"from": back.name, "again": "1"})
     if send:

@@ -23,6 +23,7 @@ from resume.db import Database
 from resume.dealers import Dealer
 from resume.definitions import Widget
 from resume.errors import NotFound
+from resume.i18n import gettext
 from resume.keyring import Keyring
 from resume.mail import Composer
 from resume.migrations import head_revision
@@ -94,11 +95,13 @@ class Services:
         if cached and now - cached[0] < DEALER_TTL:
             return cached[1]
         if len(slug) > 64:
-            raise NotFound("We don't know that dealership.")
+            raise NotFound(gettext("We don't know that dealership."))
         async with self.db.read() as conn:
             dealer = await dealers_q.get_by_slug(conn, slug)
         if dealer is None:
-            raise NotFound("We don't know that dealership. Check the address of this page.")
+            raise NotFound(
+                gettext("We don't know that dealership. Check the address of this page.")
+            )
         self._dealers[slug] = (now, dealer)
         return dealer
 

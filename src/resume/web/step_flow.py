@@ -17,6 +17,7 @@ from resume.definitions import Step
 from resume.engine import Move, decide, find_step, validate
 from resume.errors import BadRequest, NotFound, StepNotReached, Unavailable, UnknownButton
 from resume.fields import Cleaned
+from resume.i18n import gettext, lazy
 from resume.outbox import Outgoing
 from resume.queries import funnel as funnel_q
 from resume.queries import leads as leads_q
@@ -33,7 +34,7 @@ FORM_ACTIONS = frozenset({"continue", "back", "save", "showroom", "agree", "carr
 # what-if payment on a result ("adopt:60:3000", the kind checks the rest), a switch of
 # language ("lang:es": the step again in it, what was typed saved as Back saves it).
 VALUED_ACTIONS = ("goto:", "adopt:", "lang:")
-TOO_FAST = (
+TOO_FAST = lazy(
     "That was quicker than we expect from a person, so we held this press back in case it "
     "came from an automated program. Everything you typed is still here: check it and press "
     "the button again to save it."
@@ -58,7 +59,9 @@ async def show(visit: Visit, step: str, token: str, query: dict[str, str]) -> Ou
         if step == visit.steps[0].name:
             return Show(index=0, state=None, token=visit.credential(None))
         raise BadRequest(
-            "This page needs the link from the form. Start again from the dealership's website."
+            gettext(
+                "This page needs the link from the form. Start again from the dealership's website."
+            )
         )
     credential, _ = visit.verify(token)
     state = await visit.state(credential)
@@ -92,7 +95,7 @@ async def save(visit: Visit, step: str, posted: Posted) -> Outcome:
     if step == "save":
         return await save_later.save(visit, posted)
     if step in PAGES:
-        raise NotFound("This page does not take a form.")
+        raise NotFound(gettext("This page does not take a form."))
     index, current = find_step(visit.steps, step)
     form = posted.form
     action = form.pop("action", "continue")
@@ -109,10 +112,10 @@ async def save(visit: Visit, step: str, posted: Posted) -> Outcome:
         if action == "agree":
             return await consent.agree(visit, index, posted)
         if action == "continue":
-            raise BadRequest('To see your estimate, press "I agree" under the notice.')
+            raise BadRequest(gettext('To see your estimate, press "I agree" under the notice.'))
         form.pop("notice", None)
     if (action in {"agree", "carry"} or adopting) and current.kind != "result":
-        raise BadRequest("The form was sent with a button this step doesn't have.")
+        raise BadRequest(gettext("The form was sent with a button this step doesn't have."))
     _no_unknown_fields(current, form)
     results = visit.kind.check(step, validate(current.fields, form))
     try:
@@ -128,7 +131,7 @@ async def save(visit: Visit, step: str, posted: Posted) -> Outcome:
     field_steps: dict[str, str] = {}
     if adopting:
         if state is None:
-            raise BadRequest("Answer the questions before this one first.")
+            raise BadRequest(gettext("Answer the questions before this one first."))
         # Answers of the numbers step, pressed on the result: stored under the step that
         # asks them, as if typed there, so the lead, the ADF and the mail see them.
         chosen = visit.kind.adopt(visit.scene, state, action.removeprefix("adopt:"))
@@ -148,7 +151,7 @@ async def save(visit: Visit, step: str, posted: Posted) -> Outcome:
             token=visit.credential(state),
             posted=results,
             status=422,
-            notice=TOO_FAST,
+            notice=str(TOO_FAST),
         )
     change = _save(visit, posted, index, current, results, state, move, field_steps)
     if (
@@ -184,7 +187,7 @@ def _unsaved(
         token=visit.resign(posted.credential),
         posted=results,
         status=503,
-        notice=UNAVAILABLE,
+        notice=str(UNAVAILABLE),
     )
 
 
@@ -311,8 +314,10 @@ def _no_unknown_fields(step: Step, form: dict[str, Any]) -> None:
     if unknown:
         shown = ", ".join(name[:40] for name in unknown[:3])
         raise BadRequest(
-            f"The form had fields this step doesn't ask for ({shown}). "
-            "Reload the page and try again."
+            gettext(
+                "The form had fields this step doesn't ask for ({fields}). "
+                "Reload the page and try again."
+            ).format(fields=shown)
         )
 
 

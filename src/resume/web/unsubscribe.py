@@ -13,6 +13,7 @@ from litestar import Request, Response, get, post
 from litestar.params import FromPath
 
 from resume.errors import NotFound
+from resume.i18n import gettext
 from resume.queries import dealers as dealers_q
 from resume.queries import outbox as outbox_q
 from resume.queries import suppressions as suppressions_q
@@ -63,7 +64,7 @@ async def _recipient(svc: Services, token: str) -> tuple[str, str]:
         message = await outbox_q.get(conn, link.message_id)
         dealer = await dealers_q.get(conn, link.dealer_id)
     if message is None or dealer is None or message.dealer_id != dealer.id:
-        raise NotFound("We couldn't find the email this link came from.")
+        raise NotFound(gettext("We couldn't find the email this link came from."))
     return dealer.name, message.to_addr
 
 

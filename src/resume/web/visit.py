@@ -22,6 +22,7 @@ from resume.definitions import Step, Widget
 from resume.engine import find_step
 from resume.errors import DraftGone, Revoked, TokenExpired, TokenInvalid
 from resume.fields import Cleaned
+from resume.i18n import gettext
 from resume.kinds.base import Scene
 from resume.queries.drafts import FIRST_VERSION, DraftState
 from resume.tokens import FormCredential, new_draft_id
@@ -78,6 +79,7 @@ class Visit:
         head: bool = False,
         preview: str = "",
         lang: str = i18n.DEFAULT,
+        browser: str = "",
     ) -> None:
         self.svc = svc
         # A staff preview (issue #13): framed by our own dashboard only, and its forms post
@@ -99,6 +101,10 @@ class Visit:
         # is in it): the page's words, the draft's, its resume link's and its follow-ups'.
         self.languages = svc.catalog.languages(widget.slug, dealer.config.languages)
         self.lang = lang
+        # The language the browser's own Accept-Language would be served: the one a page
+        # need not name in its addresses.
+        self.browser_lang = i18n.choose(None, browser, self.languages)
+        self.browser = browser
         self._use(widget)
 
     def speak(self, lang: str) -> None:
@@ -126,9 +132,10 @@ class Visit:
         )
 
     def lang_param(self) -> dict[str, str]:
-        """The visit's language, for the addresses of its pages and forms, where the widget
-        has several: it travels with the shopper, as the credential does."""
-        return {"lang": self.lang} if len(self.languages) > 1 else {}
+        """The visit's language, for the addresses of its pages and forms, where it is not
+        the one the browser asks for (the page's `?lang=`, a switch, a draft's language): it
+        travels with the shopper, as the credential does."""
+        return {"lang": self.lang} if self.lang != self.browser_lang else {}
 
     def step_now(self, state: DraftState) -> int:
         """The index of the step the draft is on, or of the furthest it reached if earlier."""
@@ -166,13 +173,18 @@ class Visit:
             credential, age = self.svc.signer.verify_form(token, max_age=hours * 3600)
         except TokenExpired:
             raise TokenExpired(
-                f"This page was open for more than {hours} hours, so it can't save any more. "
-                "Everything saved before is kept: if you saved your answers with your email, "
-                "open the link we sent you; otherwise start again from the dealership's website."
+                gettext(
+                    "This page was open for more than {hours} hours, so it can't save any "
+                    "more. Everything saved before is kept: if you saved your answers with your "
+                    "email, open the link we sent you; otherwise start again from the "
+                    "dealership's website."
+                ).format(hours=hours)
             ) from None
         if credential.dealer_id != self.dealer.id or credential.widget != self.widget.slug:
             raise TokenInvalid(
-                "This form belongs to another page. Start again from the dealership's website."
+                gettext(
+                    "This form belongs to another page. Start again from the dealership's website."
+                )
             )
         return credential, age
 
@@ -251,8 +263,8 @@ class Visit:
         )  # fmt: skip
         if self.preview:
             context["action"] = f"{self.preview}/{step.name}"
-        elif len(self.languages) > 1:
-            context["action"] += "?" + urlencode(self.lang_param())
+        elif named := self.lang_param():
+            context["action"] += "?" + urlencode(named)
         context["source"] = (
             source.carried(self.source) if self.source and show.state is None else ""
         )
@@ -356,12 +368,18 @@ async def visit_for(request: Request[Any, Any, Any], dealer: str, widget: str) -
     logs.bind_dealer(found.slug)
     # The page's language: asked for by name (`lang` on the iframe's or the form's address),
     # else the browser's, among those the dealer offers (issue #11, item 6).
+    browser = request.headers.get("accept-language", "")
     lang = i18n.choose(
         request.query_params.get("lang"),
-        request.headers.get("accept-language"),
+        browser,
         svc.catalog.languages(widget, found.config.languages),
     )
     i18n.set_language(lang)
     return Visit(
-        svc, found, svc.widget(widget, found, lang), head=bool(request.scope.get(HEAD)), lang=lang
+        svc,
+        found,
+        svc.widget(widget, found, lang),
+        head=bool(request.scope.get(HEAD)),
+        lang=lang,
+        browser=browser,
     )
