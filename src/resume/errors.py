@@ -1,7 +1,13 @@
 """The project's exceptions. Each carries the HTTP status the web layer answers with.
 
 They live at the bottom so that no lower layer imports from web/ (shared/style.md, rule 3).
+Titles and default messages are shown on error pages, so they are marked with `lazy`: each
+is translated when the page is made, in the shopper's language (issue #11, item 6).
 """
+
+from babel.support import LazyProxy
+
+from resume.i18n import lazy
 
 
 class ResumeError(Exception):
@@ -12,13 +18,13 @@ class ResumeError(Exception):
     """
 
     status = 500
-    title = "Something went wrong"
-    default = ""
+    title: str | LazyProxy = lazy("Something went wrong")
+    default: str | LazyProxy = ""
 
     def __init__(self, message: str = "", *, title: str | None = None) -> None:
-        message = message or self.default or self.title
-        super().__init__(message)
-        self.message = message
+        shown = message or self.default or self.title
+        super().__init__(shown)
+        self.message: str | LazyProxy = shown
         if title:
             self.title = title
 
@@ -29,7 +35,7 @@ class ConfigError(ResumeError):
 
 class BadRequest(ResumeError):
     status = 400
-    title = "We couldn't read that form"
+    title = lazy("We couldn't read that form")
 
 
 class Forbidden(ResumeError):
@@ -37,36 +43,36 @@ class Forbidden(ResumeError):
     token, an action the role may not take."""
 
     status = 403
-    title = "You can't do that here"
+    title = lazy("You can't do that here")
 
 
 class NotFound(ResumeError):
     status = 404
-    title = "Page not found"
+    title = lazy("Page not found")
 
 
 class DraftGone(NotFound):
     """The draft a page or link names is not there (purged, or never ours)."""
 
-    default = "We couldn't find these saved answers. They may have been deleted."
+    default = lazy("We couldn't find these saved answers. They may have been deleted.")
 
 
 class UnknownButton(BadRequest):
-    default = "The form was sent with a button we don't know."
+    default = lazy("The form was sent with a button we don't know.")
 
 
 class TokenInvalid(ResumeError):
     """A signed token that is tampered with, for another purpose, or for another dealer."""
 
     status = 400
-    title = "This link or form is not valid"
+    title = lazy("This link or form is not valid")
 
 
 class TokenExpired(TokenInvalid):
     """A well-signed token past its max_age; `payload` lets us offer a fresh link."""
 
     status = 410
-    title = "This link has expired"
+    title = lazy("This link has expired")
 
     def __init__(self, message: str = "", *, payload: object = None) -> None:
         super().__init__(message)
@@ -75,35 +81,35 @@ class TokenExpired(TokenInvalid):
 
 class StepNotReached(ResumeError):
     status = 409
-    title = "That step isn't open yet"
-    default = "Finish the steps before this one first."
+    title = lazy("That step isn't open yet")
+    default = lazy("Finish the steps before this one first.")
 
 
 class TooQuick(ResumeError):
     """Sent quicker than a person could have: a bot, or a double press."""
 
     status = 422
-    title = "Please try that again"
+    title = lazy("Please try that again")
 
 
 class PayloadTooLarge(ResumeError):
     status = 413
-    title = "That form was too large"
+    title = lazy("That form was too large")
 
 
 class TooManyRequests(ResumeError):
     status = 429
-    title = "Too many requests"
+    title = lazy("Too many requests")
 
 
 class Unavailable(ResumeError):
     status = 503
-    title = "Busy right now"
+    title = lazy("Busy right now")
 
 
 class Revoked(TokenInvalid):
     """The draft's version moved on: every older link and page credential is void."""
 
     status = 410
-    title = "This link is no longer valid"
-    default = "This page was replaced by a newer link. Open the latest email from us."
+    title = lazy("This link is no longer valid")
+    default = lazy("This page was replaced by a newer link. Open the latest email from us.")

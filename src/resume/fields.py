@@ -15,6 +15,9 @@ import msgspec
 import phonenumbers
 from email_validator import EmailNotValidError, validate_email
 
+from resume import i18n
+from resume.i18n import _
+
 FieldType = Literal[
     "money",
     "percent",
@@ -87,13 +90,15 @@ def clean(field: Field, raw: str) -> Cleaned:
     """Check one typed value against its field; never raises for the shopper's input."""
     text = raw.strip()
     if _CONTROL.search(text):
-        return Cleaned(raw, error="Remove the special characters from this answer.")
+        return Cleaned(raw, error=_("Remove the special characters from this answer."))
     if len(text) > field.max_length:
-        return Cleaned(raw, error=f"Use {field.max_length} characters or fewer.")
+        return Cleaned(
+            raw, error=_("Use {count} characters or fewer.").format(count=field.max_length)
+        )
     if field.type == "checkbox":
         checked = text.lower() in CHECKED
         if field.required and not checked:
-            return Cleaned(raw, False, "Tick this box to go on.")
+            return Cleaned(raw, False, _("Tick this box to go on."))
         return Cleaned(raw, checked)
     if not text:
         if field.required:
@@ -102,20 +107,34 @@ def clean(field: Field, raw: str) -> Cleaned:
     return _CLEANERS[field.type](field, raw, text)
 
 
+def _in_sentence(label: str) -> str:
+    """A field's label as a message names it. English runs it into the sentence in lower
+    case ("Enter year."); Spanish names it after a colon, as written ("Complete: Año."),
+    because "Escriba año." reads wrongly and an article would need the label's gender."""
+    return label.lower() if i18n.current() == "en" else label
+
+
 def _missing(field: Field) -> str:
     if field.type == "choice":
         # A question ("Has anyone smoked in it?") reads badly after "Choose".
         if field.label.endswith("?"):
-            return "Choose an answer."
-        return f"Choose {field.label.lower()}."
-    return f"Enter {field.label.lower()}."
+            return _("Choose an answer.")
+        return _("Choose {label}.").format(label=_in_sentence(field.label))
+    return _("Enter {label}.").format(label=_in_sentence(field.label))
 
 
 def _in_range(field: Field, raw: str, number: Decimal, shown: str) -> Cleaned:
     if field.min is not None and number < field.min:
-        return Cleaned(raw, error=f"{field.label} must be at least {shown.format(field.min)}.")
+        least = shown.format(field.min)
+        return Cleaned(
+            raw,
+            error=_("{label} must be at least {amount}.").format(label=field.label, amount=least),
+        )
     if field.max is not None and number > field.max:
-        return Cleaned(raw, error=f"{field.label} must be {shown.format(field.max)} or less.")
+        most = shown.format(field.max)
+        return Cleaned(
+            raw, error=_("{label} must be {amount} or less.").format(label=field.label, amount=most)
+        )
     return Cleaned(raw, number)
 
 
@@ -123,7 +142,7 @@ def _money(field: Field, raw: str, text: str) -> Cleaned:
     if text.startswith("-"):
         return Cleaned(raw, error=f"{field.label} can't be negative.")
     if not _AMOUNT.match(text):
-        return Cleaned(raw, error="Enter an amount in dollars, like 25,000 or 25000.50.")
+        return Cleaned(raw, error=_("Enter an amount in dollars, like 25,000 or 25000.50."))
     number = Decimal(text.lstrip("$").strip().replace(",", ""))
     return _in_range(field, raw, number, "${:,}")
 
@@ -132,7 +151,7 @@ def _percent(field: Field, raw: str, text: str) -> Cleaned:
     if text.startswith("-"):
         return Cleaned(raw, error=f"{field.label} can't be negative.")
     if not _PERCENT.match(text):
-        return Cleaned(raw, error="Enter a percentage, like 6.9.")
+        return Cleaned(raw, error=_("Enter a percentage, like 6.9."))
     number = Decimal(text.rstrip("%").strip())
     return _in_range(field, raw, number, "{}%")
 
@@ -141,22 +160,29 @@ def _integer(field: Field, raw: str, text: str) -> Cleaned:
     if text.startswith("-"):
         return Cleaned(raw, error=f"{field.label} can't be negative.")
     if not _INTEGER.match(text):
-        return Cleaned(raw, error="Enter a whole number, like 36000.")
+        return Cleaned(raw, error=_("Enter a whole number, like 36000."))
     number = Decimal(text.replace(",", ""))
     if field.choices and str(number) not in {choice.value for choice in field.choices}:
         offered = [choice.value for choice in field.choices]
-        listed = ", ".join(offered[:-1]) + f" or {offered[-1]}" if len(offered) > 1 else offered[0]
-        return Cleaned(raw, error=f"Choose one of {listed}.")
+        return Cleaned(raw, error=_("Choose one of {listed}.").format(listed=either(offered)))
     return _in_range(field, raw, number, "{:,}")
+
+
+def either(items: list[str]) -> str:
+    """Items as a sentence offers them: "36, 48 or 60"."""
+    if len(items) < 2:
+        return "".join(items)
+    return _("{first} or {last}").format(first=", ".join(items[:-1]), last=items[-1])
 
 
 def _year(field: Field, raw: str, text: str) -> Cleaned:
     if not re.fullmatch(r"[0-9]{4}", text):
-        return Cleaned(raw, error="Enter a four-digit year, like 2021.")
+        return Cleaned(raw, error=_("Enter a four-digit year, like 2021."))
     year = int(text)
     latest = dt.date.today().year + 2
     if not 1950 <= year <= latest:
-        return Cleaned(raw, error=f"Enter a year between 1950 and {latest}.")
+        message = _("Enter a year between {first} and {last}.")
+        return Cleaned(raw, error=message.format(first=1950, last=latest))
     return Cleaned(raw, year)
 
 
@@ -169,7 +195,7 @@ def _email(field: Field, raw: str, text: str) -> Cleaned:
         # No DNS: a save must not wait on the network, and tests must not need one.
         result = validate_email(text, check_deliverability=False)
     except EmailNotValidError:
-        return Cleaned(raw, error="Enter an email address like name@example.com.")
+        return Cleaned(raw, error=_("Enter an email address like name@example.com."))
     return Cleaned(raw, result.normalized)
 
 
@@ -179,13 +205,18 @@ def _phone(field: Field, raw: str, text: str) -> Cleaned:
     except phonenumbers.NumberParseException:
         number = None
     if number is None or not phonenumbers.is_valid_number(number):
-        return Cleaned(raw, error="Enter a phone number with its area code, like 555-201-0123.")
+        return Cleaned(raw, error=_("Enter a phone number with its area code, like 555-201-0123."))
     return Cleaned(raw, phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164))
 
 
 def _choice(field: Field, raw: str, text: str) -> Cleaned:
     if text not in {choice.value for choice in field.choices}:
-        return Cleaned(raw, error=f"Choose one of the options for {field.label.lower()}.")
+        return Cleaned(
+            raw,
+            error=_("Choose one of the options for {label}.").format(
+                label=_in_sentence(field.label)
+            ),
+        )
     return Cleaned(raw, text)
 
 
@@ -210,19 +241,26 @@ def _birthdate(field: Field, raw: str, text: str) -> Cleaned:
     elif match := _US_DATE.match(text):
         month, day, year = (int(part) for part in match.groups())
     else:
-        return Cleaned(raw, error="Enter your date of birth as MM/DD/YYYY, like 04/30/1988.")
+        return Cleaned(raw, error=_("Enter your date of birth as MM/DD/YYYY, like 04/30/1988."))
     try:
         born = dt.date(year, month, day)
     except ValueError:
-        return Cleaned(raw, error="That date doesn't exist. Check the month and the day.")
+        return Cleaned(raw, error=_("That date doesn't exist. Check the month and the day."))
     today = dt.date.today()
     if born > today:
-        return Cleaned(raw, error="That date is in the future. Enter your date of birth.")
+        return Cleaned(raw, error=_("That date is in the future. Enter your date of birth."))
     age = today.year - born.year - ((today.month, today.day) < (born.month, born.day))
     if age < YOUNGEST:
-        return Cleaned(raw, error=f"You need to be {YOUNGEST} or older to pre-qualify.")
+        return Cleaned(
+            raw, error=_("You need to be {age} or older to pre-qualify.").format(age=YOUNGEST)
+        )
     if age > OLDEST:
-        return Cleaned(raw, error=f"Check the year: that date is more than {OLDEST} years ago.")
+        return Cleaned(
+            raw,
+            error=_("Check the year: that date is more than {years} years ago.").format(
+                years=OLDEST
+            ),
+        )
     return Cleaned(raw, born)
 
 
@@ -231,7 +269,7 @@ _ZIP = re.compile(r"^[0-9]{5}(-[0-9]{4})?$")
 
 def _zip(field: Field, raw: str, text: str) -> Cleaned:
     if not _ZIP.match(text):
-        return Cleaned(raw, error="Enter a five-digit ZIP code, like 30301.")
+        return Cleaned(raw, error=_("Enter a five-digit ZIP code, like 30301."))
     return Cleaned(raw, text[:5])
 
 

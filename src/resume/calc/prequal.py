@@ -32,7 +32,15 @@ from typing import Protocol
 import msgspec
 
 from resume.dealers import BANDS, Finance
+from resume.i18n import _, lazy
 
+# The bands as a reason names them ("for good credit"): shoppers never read a stored value.
+BAND_WORDS = {
+    "excellent": lazy("excellent"),
+    "good": lazy("good"),
+    "fair": lazy("fair"),
+    "rebuilding": lazy("rebuilding"),
+}
 EMPLOYMENT = ("employed", "self_employed", "retired", "student", "other", "unemployed")
 
 # A fresh context, not a copy of the caller's: their precision, rounding or traps must not leak in.
@@ -102,16 +110,19 @@ def provider_for(name: str) -> Provider:
 
 def _builtin(applicant: Applicant, finance: Finance) -> Prequal:
     income, housing = applicant.monthly_income, applicant.housing_payment
-    basis = (
-        f"Based on a gross monthly income of {_dollars(income)} and housing of {_dollars(housing)}"
+    basis = _("Based on a gross monthly income of {income} and housing of {housing}").format(
+        income=_dollars(income), housing=_dollars(housing)
     )
 
     # Rule: no income, no estimate. Someone out of work with benefits, a pension or support
     # is estimated on that income like anyone else.
     if income == 0:
-        why = "With no income to count, we can't estimate a car payment"
+        why = _("With no income to count, we can't estimate a car payment")
         if applicant.employment == "unemployed":
-            why += "; if you have benefits, a pension or support, enter it as monthly income"
+            why = _(
+                "With no income to count, we can't estimate a car payment; if you have "
+                "benefits, a pension or support, enter it as monthly income"
+            )
         return _refer(basis, why)
 
     band = applicant.credit_band
@@ -123,7 +134,8 @@ def _builtin(applicant: Applicant, finance: Finance) -> Prequal:
     # Rule: the longest term the dealer offers, up to LONGEST_TERM months.
     terms = [t for t in finance.terms if t <= LONGEST_TERM]
     if not terms:
-        return _refer(basis, f"This dealer offers no loan of {LONGEST_TERM} months or less")
+        why = _("This dealer offers no loan of {months} months or less")
+        return _refer(basis, why.format(months=LONGEST_TERM))
     term = max(terms)
 
     with localcontext(_CONTEXT):
@@ -135,11 +147,11 @@ def _builtin(applicant: Applicant, finance: Finance) -> Prequal:
         payment = max(Decimal(0), min(pti_cap, dti_cap)).quantize(_DOLLAR, rounding=ROUND_FLOOR)
         # Rule: below SMALLEST_PAYMENT a month, refer rather than quote a token loan.
         if payment < SMALLEST_PAYMENT:
-            return _refer(
-                basis,
-                f"The car payment that leaves room in your budget is under "
-                f"{_dollars(SMALLEST_PAYMENT)} a month, too small for us to estimate a loan",
+            why = _(
+                "The car payment that leaves room in your budget is under {amount} a month, "
+                "too small for us to estimate a loan"
             )
+            return _refer(basis, why.format(amount=_dollars(SMALLEST_PAYMENT)))
         # Rule: the loan is what that payment repays at the top APR over the term, rounded
         # down to the nearest $100.
         present = _present_value(payment, high, term)
@@ -147,19 +159,37 @@ def _builtin(applicant: Applicant, finance: Finance) -> Prequal:
         # Two places, like every amount in a quote (calc/payment.py).
         payment, amount = payment.quantize(_CENT), amount.quantize(_CENT)
 
-    rates = f"{_percent(low)}" if low == high else f"{_percent(low)} to {_percent(high)}"
+    # The reasons are worded in the shopper's language of the moment ("I agree" pressed) and
+    # stored so (issue #11, item 6).
+    if low == high:
+        rates = _percent(low)
+    else:
+        rates = _("{low} to {high}").format(low=_percent(low), high=_percent(high))
     reasons = [
         basis,
-        f"{_percent(PAYMENT_TO_INCOME)} of income for a car payment: {_dollars(pti_cap)}",
-        f"{_percent(DEBT_TO_INCOME)} of income for housing and car together "
-        f"({_dollars(debt_cap)}), less housing: {_dollars(dti_cap)}",
-        f"The lower of the two, rounded down to whole dollars: {_dollars(payment)} a month",
-        f"APR {rates} for {band} credit, from this dealer's new and used rates",
-        f"Over {term} months at {_percent(high)}, {_dollars(payment)} a month repays about "
-        f"{_dollars(amount)} (rounded down to $100)",
+        _("{percent} of income for a car payment: {amount}").format(
+            percent=_percent(PAYMENT_TO_INCOME), amount=_dollars(pti_cap)
+        ),
+        _(
+            "{percent} of income for housing and car together ({total}), less housing: {amount}"
+        ).format(
+            percent=_percent(DEBT_TO_INCOME), total=_dollars(debt_cap), amount=_dollars(dti_cap)
+        ),
+        _("The lower of the two, rounded down to whole dollars: {amount} a month").format(
+            amount=_dollars(payment)
+        ),
+        _("APR {rates} for {band} credit, from this dealer's new and used rates").format(
+            rates=rates, band=BAND_WORDS.get(band, band)
+        ),
+        _(
+            "Over {months} months at {rate}, {payment} a month repays about {amount} "
+            "(rounded down to $100)"
+        ).format(
+            months=term, rate=_percent(high), payment=_dollars(payment), amount=_dollars(amount)
+        ),
     ]
     reasons.extend(_stability(applicant))
-    reasons.append("An estimate from what you told us, not a credit decision; no credit check")
+    reasons.append(_("An estimate from what you told us, not a credit decision; no credit check"))
     return Prequal(
         provider=BuiltinProvider.name,
         outcome="estimate",
@@ -182,17 +212,21 @@ def _present_value(payment: Decimal, apr: Decimal, term: int) -> Decimal:
 
 def _stability(applicant: Applicant) -> list[str]:
     # Rule: a note, not a change to the figures; the shopper's band already prices their risk.
-    short = [
+    short = frozenset(
         what
         for what, years in (
             ("job", applicant.years_at_job),
             ("address", applicant.years_at_address),
         )
         if years is not None and years < SETTLED_YEARS
-    ]
+    )
     if not short:
         return []
-    return [f"With under a year at your {' and '.join(short)}, expect the higher end of the range"]
+    if short == {"job", "address"}:
+        return [_("With under a year at your job and address, expect the higher end of the range")]
+    if "job" in short:
+        return [_("With under a year at your job, expect the higher end of the range")]
+    return [_("With under a year at your address, expect the higher end of the range")]
 
 
 def _refer(*reasons: str) -> Prequal:
@@ -204,7 +238,10 @@ def _refer(*reasons: str) -> Prequal:
         monthly_payment=None,
         amount=None,
         term_months=None,
-        reasons=(*reasons, "A person from the dealership will call to go through your options"),
+        reasons=(
+            *reasons,
+            _("A person from the dealership will call to go through your options"),
+        ),
     )
 
 

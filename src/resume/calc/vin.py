@@ -12,8 +12,10 @@ from types import MappingProxyType
 
 import msgspec
 
+from resume.i18n import _, lazy
+
 _LENGTH = 17
-_WHERE = (
+_WHERE = lazy(
     "You can find it on the driver's side of the dashboard (look through the windshield), "
     "on the driver's door jamb, or on the registration or insurance card."
 )
@@ -34,7 +36,11 @@ _LETTER_VALUES: Mapping[str, int] = MappingProxyType(
 )
 _WEIGHTS = (8, 7, 6, 5, 4, 3, 2, 10, 0, 9, 8, 7, 6, 5, 4, 3, 2)
 _LOOKALIKES: Mapping[str, str] = MappingProxyType(
-    {"I": "the digit 1 (one)", "O": "the digit 0 (zero)", "Q": "the digit 0 (zero)"}
+    {
+        "I": lazy("the digit 1 (one)"),
+        "O": lazy("the digit 0 (zero)"),
+        "Q": lazy("the digit 0 (zero)"),
+    }
 )
 
 # Position 10 repeats every 30 years: A = 1980 or 2010, ..., Y = 2000 or 2030, 1 = 2001 or 2031,
@@ -224,28 +230,33 @@ def check_vin(typed: str, *, today: datetime.date | None = None) -> Vin | str:
     # Checked before upper-casing: str.upper() turns some non-ASCII letters into ASCII ones.
     cleaned = "".join(ch for ch in typed if not ch.isspace() and ch != "-")
     if not cleaned:
-        return f"Please type the VIN: 17 letters and numbers. {_WHERE}"
+        return _("Please type the VIN: 17 letters and numbers. {where}").format(where=_WHERE)
     strange = [ch for ch in cleaned if not (ch.isascii() and ch.isalnum())]
     if strange:
         shown = ", ".join(f'"{ch}"' for ch in dict.fromkeys(strange))
-        return (
+        return _(
             "A VIN is made only of the plain letters A to Z and digits 0 to 9, "
-            f"so it can't contain {shown}. Please check what you typed."
-        )
+            "so it can't contain {characters}. Please check what you typed."
+        ).format(characters=shown)
     text = cleaned.upper()
     if len(text) != _LENGTH:
-        return f"A VIN has 17 letters and numbers, and you typed {len(text)}. {_WHERE}"
+        return _("A VIN has 17 letters and numbers, and you typed {count}. {where}").format(
+            count=len(text), where=_WHERE
+        )
     never = [ch for ch in "IOQ" if ch in text]
     if never:
         guesses = "; ".join(
-            f"where you typed {ch}, you probably mean {_LOOKALIKES[ch]}" for ch in never
+            _("where you typed {letter}, you probably mean {digit}").format(
+                letter=ch, digit=_LOOKALIKES[ch]
+            )
+            for ch in never
         )
-        return (
+        return _(
             "VINs never use the letters I, O or Q, so they can't be mistaken for 1 and 0: "
-            f"{guesses}."
-        )
+            "{guesses}."
+        ).format(guesses=guesses)
     if text[8] != _check_digit(text):
-        return (
+        return _(
             "This VIN doesn't add up, so one character is probably mistyped. "
             "Please check it against the registration or insurance card, or the dashboard."
         )
@@ -284,17 +295,24 @@ def _squeeze(make: str) -> str:
     return _MAKE_NICKNAMES.get(squeezed, squeezed)
 
 
-def _a(word: str) -> str:
-    return f"an {word}" if word.startswith(tuple("AEIOU")) else f"a {word}"
-
-
 def cross_check(vin: Vin, year: int | None, make: str | None) -> list[str]:
     """Return advice for each typed year or make that the VIN disagrees with."""
     advice = []
     if year is not None and vin.year is not None and year != vin.year:
-        advice.append(f"This VIN is for a {vin.year}, but the year says {year}. Check one of them.")
-    if make and make.strip() and vin.make is not None and _squeeze(make) != _squeeze(vin.make):
         advice.append(
-            f"This VIN is for {_a(vin.make)}, but the make says {make.strip()}. Check one of them."
+            _("This VIN is for a {vin_year}, but the year says {year}. Check one of them.").format(
+                vin_year=vin.year, year=year
+            )
         )
+    if make and make.strip() and vin.make is not None and _squeeze(make) != _squeeze(vin.make):
+        # "a" or "an" is part of the sentence, so each language words it whole.
+        if vin.make.startswith(tuple("AEIOU")):
+            message = _(
+                "This VIN is for an {vin_make}, but the make says {make}. Check one of them."
+            )
+        else:
+            message = _(
+                "This VIN is for a {vin_make}, but the make says {make}. Check one of them."
+            )
+        advice.append(message.format(vin_make=vin.make, make=make.strip()))
     return advice

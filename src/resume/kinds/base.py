@@ -20,6 +20,7 @@ from resume.dealers import Dealer
 from resume.definitions import Step, Widget
 from resume.errors import BadRequest
 from resume.fields import Cleaned
+from resume.i18n import _, lazy
 from resume.keyring import Keyring
 from resume.queries.drafts import DraftState, Stored
 from resume.settings import Settings
@@ -115,7 +116,7 @@ class Kind:
     # The moment finishing the widget is, if finishing alone alerts staff.
     finish_moment: ClassVar[str] = ""
     # What follow-up reminders are about: "reminders about {topic}".
-    topic: ClassVar[str] = "this"
+    topic: ClassVar[str] = lazy("this")  # type: ignore[assignment]
     # The figures this kind adds to talk tracks (talk_values), beyond TALK_KEYS.
     talk_keys: ClassVar[frozenset[str]] = frozenset()
     # Whether staff answer a finished draft of it with an offer (an appraiser's, for a
@@ -153,7 +154,9 @@ class Kind:
 
     def facts(self, widget: Widget, dealer: Dealer, draft: DraftState) -> Facts:
         """What staff and mail are told about the draft."""
-        return Facts(subject=widget.title.lower(), lines=name_lines(draft.values))
+        return Facts(
+            vehicle=_("next car"), subject=widget.title.lower(), lines=name_lines(draft.values)
+        )
 
     def talk_values(self, widget: Widget, dealer: Dealer, draft: DraftState) -> dict[str, str]:
         """The figures a talk track may name, as a rep would say them; kinds add their own
@@ -168,7 +171,7 @@ class Kind:
     def adopt(self, scene: Scene, draft: DraftState, choice: str) -> dict[str, Cleaned]:
         """Return the answers a result's "adopt:`choice`" button stands for, checked as if
         typed; a choice the page could not have offered is a BadRequest (issue #11)."""
-        raise BadRequest("The form was sent with a button this step doesn't have.")
+        raise BadRequest(_("The form was sent with a button this step doesn't have."))
 
     async def carry(self, scene: Scene, draft: DraftState) -> Carried | None:
         """Answers to open another widget with, or None when there is nothing to carry."""
@@ -182,7 +185,7 @@ class Kind:
         self, scene: Scene, index: int, draft: DraftState, agreement: Agreement
     ) -> Next:
         """Record an "I agree" on consent step `index` and act on it; say where to go next."""
-        raise BadRequest("This form has nothing to agree to.")
+        raise BadRequest(_("This form has nothing to agree to."))
 
 
 def valid_text(values: Mapping[str, Stored], name: str) -> str:
@@ -214,4 +217,4 @@ def name_lines(values: Mapping[str, Stored]) -> tuple[tuple[str, str], ...]:
 def vehicle_label(values: Mapping[str, Stored]) -> str:
     """Return "2024 Toyota RAV4 XLE" from whatever vehicle answers are there."""
     parts = [valid_text(values, name) for name in ("year", "make", "model", "trim")]
-    return " ".join(part for part in parts if part) or "your vehicle"
+    return " ".join(part for part in parts if part) or _("your vehicle")

@@ -21,6 +21,7 @@ from resume.dealers import Dealer
 from resume.definitions import Step, Widget
 from resume.errors import BadRequest, Revoked, StepNotReached, TokenExpired, TokenInvalid
 from resume.fields import clean
+from resume.i18n import _, lazy
 from resume.kinds.base import Agreement, Carried, Facts, Kind, Next, Notice, Scene, name_lines
 from resume.queries import prequals as prequals_q
 from resume.queries.drafts import DraftState
@@ -45,7 +46,7 @@ class Credit(Kind):
         "prequal_failed": "agreed to a soft-credit pre-qualification we could not complete; "
         "they were told someone would contact them",
     }
-    topic = "financing"
+    topic = lazy("financing")
 
     def notice(self, dealer: Dealer) -> Notice:
         credit = dealer.config.credit
@@ -93,6 +94,7 @@ class Credit(Kind):
     def facts(self, widget: Widget, dealer: Dealer, draft: DraftState) -> Facts:
         # Staff mail says what happened and where to look, never what the shopper told us.
         return Facts(
+            vehicle=_("next car"),
             subject="pre-qualification",
             lines=(
                 *name_lines(draft.values),
@@ -129,18 +131,24 @@ class Credit(Kind):
             shown = scene.signer.verify_notice(agreement.proof, max_age=hours * 3600)
         except (TokenInvalid, TokenExpired):
             raise BadRequest(
-                'We can only accept "I agree" from the page that shows the notice. Go back, '
-                'read it, and press "I agree" under it.'
+                _(
+                    'We can only accept "I agree" from the page that shows the notice. Go back, '
+                    'read it, and press "I agree" under it.'
+                )
             ) from None
         notice = self.notice(scene.dealer)
         if shown.draft_id != draft.id:
-            raise BadRequest("This agreement belongs to another form. Start again from the site.")
+            raise BadRequest(
+                _("This agreement belongs to another form. Start again from the site.")
+            )
         if shown.version != draft.version:
             raise Revoked()
         if shown.text_hash != consent.text_hash(notice.text):
             raise BadRequest(
-                "The notice changed since the page was shown. Go back, read it again, and "
-                'press "I agree" under the new text.'
+                _(
+                    "The notice changed since the page was shown. Go back, read it again, and "
+                    'press "I agree" under the new text.'
+                )
             )
         missing = first_missing(scene.steps, draft)
         if missing is not None:

@@ -16,7 +16,8 @@ from resume.calc.payment import FinanceQuote, LeaseQuote, finance, lease
 from resume.dealers import Dealer
 from resume.definitions import Step, Widget
 from resume.errors import BadRequest
-from resume.fields import Choice, Cleaned, clean
+from resume.fields import Choice, Cleaned, clean, either
+from resume.i18n import _, lazy
 from resume.kinds.base import Facts, Kind, Scene, name_lines, valid_text, vehicle_label
 from resume.queries.drafts import DraftState, Stored
 from resume.templating import money
@@ -123,7 +124,8 @@ def _inputs(widget: Widget, dealer: Dealer, values: Mapping[str, Stored]) -> Inp
     if wrong_term := term_error(dealer, plan, term):
         # Refused on the numbers step itself; kept here for an answer stored before that, or
         # a plan changed after the term was chosen.
-        return Estimate(label, missing=(Missing(steps["term"], "term", f"Term: {wrong_term}"),))
+        shown = _("Term: {error}").format(error=wrong_term)
+        return Estimate(label, missing=(Missing(steps["term"], "term", shown),))
     return Inputs(
         plan=plan,
         term=term,
@@ -191,9 +193,12 @@ def term_error(dealer: Dealer, plan: str, term: int) -> str:
     offered = offered_for(dealer, plan)
     if term in offered:
         return ""
-    listed = ", ".join(str(t) for t in offered[:-1]) + f" or {offered[-1]}"
-    kind = "Leases" if plan == "lease" else "Loans"
-    return f"{kind} at {dealer.name} run {listed} months: choose one of them."
+    listed = either([str(t) for t in offered])
+    if plan == "lease":
+        message = _("Leases at {dealer} run {terms} months: choose one of them.")
+    else:
+        message = _("Loans at {dealer} run {terms} months: choose one of them.")
+    return message.format(dealer=dealer.name, terms=listed)
 
 
 def term_choices(dealer: Dealer, plan: str) -> tuple[Choice, ...]:
@@ -261,31 +266,36 @@ def adopted(
     the numbers step; a value the page could not have offered is a BadRequest."""
     match = _ADOPTED.fullmatch(choice)
     if match is None:
-        raise BadRequest("That payment choice wasn't one we offered. Pick one from the table.")
+        raise BadRequest(_("That payment choice wasn't one we offered. Pick one from the table."))
     inputs = _inputs(widget, dealer, values)
     if isinstance(inputs, Estimate):
         raise BadRequest(
-            "Your numbers need checking before you can try other payments. "
-            "Go back to them with “Change my numbers”."
+            _(
+                "Your numbers need checking before you can try other payments. "
+                "Go back to them with “Change my numbers”."
+            )
         )
     term = int(match.group(1))
     if term not in plan_terms(dealer, inputs):
         offered = ", ".join(str(t) for t in plan_terms(dealer, inputs))
-        kind = "Leases" if inputs.plan == "lease" else "Loans"
-        raise BadRequest(f"{kind} at {dealer.name} run {offered} months, not {term}.")
+        if inputs.plan == "lease":
+            message = _("Leases at {dealer} run {terms} months, not {term}.")
+        else:
+            message = _("Loans at {dealer} run {terms} months, not {term}.")
+        raise BadRequest(message.format(dealer=dealer.name, terms=offered, term=term))
     fields = widget.all_fields()
     typed = {"term": str(term), "down_payment": match.group(2) + (match.group(3) or "")}
     checked = {name: clean(fields[name], text) for name, text in typed.items()}
     wrong = [cleaned.error for cleaned in checked.values() if cleaned.error]
     if wrong:
-        raise BadRequest(f"That payment choice can't be used: {wrong[0]}")
+        raise BadRequest(_("That payment choice can't be used: {reason}").format(reason=wrong[0]))
     return checked
 
 
 class Payment(Kind):
     slug = "payment"
     reads = frozenset(USED)
-    topic = "this vehicle"
+    topic = lazy("this vehicle")
     talk_keys = frozenset({"monthly", "term", "down", "price", "plan", "rate", "trade"})
 
     def for_dealer(self, widget: Widget, dealer: Dealer) -> Widget:
@@ -329,7 +339,7 @@ class Payment(Kind):
         quote = found.finance or found.lease
         return Facts(
             vehicle=found.vehicle,
-            headline=found.vehicle if found.vehicle != "your vehicle" else "",
+            headline=found.vehicle if found.vehicle != _("your vehicle") else "",
             subject=found.vehicle,
             lines=(("Vehicle", found.vehicle), *name_lines(draft.values)),
             estimate=found,

@@ -10,12 +10,15 @@ from decimal import ROUND_DOWN, Decimal
 from typing import Any
 
 import msgspec
+from babel.dates import format_date
 
+from resume import i18n
 from resume.adf import Parts, amount
 from resume.calc.vin import Vin, cross_check
 from resume.dealers import Dealer, TradeInRules
 from resume.definitions import Step, Widget
 from resume.fields import Cleaned, clean
+from resume.i18n import _, lazy
 from resume.kinds.base import (
     Carried,
     Facts,
@@ -31,6 +34,12 @@ from resume.queries.drafts import DraftState, Stored
 from resume.templating import money
 
 VEHICLE_NEEDED = ("year", "make", "model")
+# Whole sentences, so each reads right in Spanish too (issue #11, item 6).
+VEHICLE_MISSING = {
+    "year": lazy("Enter the year, or the VIN."),
+    "make": lazy("Enter the make, or the VIN."),
+    "model": lazy("Enter the model, or the VIN."),
+}
 
 
 def check_vehicle(results: dict[str, Cleaned]) -> dict[str, Cleaned]:
@@ -45,8 +54,7 @@ def check_vehicle(results: dict[str, Cleaned]) -> dict[str, Cleaned]:
         for name in VEHICLE_NEEDED:
             typed = checked.get(name)
             if typed is not None and typed.valid and typed.value is None:
-                label = {"year": "the year", "make": "the make", "model": "the model"}[name]
-                checked[name] = Cleaned(typed.raw, error=f"Enter {label}, or the VIN.")
+                checked[name] = Cleaned(typed.raw, error=str(VEHICLE_MISSING[name]))
         return checked
     year, make = checked.get("year"), checked.get("make")
     if year is not None and year.valid:
@@ -67,14 +75,14 @@ def check_ownership(results: dict[str, Cleaned]) -> dict[str, Cleaned]:
     checked = dict(results)
     plan = checked.get("ownership")
     needs = {
-        "finance": ("payoff", "the payoff amount (a rough figure is fine)"),
-        "lease": ("lease_months_left", "how many months are left on the lease"),
+        "finance": ("payoff", _("Enter the payoff amount (a rough figure is fine).")),
+        "lease": ("lease_months_left", _("Enter how many months are left on the lease.")),
     }
     if plan is not None and plan.valid and plan.value in needs:
-        name, what = needs[str(plan.value)]
+        name, message = needs[str(plan.value)]
         typed = checked.get(name)
         if typed is not None and typed.valid and typed.value is None:
-            checked[name] = Cleaned(typed.raw, error=f"Enter {what}.")
+            checked[name] = Cleaned(typed.raw, error=message)
     return checked
 
 
@@ -121,10 +129,9 @@ def appraise(
     if isinstance(vin, Vin):
         meaning.setdefault("year", vin.year)
         meaning.setdefault("make", vin.make)
-    label = (
-        " ".join(str(meaning[n]) for n in ("year", "make", "model", "trim") if meaning.get(n))
-        or "your car"
-    )
+    label = " ".join(
+        str(meaning[n]) for n in ("year", "make", "model", "trim") if meaning.get(n)
+    ) or _("your car")
     ownership = str(meaning.get("ownership", ""))
     payoff = _money(meaning.get("payoff")) if ownership == "finance" else Decimal(0)
     if ownership == "lease":
@@ -189,7 +196,7 @@ class TradeIn(Kind):
         "this_week": "plans to trade this week",
     }
     finish_moment = "trade_in"
-    topic = "your trade-in"
+    topic = lazy("your trade-in")
     takes_offers = True
     talk_keys = frozenset({"car", "range", "payoff", "mileage", "offer_hours"})
 
@@ -230,7 +237,7 @@ class TradeIn(Kind):
             lines.append(("Timeline", TIMELINES.get(timeline, timeline)))
         label = vehicle_label(values)
         return Facts(
-            vehicle=label if label != "your vehicle" else "car",
+            vehicle=label if label != _("your vehicle") else _("car"),
             headline=appraisal.vehicle,
             subject="trade-in: " + label,
             lines=tuple(lines),
@@ -284,6 +291,12 @@ class Offer(msgspec.Struct, frozen=True):
     note: str
     equity_low: Decimal
     equity_high: Decimal
+
+    @property
+    def valid_until_shown(self) -> str:
+        """The offer's last day as the shopper reads it: November 5, 2026 (5 de noviembre de
+        2026 in Spanish)."""
+        return format_date(self.valid_until, format="long", locale=i18n.LOCALES[i18n.current()])
 
 
 async def offer_for(scene: Scene, draft: DraftState | None, appraisal: Appraisal) -> Offer | None:
