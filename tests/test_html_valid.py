@@ -2,8 +2,8 @@
 response, not a browser's DOM, which silently repairs what it parses. The Nu HTML checker
 (vnu.jar, installed into .tools/ by ./scripts/test) reads them all in one run, since each run
 starts a JVM: every step of the three widgets, with and without messages, the save, sent,
-showroom, notice and result pages, resume and unsubscribe pages, the error pages, the demo
-page and the dashboard's pages.
+showroom, notice and result pages, resume and unsubscribe pages, the error pages and the demo
+page, in English and in Spanish, and the dashboard's pages.
 """
 
 from __future__ import annotations
@@ -317,6 +317,13 @@ def test_every_page_is_valid_html_as_served(
     client: TestClient[Any], settings: Settings, store: Store, tmp_path: Path
 ) -> None:
     pages = shopper_pages(client, settings, store)
+    # Every shopper page again in Spanish (issue #11, item 6): other words, the same markup
+    # rules; a Spanish browser is served Spanish.
+    client.headers["Accept-Language"] = "es-US,es;q=0.9"
+    spanish = shopper_pages(client, settings, store)
+    assert b'<html lang="es">' in spanish["payment first page"], "the Spanish pass was English"
+    pages.update({f"{name} (es)": page for name, page in spanish.items()})
+    client.headers.pop("Accept-Language")
     pages.update(staff_pages(client, settings, store))
     pages["canary"] = CANARY.encode()
 

@@ -78,8 +78,10 @@ def gettext(message: str) -> str:
     return translations(_current.get()).gettext(message)
 
 
-def ngettext(singular: str, plural: str, n: int) -> str:
-    return translations(_current.get()).ngettext(singular, plural, n)
+def ngettext(singular: str, plural: str, n: int | str) -> str:
+    """The singular or the plural of `message` for `n`, which may be a count as text (a
+    page's figure): gettext's plural rules take whole numbers only."""
+    return translations(_current.get()).ngettext(singular, plural, int(n))
 
 
 _ = gettext
