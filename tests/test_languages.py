@@ -370,3 +370,43 @@ def test_a_broken_translation_stops_start_up_naming_where(
     with pytest.raises(ConfigError, match=re.escape(said)) as raised:
         _load_with(tmp_path, change)
     assert "es/payment.toml" in str(raised.value)
+
+
+def test_staff_read_english_and_are_told_the_shopper_chose_spanish(
+    client: TestClient[Any], settings: Any, store: Store, mailbox: Mailbox
+) -> None:
+    from conftest import NUMBERS, Staff
+    from lxml import etree
+    from test_alerts import adf_document, with_crm
+
+    with_crm(store, adf_as="body")
+    rep = Staff.active(client, settings, "pat.rep@demo-motors.example", "sales")
+    shopper = Shopper(client)
+    client.headers["Accept-Language"] = SPANISH_BROWSER  # the shopper's browser, not the rep's
+    shopper.start()
+    shopper.fill("vehicle", **VEHICLE)
+    shopper.fill("numbers", **NUMBERS)
+    token, draft_id = shopper.token, shopper.draft_id
+    shopper.fill("result", action="save")
+    shopper.fill("save", action="send", **{"from": "result", "email": "lucia@example.com"})
+    shopper.post("result", {"d": token, "comment_hp": "", "action": "showroom"})
+    client.headers.pop("Accept-Language")
+    deliver(settings, mailbox.url)
+    [alert] = [m for m in mailbox.messages if m["To"] == "leads@demo-motors.example"]
+    text = alert.get_body(preferencelist=("plain",)).get_content()
+    assert "Language: Spanish" in text and "wants to finish at the dealership" in alert["Subject"]
+    [crm] = [m for m in mailbox.messages if m["To"] == "leads@crm.example"]
+    document = adf_document(crm.get_body(preferencelist=("plain",)).get_content().encode())
+    comments = " ".join(document.xpath("//customer/comments/text()"))
+    assert "Language: Spanish." in comments, etree.tostring(document)[:400]
+    lead = store.one("SELECT lead_id FROM drafts WHERE id = :d", d=draft_id)["lead_id"]
+    page = rep.get(f"/dashboard/leads/{lead}")
+    assert page.status_code == 200 and page_lang(page) == "en"
+    shown = text_of(page)
+    assert "Used the widget in Spanish" in shown
+    english = re.search(r'<p class="talk" id="talk">(.*?)</p>', page.text, re.S)
+    theirs = re.search(r'<p class="talk" id="talk-theirs" lang="es">(.*?)</p>', page.text, re.S)
+    assert english and theirs and english.group(1) != theirs.group(1)
+    result = next(s for s in ES["payment"].steps if s.name == "result")
+    opening = result.talk[0].say.split("{name}")[-1].split("{")[0].strip()[:25]
+    assert opening in html.unescape(theirs.group(1))

@@ -19,6 +19,7 @@ from decimal import Decimal
 
 import msgspec
 
+from resume import i18n
 from resume.calc.payment import cents
 from resume.calc.vin import Vin, check_vin
 from resume.consent import follows_up
@@ -165,6 +166,9 @@ def _comments(
         f"Last step: {step}.",
         *parts.comments,
     ]
+    if draft.lang != i18n.DEFAULT:
+        # The call is best made in the language the shopper chose (issue #11, item 6).
+        lines.append(f"Language: {i18n.IN_ENGLISH.get(draft.lang, draft.lang)}.")
     if resume_url:
         lines.append(f"Shopper's saved answers: {resume_url}")
     else:

@@ -30,6 +30,8 @@ from resume.resources import data_dir
 DEFAULT = "en"
 # Each language we can serve, named in itself: how a shopper recognises their own.
 LANGUAGES = {"en": "English", "es": "Español"}
+# What staff, who read English, call each one.
+IN_ENGLISH = {"en": "English", "es": "Spanish"}
 # Babel's locale for dates and the like, per language: US Spanish, not Spain's.
 LOCALES = {"en": "en_US", "es": "es_US"}
 

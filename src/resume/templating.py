@@ -10,6 +10,7 @@ from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
 import phonenumbers
+from babel.dates import format_date
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
 from resume import i18n
@@ -33,6 +34,15 @@ def when(value: dt.datetime | None, zone: ZoneInfo | str = "UTC") -> str:
         return ""
     local = value.astimezone(zone if isinstance(zone, ZoneInfo) else ZoneInfo(zone))
     return f"{local:%a} {local.day} {local:%b}, {local.hour % 12 or 12}:{local:%M} {local:%p}"
+
+
+def day(value: dt.datetime | None, zone: ZoneInfo | str = "UTC") -> str:
+    """A day as a shopper reads it, in their language and the dealership's time:
+    "December 5, 2026", "5 de diciembre de 2026"."""
+    if value is None:
+        return ""
+    local = value.astimezone(zone if isinstance(zone, ZoneInfo) else ZoneInfo(zone))
+    return format_date(local.date(), "long", locale=i18n.LOCALES.get(i18n.current(), "en_US"))
 
 
 def duration(minutes: int | float) -> str:
@@ -97,6 +107,7 @@ def environment(extra: tuple[Path, ...] = (), *, for_staff: bool = False) -> Env
     env.globals["language_names"] = i18n.LANGUAGES
     env.filters["money"] = money
     env.filters["when"] = when
+    env.filters["day"] = day
     env.filters["duration"] = duration
     env.filters["age"] = age
     env.filters["tel"] = tel

@@ -17,10 +17,11 @@ from sqlalchemy import select
 from resume import page_vehicle, source
 from resume.catalog import Catalog
 from resume.consent import follows_up
+from resume.dashboard import talk
+from resume.dashboard.talk import step_named
 from resume.db import Database
 from resume.dealers import Dealer
-from resume.definitions import Step, Widget
-from resume.engine import find_step
+from resume.definitions import Widget
 from resume.errors import NotFound
 from resume.keyring import Keyring
 from resume.kinds.base import Facts, Scene
@@ -109,8 +110,7 @@ class LeadPage(msgspec.Struct, frozen=True):
     consents: list[dict[str, Any]]
     email_consent: bool
     suppressed: bool
-    talk: str
-    offer: str
+    talk: talk.Track
     where: str
     clock_minutes: int
     clock: str
@@ -198,11 +198,11 @@ class Casework:
             return ""
         widget = widget or self.catalog.for_dealer(lead.widget, dealer)
         if lead.exit_at is not None and lead.exit_step:
-            step = _step(widget, lead.exit_step)
+            step = step_named(widget, lead.exit_step)
             field = step.field(lead.exit_field) if step and lead.exit_field else None
             title = step.title if step else lead.exit_step
             return f"left at {title}, on {field.label}" if field else f"left at {title}"
-        step = _step(widget, lead.step)
+        step = step_named(widget, lead.step)
         return f"in progress at {step.title if step else lead.step}"
 
     async def lead(
@@ -250,7 +250,7 @@ class Casework:
             )
             for s in states
         ]
-        talk, offer = self._talk(dealer, lead, states)
+        said = talk.track(self.catalog, dealer, lead, states)
         minutes, state = clock(
             lead.captured_at, lead.first_attempt_at, now, dealer.config, dealer.timezone
         )
@@ -264,8 +264,7 @@ class Casework:
             ],
             email_consent=any(follows_up(s.values) for s in states),
             suppressed=suppressed,
-            talk=talk,
-            offer=offer,
+            talk=said,
             where=self.where(lead, dealer),
             clock_minutes=minutes,
             clock=state,
@@ -291,24 +290,6 @@ class Casework:
         if not role(account.role).sees_every_lead and lead.owner_id not in (None, account.id):
             raise NotFound("There is no such lead.")
         return lead
-
-    def _talk(self, dealer: Dealer, lead: Lead, states: list[DraftState]) -> tuple[str, str]:
-        """The talk track for where the shopper left (or is), with their figures."""
-        draft = next((s for s in states if s.widget == lead.widget), states[-1] if states else None)
-        if draft is None or draft.widget not in self.catalog.widgets:
-            return "", "resume_link"
-        widget = self.catalog.for_dealer(draft.widget, dealer)
-        name = lead.exit_step if lead.exit_at is not None and lead.exit_step else draft.step
-        step = _step(widget, name) or widget.steps[0]
-        field = lead.exit_field if lead.exit_at is not None else None
-        track = step.talk_for(field)
-        if track is None:
-            return "", "resume_link"
-        values = self.catalog.kind(draft.widget).talk_values(widget, dealer, draft)
-        values["step"] = step.title
-        if values.get("name") == "The shopper" and lead.name:
-            values["name"] = lead.name.split()[0]
-        return track.say.format_map(_Missing(values)), track.offer
 
     async def _draft(
         self,
@@ -476,7 +457,7 @@ EMAIL_STATUS = {
 def _event_text(
     kind: str, step: str | None, field: str | None, widget: Widget | None, sensitive: set[str]
 ) -> str:
-    found_step = _step(widget, step)
+    found_step = step_named(widget, step)
     title = (found_step.title if found_step else step) or ""
     label = field or ""
     if widget and field:
@@ -536,26 +517,12 @@ def _activity_text(activity: leads_q.Activity) -> str:
     return texts.get(activity.kind, activity.kind)
 
 
-def _step(widget: Widget | None, name: str | None) -> Step | None:
-    if widget is None or not name:
-        return None
-    names = {s.name for s in widget.steps}
-    return find_step(widget.steps, name)[1] if name in names else None
-
-
 def _as_read(field: Any, value: str) -> str:
     if field.type == "choice":
         return next((c.label for c in field.choices if c.value == value), value)
     if field.type == "checkbox":
         return "Yes" if value.strip().lower() in {"on", "yes", "1", "true"} else "No"
     return value
-
-
-class _Missing(dict[str, str]):
-    """Fill a talk track; a figure the kind could not give reads as "(not given)"."""
-
-    def __missing__(self, key: str) -> str:
-        return "(not given)"
 
 
 def _page_vehicle(given: dict[str, str]) -> str:

@@ -36,7 +36,6 @@ TEMPLATES = {
 }
 
 
-
 def _generic() -> Followup:
     """Copy for a touch whose step has none of its own in the widget definition."""
     return Followup(
@@ -118,7 +117,7 @@ class Composer:
             "zone": dealer.timezone,
             # Staff see non-sensitive facts; a widget with sensitive answers keeps its link
             # out of staff mail, where it would open them to anyone holding the email.
-            "summary": facts.lines,
+            "summary": [*facts.lines, *_language_line(draft)],
             "private": bool(widget.sensitive()),
             "link_days": dealer.config.resume_link_days,
             "unsubscribe_url": self.unsubscribe_url(message, lang),
@@ -214,3 +213,11 @@ class Composer:
         email["Message-ID"] = message.message_id
         email["Date"] = format_datetime(dt.datetime.now(dt.UTC))
         return email
+
+
+def _language_line(draft: DraftState) -> list[tuple[str, str]]:
+    """For staff: the language a shopper used the widget in, when it is not English, so the
+    call is made in it (issue #11, item 6)."""
+    if draft.lang == i18n.DEFAULT:
+        return []
+    return [("Language", i18n.IN_ENGLISH.get(draft.lang, draft.lang))]
