@@ -26,6 +26,8 @@ SOURCE = (
     ("src", "{PLACEMENT}"),
     ("page", "{PAGE_URL}"),
 )
+# The page's own language (a dealer's Spanish pages pass es); without it, the browser's.
+LANGUAGE = (("lang", "{LANGUAGE}"),)
 VEHICLE_WIDGETS = frozenset({"payment", "trade-in"})
 # Tall enough for the longest step on a phone, 390 or 320 px wide, without an inner scroll
 # bar: what tests/test_browser_fit.py measures every step of every widget against.
@@ -38,7 +40,7 @@ def url(base_url: str, dealer: str, widget: str) -> str:
 
 def template_url(base_url: str, dealer: str, widget: str) -> str:
     """The widget's URL with every parameter a page template may fill in."""
-    params = (VEHICLE if widget in VEHICLE_WIDGETS else ()) + SOURCE
+    params = (VEHICLE if widget in VEHICLE_WIDGETS else ()) + SOURCE + LANGUAGE
     return url(base_url, dealer, widget) + "?" + "&".join(f"{k}={v}" for k, v in params)
 
 
