@@ -44,12 +44,16 @@ def create_bare_app(settings: Settings) -> Litestar:
         **DETAILS,
     )
     # The widget as the real app shows it to this dealer (its offered terms filled in).
-    widget = Catalog.load().for_dealer("payment", dealer)
+    catalog = Catalog.load()
+    widget = catalog.for_dealer("payment", dealer)
     steps = widget.steps_for(dealer.config.flags())
     signer = Signer(settings.secret_keys)
     env = environment()
     templates = [env.select_template(step_templates(dealer, widget, step)) for step in steps]
-    frame = widget_context(dealer, widget, steps)
+    # The same language switch as the real page shows.
+    frame = widget_context(
+        dealer, widget, steps, catalog.languages("payment", dealer.config.languages)
+    )
     max_age = settings.form_token_hours * 3600
     headers = widget_headers(dealer.origins)
 

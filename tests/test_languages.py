@@ -206,6 +206,7 @@ def test_a_spanish_shoppers_link_and_follow_ups_are_in_spanish(
     due = dt.datetime.fromisoformat(str(first["due_at"])).replace(tzinfo=dt.UTC)
     deliver(settings, mailbox.url, now=due + dt.timedelta(seconds=1))
     [touch] = mailbox.messages
+    assert touch["Content-Language"] == "es" and link["Content-Language"] == "es"
     numbers = next(s for s in ES["payment"].steps if s.name == "numbers")
     vehicle = "2024 Toyota RAV4 XLE"
     expected = numbers.followups[0].subject.replace("{vehicle}", vehicle)
@@ -410,3 +411,32 @@ def test_staff_read_english_and_are_told_the_shopper_chose_spanish(
     result = next(s for s in ES["payment"].steps if s.name == "result")
     opening = result.talk[0].say.split("{name}")[-1].split("{")[0].strip()[:25]
     assert opening in html.unescape(theirs.group(1))
+
+
+def test_an_admin_chooses_the_languages_and_a_made_up_one_is_refused(
+    client: TestClient[Any], settings: Any, store: Store
+) -> None:
+    from conftest import Staff
+    from test_dashboard_settings import audited, change, config
+
+    admin = Staff.active(client, settings, "ada.admin@demo-motors.example", "admin")
+    page = change(admin, "details", languages="es,en")
+    assert page.status_code == 200, page.text[:1000]
+    assert config(store)["languages"] == ["es", "en"]
+
+    assert audited(store)[-1]["after"] == {"languages": ["es", "en"]}
+    widget = client.get("/embed/demo-motors/payment")  # no Accept-Language: the first
+    assert page_lang(widget) == "es"
+    before = store.one("SELECT config FROM dealers WHERE id = 1")
+    for typed in ("fr", "en,en", "", "en,es,fr", "<b>"):
+        refused = change(admin, "details", languages=typed)
+        assert refused.status_code == 400, (typed, refused.text[:500])
+        assert "choose one of the options" in html.unescape(refused.text)
+    assert store.one("SELECT config FROM dealers WHERE id = 1") == before
+    # The Spanish of the follow-up box and of the dealer's notice are set beside the English.
+    assert (
+        change(admin, "consent", followup_consent_es="Envíenme recordatorios.").status_code == 200
+    )
+    assert config(store)["followup_consent_es"] == "Envíenme recordatorios."
+    refused = change(admin, "credit", credit__notice_es="Al pulsar Acepto, {dealer} puede mirar.")
+    assert refused.status_code == 400 and "need a new version" in html.unescape(refused.text)

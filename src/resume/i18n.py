@@ -43,9 +43,14 @@ def current() -> str:
     return _current.get()
 
 
-def set_language(lang: str) -> None:
-    """Make `lang` the language of the rest of this request or task."""
-    _current.set(lang if lang in LANGUAGES else DEFAULT)
+def set_language(lang: str) -> contextvars.Token[str]:
+    """Make `lang` the language of the rest of this request or task; `restore` the token to
+    go back to the one before."""
+    return _current.set(lang if lang in LANGUAGES else DEFAULT)
+
+
+def restore(token: contextvars.Token[str]) -> None:
+    _current.reset(token)
 
 
 @contextlib.contextmanager

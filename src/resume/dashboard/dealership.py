@@ -166,8 +166,13 @@ class Dealership:
                 errors[entry.path] = str(exc)
         if errors:
             return Change(saved=False, errors=errors)
+        # Compared as JSON: a value typed back as it was ([9, 20]) is no change from the
+        # stored one ((9, 20)), and is neither saved nor audited as one.
         changed = [
-            e.path for e in section.entries if value_at(after, e.path) != value_at(before, e.path)
+            e.path
+            for e in section.entries
+            if msgspec.json.encode(value_at(after, e.path))
+            != msgspec.json.encode(value_at(before, e.path))
         ]
         errors = _check(section, before, after, changed, dealer.origins)
         if errors:

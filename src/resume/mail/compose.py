@@ -148,6 +148,10 @@ class Composer:
         # would compile a regular expression per message to check its own (issue #4 bench).
         email.make_alternative(boundary=boundary(text, html))
         email.add_alternative(html, subtype="html")
+        if message.kind in SHOPPER_KINDS:
+            # The language it is written in (RFC 3282), as the draft was shown; after the
+            # parts, since setting the content drops Content-* headers.
+            email["Content-Language"] = lang
         return email
 
     def _followup(

@@ -63,7 +63,7 @@ class App(Litestar):
         reset = logs.REQUEST.set(context)
         # A shopper's page, or its error, in their language until the dealer's is known
         # (resume.web.visit); staff pages are in English.
-        i18n.set_language(_language(scope))
+        spoken = i18n.set_language(_language(scope))
         started = time.perf_counter()
         status = [0]
         try:
@@ -91,6 +91,7 @@ class App(Litestar):
                     },
                 )
             logs.REQUEST.reset(reset)
+            i18n.restore(spoken)
 
 
 def _language(scope: Any) -> str:

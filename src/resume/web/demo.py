@@ -8,6 +8,7 @@ from typing import Any
 from litestar import Request, Response, get
 from litestar.response import Redirect
 
+from resume import i18n
 from resume.demo import SLUG as DEMO_SLUG
 from resume.demo import demo_origin
 from resume.errors import NotFound
@@ -27,8 +28,13 @@ async def demo_page(request: Request[Any, Any, Any]) -> Response[str]:
     widget = request.query_params.get("widget", "payment")
     if widget not in svc.catalog.widgets:
         raise NotFound(gettext("The demo page shows payment, trade-in or credit."))
+    # A dealer's Spanish page passes lang=es to the widget, as the README's snippet shows.
+    lang = request.query_params.get("lang", "")
+    lang = lang if lang in i18n.LANGUAGES and lang != i18n.DEFAULT else ""
     html = svc.env.get_template("demo/vehicle.html").render(
-        widget_url=f"{svc.settings.base_url}/embed/{DEMO_SLUG}/{widget}",
+        widget_url=f"{svc.settings.base_url}/embed/{DEMO_SLUG}/{widget}"
+        + (f"?lang={lang}" if lang else ""),
+        lang=lang,
         widget_title=svc.catalog.widgets[widget].title,
         widget=widget,
         widgets=svc.catalog.widgets,

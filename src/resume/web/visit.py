@@ -210,11 +210,10 @@ class Visit:
         self, template: str | tuple[str, ...], *, status: int = 200, **context: Any
     ) -> Response[str]:
         names = template if isinstance(template, tuple) else (template,)
+        # A staff preview stores nothing, so it has no language switch to press.
+        languages = () if self.preview else self.languages
         html = self.svc.template(names).render(
-            **widget_context(self.dealer, self.widget, self.steps),
-            # A staff preview stores nothing, so it has no switch to press.
-            languages=() if self.preview else self.languages,
-            **context,
+            **widget_context(self.dealer, self.widget, self.steps, languages), **context
         )
         return Response(html, status_code=status, media_type="text/html", headers=self.headers())
 
@@ -293,13 +292,17 @@ class Visit:
         )
 
 
-def widget_context(dealer: Dealer, widget: Widget, steps: tuple[Step, ...]) -> dict[str, Any]:
-    """What every page of a widget is given: the dealer, the widget, its steps, the style."""
+def widget_context(
+    dealer: Dealer, widget: Widget, steps: tuple[Step, ...], languages: tuple[str, ...] = ()
+) -> dict[str, Any]:
+    """What every page of a widget is given: the dealer, the widget, its steps, the style,
+    and the languages its switch offers."""
     return {
         "dealer": dealer,
         "widget": widget,
         "steps": steps,
         "style_url": f"/style/{dealer.slug}",
+        "languages": languages,
     }
 
 
