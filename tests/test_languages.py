@@ -440,3 +440,32 @@ def test_an_admin_chooses_the_languages_and_a_made_up_one_is_refused(
     assert config(store)["followup_consent_es"] == "Envíenme recordatorios."
     refused = change(admin, "credit", credit__notice_es="Al pulsar Acepto, {dealer} puede mirar.")
     assert refused.status_code == 400 and "need a new version" in html.unescape(refused.text)
+
+
+def test_a_shopper_who_switched_keeps_the_language_through_save_for_later(
+    client: TestClient[Any], settings: Any, store: Store, mailbox: Mailbox
+) -> None:
+    shopper = Shopper(client)  # an English browser
+    shopper.start()
+    shopper.fill("vehicle", action="lang:es", **VEHICLE)
+    shopper.fill("vehicle", **VEHICLE)
+    shopper.fill("numbers", action="save", **HALFWAY)
+    assert page_lang(shopper.page) == "es"
+    action = html.unescape(re.search(r'<form method="post" action="([^"]+)"', shopper.page.text)[1])
+    assert action.endswith("/save?lang=es")
+    sent = client.post(
+        action,
+        data={
+            "d": shopper.token,
+            "comment_hp": "",
+            "action": "send",
+            "from": "numbers",
+            "email": "ana@example.com",
+        },
+        follow_redirects=True,
+    )
+    assert sent.status_code == 200 and page_lang(sent) == "es"
+    assert store.one("SELECT lang FROM drafts WHERE id = :d", d=shopper.draft_id)["lang"] == "es"
+    deliver(settings, mailbox.url)
+    [link] = mailbox.messages
+    assert link["Content-Language"] == "es"

@@ -78,7 +78,7 @@ def page(visit: Visit, name: str, state: DraftState | None, query: dict[str, str
                 "errors": errors,
                 # Stored only together with its consent record (see save below).
                 "has_consent": consent.ticked(stored.get(CONSENT)),
-                "action": f"/embed/{visit.dealer.slug}/{visit.widget.slug}/save",
+                "action": visit.form_action("save"),
                 **context,
             },
         )
@@ -174,7 +174,7 @@ async def _save(visit: Visit, posted: Posted) -> Go | Page:
             step_index=0,
             values=results,
             now=now,
-            lang=visit.lang,
+            lang=visit.lang if visit.lang_asked else "",
             consent=agreed,
             outgoing=(mail,) if mail else (),
             link_requested=mail is not None,

@@ -230,7 +230,9 @@ def _save(
         steps=visit.step_names,
         day=funnel_q.cohort_day(now, visit.dealer.timezone) if credential.version == 0 else "",
         page_vehicle=visit.page_vehicle if credential.version == 0 else {},
-        lang=visit.lang,
+        # A new draft takes the page's language; a draft keeps its own unless the shopper
+        # named another (a switch, or `lang` on the page's address).
+        lang=visit.lang if visit.lang_asked or state is None else "",
         outgoing=tuple(
             _alerts(
                 visit,

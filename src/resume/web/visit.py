@@ -105,11 +105,17 @@ class Visit:
         # need not name in its addresses.
         self.browser_lang = i18n.choose(None, browser, self.languages)
         self.browser = browser
+        # Whether the shopper named the language (on the address, or by the switch): only
+        # then does a save change the draft's; otherwise it keeps the one it has.
+        self.lang_asked = False
         self._use(widget)
 
     def speak(self, lang: str) -> None:
         """Serve the rest of this visit in `lang` (a shopper's switch, a draft's language)."""
-        if lang == self.lang or lang not in self.languages:
+        if lang not in self.languages:
+            return
+        self.lang_asked = True
+        if lang == self.lang:
             return
         self.lang = lang
         i18n.set_language(lang)
@@ -136,6 +142,12 @@ class Visit:
         the one the browser asks for (the page's `?lang=`, a switch, a draft's language): it
         travels with the shopper, as the credential does."""
         return {"lang": self.lang} if self.lang != self.browser_lang else {}
+
+    def form_action(self, target: str) -> str:
+        """Where a page's form posts: the step or page `target`, in this visit's language."""
+        action = f"/embed/{self.dealer.slug}/{self.widget.slug}/{target}"
+        named = self.lang_param()
+        return f"{action}?{urlencode(named)}" if named else action
 
     def step_now(self, state: DraftState) -> int:
         """The index of the step the draft is on, or of the furthest it reached if earlier."""
@@ -260,10 +272,9 @@ class Visit:
             self.dealer, self.widget, step, show.index, show.state, show.token,
             check=show.check, posted=show.posted, notice=show.notice,
         )  # fmt: skip
-        if self.preview:
-            context["action"] = f"{self.preview}/{step.name}"
-        elif named := self.lang_param():
-            context["action"] += "?" + urlencode(named)
+        context["action"] = (
+            f"{self.preview}/{step.name}" if self.preview else self.form_action(step.name)
+        )
         context["source"] = (
             source.carried(self.source) if self.source and show.state is None else ""
         )
@@ -378,7 +389,7 @@ async def visit_for(request: Request[Any, Any, Any], dealer: str, widget: str) -
         svc.catalog.languages(widget, found.config.languages),
     )
     i18n.set_language(lang)
-    return Visit(
+    visit = Visit(
         svc,
         found,
         svc.widget(widget, found, lang),
@@ -386,3 +397,5 @@ async def visit_for(request: Request[Any, Any, Any], dealer: str, widget: str) -
         lang=lang,
         browser=browser,
     )
+    visit.lang_asked = request.query_params.get("lang") == lang
+    return visit
