@@ -14,6 +14,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from email.message import EmailMessage
 from fractions import Fraction
@@ -63,6 +64,26 @@ class Server:
     def dealer_origin(self) -> str:
         # Another host name is another origin *and* another site: a true third-party iframe.
         return f"http://localhost:{self.port}"
+
+
+@contextmanager
+def replayed(context: BrowserContext, url: str, html: str) -> Iterator[Page]:
+    """A page of `context` (a JavaScript-on profile, for axe) showing, at `url`, exactly the
+    `html` a person's browser got, with every <details> opened so what is inside is checked
+    too; nothing is asked of the server but the page's stylesheet."""
+    page = context.new_page()
+    try:
+        page.route(
+            lambda seen: seen == url,
+            lambda route: route.fulfill(
+                status=200, content_type="text/html; charset=utf-8", body=html
+            ),
+        )
+        page.goto(url)
+        page.evaluate("document.querySelectorAll('details').forEach(d => { d.open = true })")
+        yield page
+    finally:
+        page.close()
 
 
 def new_shopper_context(browser: Browser) -> BrowserContext:

@@ -43,6 +43,7 @@ from conftest import (
     wait_for_serve,
 )
 from playwright.sync_api import Browser, Page, Response, expect, sync_playwright
+from test_browser import replayed
 
 pytestmark = pytest.mark.browser
 
@@ -218,20 +219,8 @@ class Inspector:
         """A page of this profile showing, at the same URL, exactly the HTML the person's
         browser got, with every <details> opened so that what is inside (Set the status,
         Reveal...) is checked too."""
-        url, html = person.page.url.split("#")[0], person.html()
-        page = self.context.new_page()
-        try:
-            page.route(
-                lambda seen: seen == url,
-                lambda route: route.fulfill(
-                    status=200, content_type="text/html; charset=utf-8", body=html
-                ),
-            )
-            page.goto(url)
-            page.evaluate("document.querySelectorAll('details').forEach(d => { d.open = true })")
+        with replayed(self.context, person.page.url.split("#")[0], person.html()) as page:
             yield page
-        finally:
-            page.close()
 
     def _measure(self, page: Page, name: str) -> None:
         self.widths[name] = {}

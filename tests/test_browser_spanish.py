@@ -35,7 +35,15 @@ from axe_playwright_python.sync_playwright import Axe
 from babel.messages.pofile import read_po
 from conftest import Mailbox, deliver, make_settings
 from playwright.sync_api import Browser, BrowserContext, Frame, Page, Response, expect
-from test_browser import PHONE, Server, expect_answers, expect_step, fill, wait_for_mail
+from test_browser import (
+    PHONE,
+    Server,
+    expect_answers,
+    expect_step,
+    fill,
+    replayed,
+    wait_for_mail,
+)
 from test_browser_fit import CREDIT, PAYMENT_FINANCE, TRADE_IN
 from test_browser_widgets import _framed
 from test_credit import ABOUT, ADDRESS, INCOME
@@ -245,19 +253,8 @@ class Inspector:
 
     @contextmanager
     def _replay(self, url: str, html: str) -> Iterator[Page]:
-        page = self.context.new_page()
-        try:
-            page.route(
-                lambda seen: seen == url,
-                lambda route: route.fulfill(
-                    status=200, content_type="text/html; charset=utf-8", body=html
-                ),
-            )
-            page.goto(url)
-            page.evaluate("document.querySelectorAll('details').forEach(d => { d.open = true })")
+        with replayed(self.context, url, html) as page:
             yield page
-        finally:
-            page.close()
 
     def _measure(self, page: Page, name: str) -> None:
         for width in NARROW:
