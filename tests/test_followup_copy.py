@@ -7,7 +7,9 @@ fills in: never one for a sensitive answer.
 
 from __future__ import annotations
 
+import importlib.util
 import re
+from pathlib import Path
 
 import pytest
 
@@ -88,3 +90,17 @@ def test_the_tone_is_plain(step: Step, number: int, copy: Followup) -> None:
 def test_subjects_fit_on_one_line(step: Step, number: int, copy: Followup) -> None:
     assert len(copy.subject) <= MAX_SUBJECT
     assert "\n" not in copy.subject
+
+
+def test_the_samples_page_is_what_the_copy_says_now() -> None:
+    """docs/followup-samples.md is written from this copy by scripts/followup_samples.py; a
+    change to the copy or the steps without writing it again leaves the page stale (#11)."""
+    script = Path(__file__).resolve().parent.parent / "scripts" / "followup_samples.py"
+    spec = importlib.util.spec_from_file_location("followup_samples", script)
+    assert spec is not None and spec.loader is not None
+    samples = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(samples)
+    page = samples.render()
+    for step in (s for w in WIDGETS.values() for s in w.steps if s.followups):
+        assert f'### Left on "{step.title}" (`{step.name}`)' in page
+    assert samples.PAGE.read_text() == page, "run: python scripts/followup_samples.py"

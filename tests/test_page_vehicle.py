@@ -62,7 +62,7 @@ def test_the_vehicle_on_the_page_is_a_card_and_continue_stores_it_as_typed(
         if value is not None
     }
     result = shopper.fill("vehicle", condition="new", **fields)
-    assert "Your numbers" in unescape(result.text)
+    assert "<h2>Finance or lease</h2>" in unescape(result.text)  # the next step
     draft_id = shopper.draft_id
     stored = answers(store, draft_id)
     assert stored["make"] == "Toyota" and stored["price"] == "34250" and stored["trim"] == "XLE"

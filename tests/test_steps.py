@@ -61,7 +61,11 @@ def test_an_invalid_value_is_kept_shown_with_its_message_and_survives_back(
     page = shopper.fill("numbers", **{**NUMBERS, "down_payment": "3,0o0"})
     assert "Your numbers" in unescape(page.text)
     assert shopper.value("down_payment") == "3,0o0"
-    assert "Down payment: Enter an amount in dollars" in unescape(page.text)  # the summary
+    # The summary: the answer's name as a link to its box, its message read out with it.
+    assert (
+        '<a href="#f-down_payment">Down payment<span class="visually-hidden">: Enter an amount '
+        "in dollars" in unescape(page.text)
+    )
     assert 'href="#f-down_payment"' in unescape(page.text)
     stored = store.values(shopper.draft_id)["down_payment"]
     assert stored["value"] == "3,0o0" and not stored["valid"] and "dollars" in stored["error"]
@@ -159,7 +163,8 @@ def test_refresh_after_a_save_does_not_resubmit(shopper: Shopper, store: Store) 
     url = str(shopper.page.url)
     before = store.rows("SELECT count(*) AS n FROM field_values")[0]["n"]
     again = shopper.client.get(url)
-    assert again.status_code == 200 and "Your numbers" in unescape(again.text)
+    # The next step (its heading: the progress names only the steps reached, issue #11).
+    assert again.status_code == 200 and "<h2>Finance or lease</h2>" in unescape(again.text)
     assert store.rows("SELECT count(*) AS n FROM field_values")[0]["n"] == before
 
 
@@ -403,7 +408,7 @@ def test_a_quick_correct_step_goes_through_unless_the_browser_could_fill_it(
         # Nothing on these steps is autofilled: a quick Continue is a person who knew the answer.
         shopper = Shopper(client)
         shopper.start()
-        assert "Your numbers" in unescape(shopper.fill("vehicle", **VEHICLE).text)
+        assert "<h2>Finance or lease</h2>" in unescape(shopper.fill("vehicle", **VEHICLE).text)
         assert 'id="monthly-payment"' in shopper.fill("numbers", **NUMBERS).text
         assert store.values(shopper.draft_id)["term"]["value"] == "60"
         # Contact details the browser fills in one go are timed; the page says why it came

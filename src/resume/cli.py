@@ -111,6 +111,7 @@ def _parser() -> argparse.ArgumentParser:
     config.add_argument(
         "--remove-origin", action="append", metavar="ORIGIN", help="stop a site embedding"
     )
+    cli_dealers.logo_arguments(config)
     config.set_defaults(run=cli_dealers.dealer_config)
     dealer.add_parser("list", help="list the dealerships, with their origins").set_defaults(
         run=cli_dealers.dealer_list

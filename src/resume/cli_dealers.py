@@ -122,9 +122,43 @@ def dealer_config(settings: Settings, args: argparse.Namespace) -> int:
             raise ConfigError("origins are changed with --add-origin URL and --remove-origin URL")
     added = tuple(check_origin(o) for o in args.add_origin or ())
     removed = tuple(check_origin(o) for o in args.remove_origin or ())
-    shown = asyncio.run(_change_config(settings, args.slug, changes, added, removed))
+    logo = _logo_file(args)
+    shown = asyncio.run(_change_config(settings, args.slug, changes, added, removed, logo))
     print(json.dumps(shown, indent=2, sort_keys=True))
     return 0
+
+
+def logo_arguments(config: argparse.ArgumentParser) -> None:
+    """`dealer config`'s logo file options (issue #11, item 4)."""
+    from resume.logos import ACCEPTED, MAX_BYTES
+
+    logo = config.add_mutually_exclusive_group()
+    logo.add_argument(
+        "--logo-file",
+        metavar="PATH",
+        help=f"keep this {ACCEPTED} image (at most {MAX_BYTES // 1024} KB) as the widgets' "
+        "logo, served from this server",
+    )
+    logo.add_argument("--remove-logo-file", action="store_true", help="stop showing the file")
+
+
+def _logo_file(args: argparse.Namespace) -> Any:
+    """The checked image `--logo-file` names, None for `--remove-logo-file`, else False."""
+    from resume.errors import ResumeError
+    from resume.logos import MAX_BYTES, check_logo_file
+
+    if args.remove_logo_file:
+        return None
+    if not args.logo_file:
+        return False
+    try:
+        with open(args.logo_file, "rb") as file:
+            body = file.read(MAX_BYTES + 1)  # past the most: refused unread
+        return check_logo_file(body)
+    except OSError as exc:
+        raise ConfigError(f"--logo-file: can't read {args.logo_file}: {exc.strerror}") from None
+    except ResumeError as exc:
+        raise ConfigError(f"--logo-file: {exc.message}") from None
 
 
 async def _change_config(
@@ -133,14 +167,18 @@ async def _change_config(
     changes: dict[str, Any],
     added: tuple[str, ...] = (),
     removed: tuple[str, ...] = (),
+    logo: Any = False,
 ) -> Any:
     """Merge `changes` into the stored settings (one level into each section), add and
-    remove embed origins, check the result as `dealer add` does, store it with its audit
-    rows (what it was, what it became), and return it with the origins."""
+    remove embed origins, store or remove the logo file (`logo`: a LogoFile, None, or False
+    to leave it), check the result as `dealer add` does, store it with its audit rows (what
+    it was, what it became), and return it with the origins and the logo file's digest."""
     from resume.dashboard.dealership import change_origins
+    from resume.dashboard.logo import change_logo
     from resume.db import Database
     from resume.queries import audit as audit_q
     from resume.queries import dealers as dealers_q
+    from resume.queries import logos as logos_q
 
     db = Database(settings)
     now = dt.datetime.now(dt.UTC)
@@ -181,7 +219,10 @@ async def _change_config(
                         "by": "command line",
                     },
                 )
-            return {**msgspec.to_builtins(config), "origins": new_origins}
+            if logo is not False:
+                await change_logo(conn, dealer_id, slug, logo, staff_id=None)
+            kept = await logos_q.digest(conn, dealer_id)
+            return {**msgspec.to_builtins(config), "origins": new_origins, "logo_file": kept}
     finally:
         await db.dispose()
 

@@ -12,6 +12,7 @@ import msgspec
 
 from resume import i18n, notices
 from resume.errors import ConfigError
+from resume.logos import logo_path
 from resume.notices import FCRA_NOTICE
 
 BANDS = ("excellent", "good", "fair", "rebuilding")
@@ -257,11 +258,14 @@ class Dealer(msgspec.Struct, frozen=True):
     timezone: str
     origins: tuple[str, ...]
     config: DealerConfig
+    # The SHA-256 of the logo file we keep for it (resume.logos), "" for none.
+    logo_file: str = ""
 
     def logo(self) -> str:
-        """The logo's address, while it is on one of the dealer's origins; "" otherwise.
-
-        The stored one was checked when set, but an origin can be removed since."""
+        """The logo's address: the file we keep, on our own origin, else the address on one
+        of the dealer's origins (checked when set; an origin can be removed since); or ""."""
+        if self.logo_file:
+            return logo_path(self.slug, self.logo_file)
         url = self.config.theme.logo
         return url if url and logo_origin(url) in self.origins else ""
 

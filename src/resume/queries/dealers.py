@@ -12,9 +12,19 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from resume.dealers import Dealer, DealerConfig, check_config
 from resume.errors import ConfigError, Unavailable
-from resume.tables import consents, dealers, drafts, leads, staff
+from resume.tables import consents, dealer_logos, dealers, drafts, leads, staff
 
 log = logging.getLogger("resume.dealers")
+
+# A dealer with the SHA-256 of its logo file, if we keep one (issue #11, item 4): the widget
+# links to it by that digest. A subquery, so FOR UPDATE still locks only the dealer's row.
+_LOGO = (
+    select(dealer_logos.c.sha256)
+    .where(dealer_logos.c.dealer_id == dealers.c.id)
+    .scalar_subquery()
+    .label("logo_sha256")
+)
+_DEALER = select(dealers, _LOGO)
 
 
 def _dealer(row: object) -> Dealer:
@@ -38,18 +48,19 @@ def _dealer(row: object) -> Dealer:
         timezone=m["timezone"],
         origins=tuple(m["origins"]),
         config=config,
+        logo_file=m.get("logo_sha256") or "",
     )
 
 
 async def get_by_slug(conn: AsyncConnection, slug: str) -> Dealer | None:
-    row = (await conn.execute(select(dealers).where(dealers.c.slug == slug))).first()
+    row = (await conn.execute(_DEALER.where(dealers.c.slug == slug))).first()
     return _dealer(row) if row else None
 
 
 async def all_dealers(conn: AsyncConnection) -> list[Dealer]:
     """Every dealer whose settings can be used (the others are logged by `_dealer`)."""
     found = []
-    for row in await conn.execute(select(dealers).order_by(dealers.c.id)):
+    for row in await conn.execute(_DEALER.order_by(dealers.c.id)):
         try:
             found.append(_dealer(row))
         except Unavailable:
@@ -127,8 +138,9 @@ async def consent_versions(conn: AsyncConnection, dealer_id: int, limit: int = 5
 async def get(conn: AsyncConnection, dealer_id: int, *, for_update: bool = False) -> Dealer | None:
     """A dealer; `for_update` locks its row until the transaction ends (PostgreSQL; a SQLite
     write transaction holds the whole database already)."""
-    query = select(dealers).where(dealers.c.id == dealer_id)
-    row = (await conn.execute(query.with_for_update() if for_update else query)).first()
+    query = _DEALER.where(dealers.c.id == dealer_id)
+    locked = query.with_for_update(of=dealers) if for_update else query
+    row = (await conn.execute(locked)).first()
     return _dealer(row) if row else None
 
 

@@ -18,10 +18,11 @@ from resume.catalog import Catalog
 from resume.datakeys import verify
 from resume.mail import transport_for
 from resume.settings import Settings
-from resume.web import demo, health, mailbox, resume_links, steps, stylesheet, unsubscribe
+from resume.web import demo, health, logo, mailbox, resume_links, steps, stylesheet, unsubscribe
 from resume.web.dashboard import (
     audit,
     auth,
+    branding,
     dealership,
     exports,
     funnel,
@@ -172,6 +173,7 @@ def create_app(
             resume_links.renew_link,
             resume_links.renew_sent,
             stylesheet.stylesheet,
+            logo.logo,
             health.healthz,
             health.readyz,
             health.metrics_page,
@@ -204,6 +206,7 @@ def create_app(
             operations.suppression_add,
             operations.suppression_remove,
             *dealership.ROUTES,
+            *branding.ROUTES,
             *staffing.ROUTES,
             *mail.ROUTES,
             *exports.ROUTES,

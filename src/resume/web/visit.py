@@ -256,11 +256,11 @@ class Visit:
     def headers(self) -> dict[str, str]:
         # The logo and the page's photo of the car are on the dealer's own origins
         # (Dealer.logo, resume.page_vehicle): those origins may serve the page an image, no
-        # other (issue #11, items 1 and 4).
+        # other (issue #11, items 1 and 4). A logo file we keep is on ours ('self').
         images = (self.dealer.logo(), self.page_vehicle.get("image", ""))
         return widget_headers(
             ("'self'",) if self.preview else self.dealer.origins,
-            image_origins=tuple(logo_origin(url) for url in images if url),
+            image_origins=tuple(filter(None, (logo_origin(url) for url in images))),
         )
 
     async def render_step(self, show: Show) -> Response[str]:

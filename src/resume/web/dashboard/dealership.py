@@ -12,6 +12,7 @@ from litestar.params import FromPath
 
 from resume import embed
 from resume.dashboard.dealership import Change, stored, value_at
+from resume.dashboard.logo import Logos
 from resume.dashboard.settings_form import Section, shown
 from resume.dashboard.settings_sections import SECTIONS
 from resume.dealers import Dealer
@@ -153,10 +154,10 @@ async def section_page(
     svc, found, dealer, section = await _opened(request, slug, name)
     data = stored(dealer)
     typed = {e.path: shown(e, value_at(data, e.path)) for e in section.entries}
-    return await _section_page(svc, found, dealer, section, typed, Change(saved=False))
+    return await section_page_for(svc, found, dealer, section, typed, Change(saved=False))
 
 
-async def _section_page(
+async def section_page_for(
     svc: Services,
     found: Any,
     dealer: Dealer,
@@ -165,7 +166,9 @@ async def _section_page(
     change: Change,
     *,
     code: int = 200,
+    logo_problem: str = "",
 ) -> Response[str]:
+    """A settings section's page, with what was typed and what is wrong with it."""
     # The consent page lists the follow-up box's words; the credit page, the notice's.
     kind = {"consent": "followup", "credit": "credit"}.get(section.slug)
     versions = (
@@ -174,6 +177,10 @@ async def _section_page(
         else []
     )
     first_error = next((e for e in section.entries if e.path in change.errors), None)
+    # The branding page has the logo file's own form too (web.dashboard.branding).
+    logo = (
+        await Logos(svc.db).current(found.account, dealer) if section.slug == "branding" else None
+    )
     return ss.render(
         svc,
         "dashboard/settings_section.html",
@@ -188,6 +195,8 @@ async def _section_page(
         warnings=change.warnings,
         sample=change.sample,
         versions=versions,
+        logo=logo,
+        logo_problem=logo_problem,
     )
 
 
@@ -206,7 +215,7 @@ async def section_change(
         svc.forget_dealer(dealer.slug)
         return ss.go(f"/dashboard/settings/{quote(dealer.slug)}?{urlencode({'done': name})}")
     code = 400 if change.errors else 200
-    return await _section_page(svc, found, dealer, section, fields, change, code=code)
+    return await section_page_for(svc, found, dealer, section, fields, change, code=code)
 
 
 async def _preview_visit(
