@@ -27,10 +27,12 @@ from conftest import child_env, free_port, seed_demo, wait_for_serve
 from playwright.sync_api import Browser, Frame, Locator, Page, expect, sync_playwright
 from test_browser import CHROMIUM, CHROMIUM_ARGS, fill
 
-from resume import embed
+from resume import embed, i18n
+from resume.catalog import Catalog
 
 pytestmark = pytest.mark.browser
 
+CATALOG = Catalog.load()
 README = Path(__file__).resolve().parent.parent / "README.md"
 SHOTS = Path("/tmp/shots-fit")
 # A phone the size most shoppers hold, and the narrowest one still sold; and a laptop, where
@@ -302,10 +304,30 @@ def _submit(frame: Frame, button: Locator) -> None:
     frame.wait_for_load_state()
 
 
-def _walk(browser: Browser, site: Site, slug: str, label: str, walk: Walk, width: int) -> Measure:
+def _said(lang: str, message: str) -> str:
+    with i18n.speaking(lang):
+        return i18n.gettext(message)
+
+
+def _titles(slug: str, lang: str) -> dict[str, str]:
+    """Each step's English title, and the title a shopper reading `lang` sees."""
+    english = CATALOG.widgets[slug].steps
+    shown = CATALOG.translations[lang][slug].steps if lang != "en" else english
+    return {one.title: other.title for one, other in zip(english, shown, strict=True)}
+
+
+def _walk(
+    browser: Browser, site: Site, slug: str, label: str, walk: Walk, width: int, lang: str = "en"
+) -> Measure:
+    """Walk `slug` to its result in a browser that asks for `lang` (Spanish words are longer:
+    the frame must hold them too)."""
     context = browser.new_context(
-        java_script_enabled=False, viewport={"width": width, "height": {**WIDTHS, **LAPTOP}[width]}
+        java_script_enabled=False,
+        viewport={"width": width, "height": {**WIDTHS, **LAPTOP}[width]},
+        locale="es-US" if lang == "es" else "en-US",
     )
+    titles = _titles(slug, lang)
+    label = label if lang == "en" else f"{label} ({lang})"
     try:
         context.set_default_timeout(10_000)
         page = context.new_page()
@@ -314,10 +336,11 @@ def _walk(browser: Browser, site: Site, slug: str, label: str, walk: Walk, width
         frame = page.main_frame.child_frames[0]
         assert frame.url == embed.url(site.widget_origin, "demo-motors", slug)
         measure = Measure(site, page, frame, width, label)
-        for title, answers in walk:
+        for english, answers in walk:
+            title = titles[english]
             expect(frame.get_by_role("heading", level=2, name=title)).to_be_visible()
             measure(title)
-            continue_button = frame.get_by_role("button", name="Continue", exact=True)
+            continue_button = frame.get_by_role("button", name=_said(lang, "Continue"), exact=True)
             if answers and continue_button.count():
                 # The step with its error summary: Continue with nothing answered.
                 _submit(frame, continue_button)
@@ -325,7 +348,9 @@ def _walk(browser: Browser, site: Site, slug: str, label: str, walk: Walk, width
                     expect(frame.get_by_role("heading", level=2, name=title)).to_be_visible()
                     measure(f"{title} (errors)")
                 else:  # nothing on it is required: the walk comes back to answer it
-                    _submit(frame, frame.get_by_role("button", name="Back", exact=True))
+                    _submit(
+                        frame, frame.get_by_role("button", name=_said(lang, "Back"), exact=True)
+                    )
                     expect(frame.get_by_role("heading", level=2, name=title)).to_be_visible()
                 fill(frame, **answers)
                 _submit(frame, continue_button)
@@ -336,11 +361,14 @@ def _walk(browser: Browser, site: Site, slug: str, label: str, walk: Walk, width
         context.close()
 
 
+@pytest.mark.parametrize("lang", ["en", "es"])
 @pytest.mark.parametrize("width", sorted(WIDTHS, reverse=True))
 @pytest.mark.parametrize("walk", list(WALKS))
-def test_every_step_fits_the_frame(browser: Browser, site: Site, walk: str, width: int) -> None:
+def test_every_step_fits_the_frame(
+    browser: Browser, site: Site, walk: str, width: int, lang: str
+) -> None:
     slug, steps = WALKS[walk]
-    measure = _walk(browser, site, slug, walk, steps, width)
+    measure = _walk(browser, site, slug, walk, steps, width, lang)
     assert not measure.too_tall, "\n".join(measure.too_tall)
 
 

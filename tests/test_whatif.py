@@ -182,7 +182,10 @@ def test_a_lease_grid_shows_lease_terms_and_what_is_due_at_signing(
     for (term, down), cell in cells.items():
         pay, due = lease_payment(term, Decimal(down))
         assert f"{_dollar(pay)} a month, {_dollar(due)} due at signing" in cell["heard"]
-        assert f"{_dollar(due)} due</span>" in unescape(cell["html"])
+        # Seen under the payment; the caption says it is what is due at signing.
+        assert f'<span class="due" aria-hidden="true">{_dollar(due)}</span>' in unescape(
+            cell["html"]
+        )
     # Plain words first, the trade's term kept beside them in the breakdown.
     for plain, term in (
         ("Value at lease end", "(residual value)"),
