@@ -3,7 +3,7 @@ due in it, the open leads nobody on the team has touched for a day, and the open
 stuck in a status past the dealership's limit.
 
 Every read is led by the dealership and bounded by the range: one branch per dealership,
-each a range of `ix_leads_dealer_captured` (or `ix_callbacks_dealer_due`) in that
+each a range of `ix_leads_captured_figures` (or `ix_callbacks_dealer_due`) in that
 dealership's own day boundaries, so a page of 90 days reads those 90 days whatever the
 database holds (design rule 12). Figures that need business hours (the response clock) are
 worked out by the caller from the rows; counts that need none are counted here.
@@ -12,19 +12,23 @@ worked out by the caller from the rows; counts that need none are counted here.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from collections.abc import Mapping, Sequence
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import msgspec
-from sqlalchemy import and_, case, func, or_, select
+from sqlalchemy import and_, bindparam, case, func, literal, select, union_all
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from resume.tables import callbacks, leads, staff
+from resume.leads import STATUSES
+from resume.tables import Timestamp, callbacks, leads, staff
 
 # A list on the page is capped, and so is its count (design rule 12: "10,000+").
 COUNT_CAP = 10_000
 # The statuses a lead stays in: sold and lost are the end (the ix_leads_open predicate).
 CLOSED = ("sold", "lost")
+OPEN = tuple(s for s in STATUSES if s not in CLOSED)
 # Attempts are counted 0, 1, 2, 3, 4, and this many or more.
 ATTEMPTS_TOP = 5
 
@@ -51,14 +55,16 @@ class Counted(msgspec.Struct, frozen=True):
 
 
 class Answered(msgspec.Struct, frozen=True):
-    """A lead captured in the range that has had a human attempt: the response clock's ends."""
+    """How many leads of one owner at one store, captured in the range, were first answered
+    after this many business minutes; or (`minutes` None, `n` 1) one lead answered before its
+    response time was kept, with its clock's ends for the caller to count."""
 
     dealer_id: int
     owner_id: int | None
-    captured_at: dt.datetime
-    first_attempt_at: dt.datetime
-    # Kept when the attempt was logged (None only for a lead answered before it was kept).
-    minutes: int | None = None
+    minutes: int | None
+    n: int = 1
+    captured_at: dt.datetime | None = None
+    first_attempt_at: dt.datetime | None = None
 
 
 class Promise(msgspec.Struct, frozen=True):
@@ -83,10 +89,23 @@ class Waiting(msgspec.Struct, frozen=True):
     since: dt.datetime  # its last human action (or capture), or when it entered its status
 
 
-def _windows(column: Any, dealer_column: Any, windows: Sequence[Window]) -> Any:
-    return or_(
-        *(and_(dealer_column == w.dealer_id, column >= w.start, column < w.end) for w in windows)
-    )
+def _within(column: Any, dealer_column: Any, w: Window) -> Any:
+    return and_(dealer_column == w.dealer_id, column >= w.start, column < w.end)
+
+
+def _each(windows: Sequence[Window], make: Any) -> Any:
+    """`make(window)` for each store's window, as one statement (UNION ALL). Not one query
+    with an OR of the windows: SQLite answers such an OR by gathering row ids from each
+    index range and then reading every row from the table (MULTI-INDEX OR), so a covering
+    index is read in vain (issue #10's bench: 344 ms for five stores at a million drafts)."""
+    parts = [make(w) for w in windows]
+    return union_all(*parts) if len(parts) > 1 else parts[0]
+
+
+def _limited(windows: Sequence[Window], make: Any) -> Any:
+    # The same, for branches with ORDER BY or LIMIT (in a subquery each: SQLite allows
+    # neither on a member of a compound SELECT).
+    return _each(windows, lambda w: select(*make(w).subquery().c))
 
 
 async def counted(conn: AsyncConnection, windows: Sequence[Window]) -> list[Counted]:
@@ -104,10 +123,13 @@ async def counted(conn: AsyncConnection, windows: Sequence[Window]) -> list[Coun
         leads.c.shown_at.is_not(None),
         leads.c.sold_at.is_not(None),
     )
-    query = (
-        select(*facts, func.count())
-        .where(_windows(leads.c.captured_at, leads.c.dealer_id, windows))
-        .group_by(*facts)
+    query = _each(
+        windows,
+        lambda w: (
+            select(*facts, func.count())
+            .where(_within(leads.c.captured_at, leads.c.dealer_id, w))
+            .group_by(*facts)
+        ),
     )
     return [
         Counted(r[0], r[1], int(r[2]), bool(r[3]), bool(r[4]), bool(r[5]), bool(r[6]), int(r[7]))
@@ -116,20 +138,37 @@ async def counted(conn: AsyncConnection, windows: Sequence[Window]) -> list[Coun
 
 
 async def answered(conn: AsyncConnection, windows: Sequence[Window]) -> list[Answered]:
-    """The leads captured in the range that have had a human attempt."""
+    """The response times of the leads captured in the range that have had a human attempt,
+    counted by store, owner and minutes: a row a distinct time, not a lead (five stores'
+    90 days are some 18,000 leads at a million drafts, a few hundred distinct times)."""
     if not windows:
         return []
-    query = select(
-        leads.c.dealer_id,
-        leads.c.owner_id,
-        leads.c.captured_at,
-        leads.c.first_attempt_at,
-        leads.c.response_minutes,
-    ).where(
-        _windows(leads.c.captured_at, leads.c.dealer_id, windows),
-        leads.c.first_attempt_at.is_not(None),
+    facts = (leads.c.dealer_id, leads.c.owner_id, leads.c.response_minutes)
+    kept = _each(
+        windows,
+        lambda w: (
+            select(*facts, func.count())
+            .where(
+                _within(leads.c.captured_at, leads.c.dealer_id, w),
+                leads.c.response_minutes.is_not(None),
+            )
+            .group_by(*facts)
+        ),
     )
-    return [Answered(*r) for r in await conn.execute(query)]
+    found = [Answered(r[0], r[1], int(r[2]), int(r[3])) for r in await conn.execute(kept)]
+    # Answered before the time was kept (resume migrate keeps it for those): by their ends.
+    unkept = _each(
+        windows,
+        lambda w: select(
+            leads.c.dealer_id, leads.c.owner_id, leads.c.captured_at, leads.c.first_attempt_at
+        ).where(
+            _within(leads.c.captured_at, leads.c.dealer_id, w),
+            leads.c.first_attempt_at.is_not(None),
+            leads.c.response_minutes.is_(None),
+        ),
+    )
+    found.extend(Answered(r[0], r[1], None, 1, r[2], r[3]) for r in await conn.execute(unkept))
+    return found
 
 
 async def promises(
@@ -138,9 +177,12 @@ async def promises(
     """The callbacks due in the range whose time has come."""
     if not windows:
         return []
-    query = select(
-        callbacks.c.dealer_id, callbacks.c.staff_id, callbacks.c.due_at, callbacks.c.done_at
-    ).where(_windows(callbacks.c.due_at, callbacks.c.dealer_id, windows), callbacks.c.due_at <= now)
+    query = _each(
+        windows,
+        lambda w: select(
+            callbacks.c.dealer_id, callbacks.c.staff_id, callbacks.c.due_at, callbacks.c.done_at
+        ).where(_within(callbacks.c.due_at, callbacks.c.dealer_id, w), callbacks.c.due_at <= now),
+    )
     return [
         Promise(r.dealer_id, r.staff_id, r.due_at, r.done_at) for r in await conn.execute(query)
     ]
@@ -167,7 +209,7 @@ def _entered_status() -> Any:
     return leads.c.status_at
 
 
-def _open_in(windows: Sequence[Window] | None, since: Any, *where: Any) -> Any:
+def _open_in(since: Any, *where: Any) -> Any:
     """The open leads captured in the range (or just those `where` picks), with `since`
     worked out for each."""
     label = func.coalesce(func.nullif(leads.c.name, ""), leads.c.email, leads.c.phone, "")
@@ -184,7 +226,6 @@ def _open_in(windows: Sequence[Window] | None, since: Any, *where: Any) -> Any:
         )
         .join(staff, staff.c.id == leads.c.owner_id, isouter=True)
         .where(
-            *((_windows(leads.c.captured_at, leads.c.dealer_id, windows),) if windows else ()),
             leads.c.status.not_in(CLOSED),
             *where,
         )
@@ -216,12 +257,36 @@ async def neglected(
     are, counted no further than COUNT_CAP + 1."""
     if not windows:
         return [], 0
-    inner = _open_in(windows, _last_human())
-    query = select(inner).where(inner.c.since < cutoff)
-    found = _waiting(await conn.execute(query.order_by(inner.c.since, inner.c.id).limit(limit)))
-    capped = query.with_only_columns(inner.c.id).limit(COUNT_CAP + 1).subquery()
+    since = func.coalesce(_last_human(), leads.c.captured_at)
+
+    # Picked and counted from ix_leads_status_age alone (its open statuses named, so each is a
+    # range of it), then only the listed leads' rows are read.
+    def where(w: Window) -> tuple[Any, ...]:
+        return (
+            _within(leads.c.captured_at, leads.c.dealer_id, w),
+            leads.c.status.in_(OPEN),
+            since < cutoff,
+        )
+
+    each = _limited(
+        windows,
+        lambda w: (
+            select(leads.c.id, since.label("since"))
+            .where(*where(w))
+            .order_by(since, leads.c.id)
+            .limit(limit)
+        ),
+    ).subquery()
+    first = select(each.c.id).order_by(each.c.since, each.c.id).limit(limit)
+    ids = [r[0] for r in await conn.execute(first)]
+    capped = _limited(
+        windows, lambda w: select(leads.c.id).where(*where(w)).limit(COUNT_CAP + 1)
+    ).subquery()
     count = (await conn.execute(select(func.count()).select_from(capped))).scalar_one()
-    return found, int(count)
+    count = min(int(count), COUNT_CAP + 1)
+    inner = _open_in(_last_human(), leads.c.id.in_(ids))
+    rows = await conn.execute(select(inner).order_by(inner.c.since, inner.c.id)) if ids else []
+    return _waiting(rows), int(count)
 
 
 class Entered(msgspec.Struct, frozen=True):
@@ -233,41 +298,129 @@ class Entered(msgspec.Struct, frozen=True):
     since: dt.datetime
 
 
+class Over(msgspec.Struct, frozen=True):
+    """How many open leads of one store, in one status, went over its limit in one week."""
+
+    dealer_id: int
+    status: str
+    week: dt.date  # its Monday, on the store's clock
+    n: int
+
+
+def mondays(zone: str, first: dt.datetime, now: dt.datetime) -> list[tuple[dt.date, dt.datetime]]:
+    """The week starts on a store's clock (the day, and its midnight as a UTC instant) from
+    the week of `first` to the week of `now`."""
+    tz = ZoneInfo(zone)
+    day = first.astimezone(tz).date()
+    day -= dt.timedelta(days=day.weekday())
+    last = now.astimezone(tz).date()
+    out = []
+    while day <= last:
+        out.append((day, dt.datetime.combine(day, dt.time(0), tzinfo=tz).astimezone(dt.UTC)))
+        day += dt.timedelta(days=7)
+    return out
+
+
 async def stuck(
     conn: AsyncConnection,
-    windows: Sequence[Window],
-    limits: Mapping[tuple[int, str], dt.timedelta],
+    window: Window,
+    zone: str,
+    limits: Mapping[str, dt.timedelta],
     now: dt.datetime,
-) -> list[Entered]:
-    """Open leads captured in the range that entered their status longer ago than their
-    dealership's limit for it (`limits`, by dealership and status), earliest entered first,
-    at most COUNT_CAP + 1 of them; only what the weekly view counts by (`waiting` reads the
-    rest for the few that are listed)."""
-    if not windows or not limits:
-        return []
-    inner = (
-        select(
-            leads.c.id,
-            leads.c.dealer_id,
-            leads.c.status,
-            func.coalesce(_entered_status(), leads.c.captured_at).label("since"),
+    listed: int,
+) -> tuple[list[Over], list[Entered]]:
+    """One store's open leads captured in the range that entered their status longer ago
+    than the store's limit for it (`limits`, by status): counted by the week (on the store's
+    clock) they went over it, and the `listed` of each status that entered it earliest.
+
+    A lead went over in the week of the last Monday at or before its `since + limit`:
+    counted in SQL by comparing `since` with each Monday's midnight less the limit, so a
+    store's thousands of stuck leads come back as a few dozen rows, not a row a lead (issue
+    #10's bench: ten thousand rows read into Python cost the five-store page more than all
+    its SQL)."""
+    weeks = mondays(zone, window.start, now)
+    statuses = tuple(limits)
+    if not statuses:
+        return [], []
+    tallies, firsts = _stuck_statements(statuses, len(weeks), listed)
+    params: dict[str, Any] = {"dealer": window.dealer_id, "start": window.start, "end": window.end}
+    for j, status in enumerate(statuses):
+        limit = limits[status]
+        params[f"status{j}"] = status
+        params[f"over{j}"] = now - limit
+        for i, (_, midnight) in enumerate(weeks):
+            params[f"week{j}_{i}"] = midnight - limit
+    counts: list[Over] = []
+    for j, week, n in await conn.execute(tallies, params):
+        status = statuses[j]
+        if week >= 0:
+            counts.append(Over(window.dealer_id, status, weeks[week][0], int(n)))
+            continue
+        # Entered its status before the range's first week (only a past written out of order
+        # does): its week worked out here.
+        early = select(_since()).where(
+            *_over(j), _since() < bindparam(f"week{j}_0", type_=Timestamp())
         )
-        .where(
-            _windows(leads.c.captured_at, leads.c.dealer_id, windows),
-            leads.c.status.not_in(CLOSED),
-        )
-        .subquery()
+        for (value,) in await conn.execute(early, params):
+            local = (_aware(value) + limits[status]).astimezone(ZoneInfo(zone)).date()
+            counts.append(Over(window.dealer_id, status, local - dt.timedelta(local.weekday()), 1))
+    result = await conn.execute(firsts, params)
+    return counts, [Entered(r.id, r.dealer_id, r.status, _aware(r.since)) for r in result]
+
+
+def _since() -> Any:
+    return func.coalesce(_entered_status(), leads.c.captured_at)
+
+
+def _over(j: int) -> tuple[Any, ...]:
+    # One (store, status) range of ix_leads_status_age, which holds `status_at`: counting and
+    # ordering never reach the table.
+    return (
+        leads.c.dealer_id == bindparam("dealer"),
+        leads.c.status == bindparam(f"status{j}"),
+        leads.c.captured_at >= bindparam("start", type_=Timestamp()),
+        leads.c.captured_at < bindparam("end", type_=Timestamp()),
+        leads.c.status.not_in(CLOSED),
+        _since() < bindparam(f"over{j}", type_=Timestamp()),
     )
-    over = or_(
-        *(
-            and_(inner.c.dealer_id == d, inner.c.status == s, inner.c.since < now - limit)
-            for (d, s), limit in limits.items()
+
+
+@functools.lru_cache(maxsize=256)
+def _stuck_statements(statuses: tuple[str, ...], weeks: int, listed: int) -> tuple[Any, Any]:
+    """The two statements of `stuck` for a store with these statuses limited and this many
+    weeks in its range, built once: a page of five stores would otherwise build some 500
+    comparisons in Python on every view, and SQLAlchemy keeps a built statement's cache key."""
+    since = _since()
+    tallies, firsts = [], []
+    for j in range(len(statuses)):
+        # The week's index: how many of the Mondays after the first it went over after; -1
+        # before the first.
+        midnights = [bindparam(f"week{j}_{i}", type_=Timestamp()) for i in range(weeks)]
+        index = case(
+            (since < midnights[0], -1),
+            *((since < m, i) for i, m in enumerate(midnights[1:])),
+            else_=weeks - 1,
         )
-    )
-    query = select(inner).where(over).order_by(inner.c.since, inner.c.id).limit(COUNT_CAP + 1)
-    return [
-        Entered(r.id, r.dealer_id, r.status, _aware(r.since)) for r in await conn.execute(query)
-    ]
+        # Grouped outside: PostgreSQL would see the CASE's parameters in GROUP BY as another
+        # expression than the same CASE in the select list.
+        inner = select(index.label("week")).where(*_over(j)).subquery()
+        tallies.append(
+            select(literal(j).label("j"), inner.c.week, func.count().label("n"))
+            .group_by(inner.c.week)
+            .subquery()
+        )
+        firsts.append(
+            select(leads.c.id, leads.c.dealer_id, leads.c.status, since.label("since"))
+            .where(*_over(j))
+            .order_by(since, leads.c.id)
+            .limit(listed)
+            .subquery()
+        )
+    return _union(tallies), _union(firsts)
+
+
+def _union(parts: Sequence[Any]) -> Any:
+    return union_all(*(select(*p.c) for p in parts)) if len(parts) > 1 else select(*parts[0].c)
 
 
 async def waiting(conn: AsyncConnection, lead_ids: Sequence[int]) -> dict[int, Waiting]:
@@ -275,7 +428,7 @@ async def waiting(conn: AsyncConnection, lead_ids: Sequence[int]) -> dict[int, W
     them, with when they entered their status."""
     if not lead_ids:
         return {}
-    inner = _open_in(None, _entered_status(), leads.c.id.in_(list(lead_ids)))
+    inner = _open_in(_entered_status(), leads.c.id.in_(list(lead_ids)))
     return {w.id: w for w in _waiting(await conn.execute(select(inner)))}
 
 
