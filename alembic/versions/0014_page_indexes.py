@@ -9,9 +9,10 @@ team page read every lead of its range from the table, a row at a time, for its 
 its two lists. Two indexes the lead list already used for its keyset pages by age are widened
 with what the team page reads, so its figures (owner, attempts, response time, the stages
 reached) and its open lists (when each lead entered its status, the last human action) come
-from the index alone; the keyset pages keep their leading columns. The lead list filtered by a status and the step
-shoppers left at (the issue's filtered list) gets an index of its own, holding the widgets and
-the exit time it also tests, so its page is read in order and its capped count from the index.
+from the index alone; the keyset pages keep their leading columns. The lead list filtered by
+a status and the step shoppers left at (the issue's filtered list) gets an index of its own,
+holding the widgets and the exit time it also tests, so its page is read in order and its
+capped count from the index.
 
 And the funnel's summary rows get their totals over the sources (`funnel_totals`), filled here
 from `funnel_counts` and added to alongside it from now on: a funnel of every source read one
