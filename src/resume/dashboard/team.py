@@ -49,13 +49,13 @@ from resume.db import Database
 from resume.dealers import OPEN_STATUSES, Dealer
 from resume.errors import BadRequest, NotFound
 from resume.queries import dealers as dealers_q
+from resume.queries import stuck as stuck_q
 from resume.queries import team as team_q
 from resume.queries.staff import Account
+from resume.queries.stuck import Entered, Over
 from resume.queries.team import (
     Answered,
     Counted,
-    Entered,
-    Over,
     Promise,
     Waiting,
     Window,
@@ -209,7 +209,7 @@ class Team:
             overs: list[Over] = []
             entered: list[Entered] = []
             for d, w in zip(chosen, windows, strict=True):
-                counts, oldest = await team_q.stuck(conn, w, d.timezone, _limits(d), now, LISTED)
+                counts, oldest = await stuck_q.stuck(conn, w, d.timezone, _limits(d), now, LISTED)
                 overs += counts
                 entered += oldest
             # Longest over its limit first (the query can only order by the time in status).

@@ -1,6 +1,6 @@
 """The team page's reads (issue #10, item 3): the leads captured in a range, the callbacks
 due in it, the open leads nobody on the team has touched for a day, and the open leads
-stuck in a status past the dealership's limit.
+stuck in a status past the dealership's limit (those in resume.queries.stuck).
 
 Every read is led by the dealership and bounded by the range: one branch per dealership,
 each a range of `ix_leads_captured_figures` (or `ix_callbacks_dealer_due`) in that
@@ -12,17 +12,15 @@ worked out by the caller from the rows; counts that need none are counted here.
 from __future__ import annotations
 
 import datetime as dt
-import functools
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import msgspec
-from sqlalchemy import and_, bindparam, case, func, literal, select, union_all
+from sqlalchemy import and_, case, func, select, union_all
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from resume.leads import STATUSES
-from resume.tables import Timestamp, callbacks, leads, staff
+from resume.tables import callbacks, leads, staff
 
 # A list on the page is capped, and so is its count (design rule 12: "10,000+").
 COUNT_CAP = 10_000
@@ -243,7 +241,7 @@ def _waiting(rows: Any) -> list[Waiting]:
             owner_id=r.owner_id,
             owner=r.owner,
             captured_at=r.captured_at,
-            since=_aware(r.since),
+            since=aware(r.since),
         )
         for r in rows
     ]
@@ -289,140 +287,6 @@ async def neglected(
     return _waiting(rows), int(count)
 
 
-class Entered(msgspec.Struct, frozen=True):
-    """An open lead past its status's limit: which, where, in what status, since when."""
-
-    id: int
-    dealer_id: int
-    status: str
-    since: dt.datetime
-
-
-class Over(msgspec.Struct, frozen=True):
-    """How many open leads of one store, in one status, went over its limit in one week."""
-
-    dealer_id: int
-    status: str
-    week: dt.date  # its Monday, on the store's clock
-    n: int
-
-
-def mondays(zone: str, first: dt.datetime, now: dt.datetime) -> list[tuple[dt.date, dt.datetime]]:
-    """The week starts on a store's clock (the day, and its midnight as a UTC instant) from
-    the week of `first` to the week of `now`."""
-    tz = ZoneInfo(zone)
-    day = first.astimezone(tz).date()
-    day -= dt.timedelta(days=day.weekday())
-    last = now.astimezone(tz).date()
-    out = []
-    while day <= last:
-        out.append((day, dt.datetime.combine(day, dt.time(0), tzinfo=tz).astimezone(dt.UTC)))
-        day += dt.timedelta(days=7)
-    return out
-
-
-async def stuck(
-    conn: AsyncConnection,
-    window: Window,
-    zone: str,
-    limits: Mapping[str, dt.timedelta],
-    now: dt.datetime,
-    listed: int,
-) -> tuple[list[Over], list[Entered]]:
-    """One store's open leads captured in the range that entered their status longer ago
-    than the store's limit for it (`limits`, by status): counted by the week (on the store's
-    clock) they went over it, and the `listed` of each status that entered it earliest.
-
-    A lead went over in the week of the last Monday at or before its `since + limit`:
-    counted in SQL by comparing `since` with each Monday's midnight less the limit, so a
-    store's thousands of stuck leads come back as a few dozen rows, not a row a lead (issue
-    #10's bench: ten thousand rows read into Python cost the five-store page more than all
-    its SQL)."""
-    weeks = mondays(zone, window.start, now)
-    statuses = tuple(limits)
-    if not statuses:
-        return [], []
-    tallies, firsts = _stuck_statements(statuses, len(weeks), listed)
-    params: dict[str, Any] = {"dealer": window.dealer_id, "start": window.start, "end": window.end}
-    for j, status in enumerate(statuses):
-        limit = limits[status]
-        params[f"status{j}"] = status
-        params[f"over{j}"] = now - limit
-        for i, (_, midnight) in enumerate(weeks):
-            params[f"week{j}_{i}"] = midnight - limit
-    counts: list[Over] = []
-    for j, week, n in await conn.execute(tallies, params):
-        status = statuses[j]
-        if week >= 0:
-            counts.append(Over(window.dealer_id, status, weeks[week][0], int(n)))
-            continue
-        # Entered its status before the range's first week (only a past written out of order
-        # does): its week worked out here.
-        early = select(_since()).where(
-            *_over(j), _since() < bindparam(f"week{j}_0", type_=Timestamp())
-        )
-        for (value,) in await conn.execute(early, params):
-            local = (_aware(value) + limits[status]).astimezone(ZoneInfo(zone)).date()
-            counts.append(Over(window.dealer_id, status, local - dt.timedelta(local.weekday()), 1))
-    result = await conn.execute(firsts, params)
-    return counts, [Entered(r.id, r.dealer_id, r.status, _aware(r.since)) for r in result]
-
-
-def _since() -> Any:
-    return func.coalesce(_entered_status(), leads.c.captured_at)
-
-
-def _over(j: int) -> tuple[Any, ...]:
-    # One (store, status) range of ix_leads_status_age, which holds `status_at`: counting and
-    # ordering never reach the table.
-    return (
-        leads.c.dealer_id == bindparam("dealer"),
-        leads.c.status == bindparam(f"status{j}"),
-        leads.c.captured_at >= bindparam("start", type_=Timestamp()),
-        leads.c.captured_at < bindparam("end", type_=Timestamp()),
-        leads.c.status.not_in(CLOSED),
-        _since() < bindparam(f"over{j}", type_=Timestamp()),
-    )
-
-
-@functools.lru_cache(maxsize=256)
-def _stuck_statements(statuses: tuple[str, ...], weeks: int, listed: int) -> tuple[Any, Any]:
-    """The two statements of `stuck` for a store with these statuses limited and this many
-    weeks in its range, built once: a page of five stores would otherwise build some 500
-    comparisons in Python on every view, and SQLAlchemy keeps a built statement's cache key."""
-    since = _since()
-    tallies, firsts = [], []
-    for j in range(len(statuses)):
-        # The week's index: how many of the Mondays after the first it went over after; -1
-        # before the first.
-        midnights = [bindparam(f"week{j}_{i}", type_=Timestamp()) for i in range(weeks)]
-        index = case(
-            (since < midnights[0], -1),
-            *((since < m, i) for i, m in enumerate(midnights[1:])),
-            else_=weeks - 1,
-        )
-        # Grouped outside: PostgreSQL would see the CASE's parameters in GROUP BY as another
-        # expression than the same CASE in the select list.
-        inner = select(index.label("week")).where(*_over(j)).subquery()
-        tallies.append(
-            select(literal(j).label("j"), inner.c.week, func.count().label("n"))
-            .group_by(inner.c.week)
-            .subquery()
-        )
-        firsts.append(
-            select(leads.c.id, leads.c.dealer_id, leads.c.status, since.label("since"))
-            .where(*_over(j))
-            .order_by(since, leads.c.id)
-            .limit(listed)
-            .subquery()
-        )
-    return _union(tallies), _union(firsts)
-
-
-def _union(parts: Sequence[Any]) -> Any:
-    return union_all(*(select(*p.c) for p in parts)) if len(parts) > 1 else select(*parts[0].c)
-
-
 async def waiting(conn: AsyncConnection, lead_ids: Sequence[int]) -> dict[int, Waiting]:
     """These open leads (ids `stuck` gave, so within the page's scope) as a list shows
     them, with when they entered their status."""
@@ -432,7 +296,8 @@ async def waiting(conn: AsyncConnection, lead_ids: Sequence[int]) -> dict[int, W
     return {w.id: w for w in _waiting(await conn.execute(select(inner)))}
 
 
-def _aware(value: Any) -> dt.datetime:
+def aware(value: Any) -> dt.datetime:
+    """A timestamp read back as an aware UTC datetime, whatever coalesce() did to it."""
     # coalesce() of two timestamps loses the column type on SQLite: text comes back.
     if isinstance(value, str):
         value = dt.datetime.fromisoformat(value)
