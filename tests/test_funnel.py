@@ -42,7 +42,19 @@ def later(minutes: float) -> dt.datetime:
 
 
 def summary(store: Store, widget: str = "payment") -> dict[tuple[str, str, str], int]:
-    """The summary rows of one widget, summed over days and sources."""
+    """The summary rows of one widget, summed over days and sources; and the totals over the
+    sources (funnel_totals, what a page of every source reads) checked to be their sums."""
+    by_day: dict[tuple[Any, ...], int] = {}
+    for r in store.rows("SELECT dealer_id, widget, day, kind, step, field, n FROM funnel_counts"):
+        key = tuple(r.values())[:-1]
+        by_day[key] = by_day.get(key, 0) + r["n"]
+    totals = {
+        tuple(r.values())[:-1]: r["n"]
+        for r in store.rows(
+            "SELECT dealer_id, widget, day, kind, step, field, n FROM funnel_totals"
+        )
+    }
+    assert totals == by_day
     found: dict[tuple[str, str, str], int] = {}
     for r in store.rows(
         "SELECT kind, step, field, n FROM funnel_counts WHERE widget = :w", w=widget

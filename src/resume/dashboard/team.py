@@ -49,12 +49,13 @@ from resume.db import Database
 from resume.dealers import OPEN_STATUSES, Dealer
 from resume.errors import BadRequest, NotFound
 from resume.queries import dealers as dealers_q
+from resume.queries import stuck as stuck_q
 from resume.queries import team as team_q
 from resume.queries.staff import Account
+from resume.queries.stuck import Entered, Over
 from resume.queries.team import (
     Answered,
     Counted,
-    Entered,
     Promise,
     Waiting,
     Window,
@@ -205,7 +206,12 @@ class Team:
             answered = await team_q.answered(conn, windows)
             promises = await team_q.promises(conn, windows, now)
             neglected, neglected_count = await team_q.neglected(conn, windows, now - STALE, LISTED)
-            entered = await team_q.stuck(conn, windows, limits, now)
+            overs: list[Over] = []
+            entered: list[Entered] = []
+            for d, w in zip(chosen, windows, strict=True):
+                counts, oldest = await stuck_q.stuck(conn, w, d.timezone, _limits(d), now, LISTED)
+                overs += counts
+                entered += oldest
             # Longest over its limit first (the query can only order by the time in status).
             entered.sort(key=lambda e: (e.since + limits[(e.dealer_id, e.status)], e.id))
             shown = await team_q.waiting(conn, [e.id for e in entered[:LISTED]])
@@ -241,8 +247,8 @@ class Team:
             neglected=[Neglected(w, names[w.dealer_id]) for w in neglected],
             neglected_count=neglected_count,
             stuck=over,
-            stuck_count=len(entered),
-            weeks=_weeks(entered, limits, statuses, {d.id: d.timezone for d in chosen}),
+            stuck_count=sum(o.n for o in overs),
+            weeks=_weeks(overs, statuses),
             statuses=statuses,
             limits={d.id: dict(d.config.status_limits) for d in chosen},
         )
@@ -270,6 +276,7 @@ class Team:
             dealer = by_id[lead.dealer_id]
             minutes = lead.minutes
             if minutes is None:
+                assert lead.captured_at is not None and lead.first_attempt_at is not None
                 minutes = business_minutes(
                     lead.captured_at,
                     lead.first_attempt_at,
@@ -277,7 +284,7 @@ class Team:
                     dealer.timezone,
                 )
             for tally in (everyone, stores[lead.dealer_id], reps[(lead.dealer_id, lead.owner_id)]):
-                tally.minutes.append(minutes)
+                tally.minutes.extend([minutes] * lead.n)
         for promise in promises:
             done = kept(promise, now)
             if done is None:
@@ -326,21 +333,17 @@ class Team:
         return store_lines, rep_lines
 
 
-def _weeks(
-    entered: list[Entered],
-    limits: dict[tuple[int, str], dt.timedelta],
-    statuses: tuple[str, ...],
-    zones: dict[int, str],
-) -> list[Week]:
+def _limits(dealer: Dealer) -> dict[str, dt.timedelta]:
+    return {s: dt.timedelta(hours=h) for s, h in dealer.config.status_limits.items()}
+
+
+def _weeks(overs: list[Over], statuses: tuple[str, ...]) -> list[Week]:
     """The stuck leads by the week (Monday first, on the store's clock) they went over the
     limit, newest week first."""
     counts: dict[dt.date, list[int]] = defaultdict(lambda: [0] * len(statuses))
-    for item in entered:
-        over = item.since + limits[(item.dealer_id, item.status)]
-        local = over.astimezone(ZoneInfo(zones[item.dealer_id])).date()
-        monday = local - dt.timedelta(days=local.weekday())
+    for item in overs:
         if item.status in statuses:
-            counts[monday][statuses.index(item.status)] += 1
+            counts[item.week][statuses.index(item.status)] += item.n
     return [
         Week(start=monday, counts=tuple(row), total=sum(row))
         for monday, row in sorted(counts.items(), reverse=True)

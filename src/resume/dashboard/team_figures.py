@@ -123,29 +123,42 @@ def kept(promise: Promise, now: dt.datetime) -> bool | None:
     return None
 
 
-def _list_url(params: dict[str, str]) -> str:
+def _listable(params: dict[str, str]) -> bool:
     for name, value in params.items():
         if name not in LIST_FILTERS:
-            return ""
+            return False
         allowed = LIST_FILTERS[name]
         if allowed is not None and value not in allowed:
-            return ""
-    return "/dashboard/leads?" + urlencode(params)
+            return False
+    return True
+
+
+# Each figure's filters on top of its row's: the leads behind the figure.
+_FIGURES: dict[str, dict[str, str]] = {
+    "leads": {},
+    "unanswered": {"attempted": "0"},
+    **{f"within{m}": {"response": f"{m}"} for m in WITHIN},
+    **{f"attempts{n}": {"attempts": f"{n}"} for n in range(ATTEMPT_BUCKETS)},
+    "contacted": {"reached": "contacted"},
+    "appointment": {"reached": "appointment"},
+    "shown": {"reached": "shown"},
+    "sold": {"reached": "sold"},
+}
 
 
 def links(base: dict[str, str] | None) -> dict[str, str]:
     """The drill-downs of one row, from the list filters that pick its leads (None: the row
     is a set of leads the list can't pick, such as two of three stores)."""
-    wanted: dict[str, dict[str, str]] = {
-        "leads": {},
-        "unanswered": {"attempted": "0"},
-        **{f"within{m}": {"response": f"{m}"} for m in WITHIN},
-        **{f"attempts{n}": {"attempts": f"{n}"} for n in range(ATTEMPT_BUCKETS)},
-        "contacted": {"reached": "contacted"},
-        "appointment": {"reached": "appointment"},
-        "shown": {"reached": "shown"},
-        "sold": {"reached": "sold"},
-    }
-    if base is None:
-        return {name: "" for name in wanted}
-    return {name: _list_url({**base, **extra}) for name, extra in wanted.items()}
+    if base is None or not _listable(base):
+        return {name: "" for name in _FIGURES}
+    # The row's part of the address is encoded once, not once per figure: a page of five
+    # stores has some 25 rows of 15 figures (issue #10's bench).
+    head = urlencode(base)
+    out = {}
+    for name, extra in _FIGURES.items():
+        if not _listable(extra):
+            out[name] = ""
+            continue
+        tail = urlencode(extra)
+        out[name] = "/dashboard/leads?" + "&".join(part for part in (head, tail) if part)
+    return out

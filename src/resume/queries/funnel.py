@@ -26,7 +26,16 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from resume.leads import REACHED
-from resume.tables import dealers, drafts, events, funnel_counts, lead_activity, leads, meta
+from resume.tables import (
+    dealers,
+    drafts,
+    events,
+    funnel_counts,
+    funnel_totals,
+    lead_activity,
+    leads,
+    meta,
+)
 
 # (dealer_id, widget, day, source, kind, step, field)
 Key = tuple[int, str, str, str, str, str, str]
@@ -74,40 +83,36 @@ def cohort_day(at: dt.datetime, timezone: str) -> str:
     return at.astimezone(ZoneInfo(timezone)).date().isoformat()
 
 
+# The summary rows' keys: funnel_counts', and their totals' (without the source).
+KEY_COLUMNS = ("dealer_id", "widget", "day", "source", "kind", "step", "field")
+TOTAL_COLUMNS = ("dealer_id", "widget", "day", "kind", "step", "field")
+
+
 def bump(conn: Connection, counts: Mapping[Key, int]) -> None:
-    """Add `counts` to the summary rows, in one statement however many rows."""
+    """Add `counts` to the summary rows and to their totals over the sources: two
+    statements, however many rows."""
     if not counts:
         return
+    totals: Counter[tuple[int, str, str, str, str, str]] = Counter()
+    for (dealer_id, widget, day, _, kind, step, field), n in counts.items():
+        totals[(dealer_id, widget, day, kind, step, field)] += n
+    _upsert(conn, funnel_counts, KEY_COLUMNS, counts)
+    _upsert(conn, funnel_totals, TOTAL_COLUMNS, totals)
+
+
+def _upsert(
+    conn: Connection, table: Any, columns: Sequence[str], counts: Mapping[Any, int]
+) -> None:
     dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
-    stmt = dialect.insert(funnel_counts)
+    stmt = dialect.insert(table)
     stmt = stmt.on_conflict_do_update(
-        index_elements=[
-            funnel_counts.c.dealer_id,
-            funnel_counts.c.widget,
-            funnel_counts.c.day,
-            funnel_counts.c.source,
-            funnel_counts.c.kind,
-            funnel_counts.c.step,
-            funnel_counts.c.field,
-        ],
-        set_={"n": funnel_counts.c.n + stmt.excluded.n},
+        index_elements=[table.c[name] for name in columns],
+        set_={"n": table.c.n + stmt.excluded.n},
     )
     # Sorted: two transactions adding to the same rows take their locks in one order.
     conn.execute(
         stmt,
-        [
-            {
-                "dealer_id": k[0],
-                "widget": k[1],
-                "day": k[2],
-                "source": k[3],
-                "kind": k[4],
-                "step": k[5],
-                "field": k[6],
-                "n": n,
-            }
-            for k, n in sorted(counts.items())
-        ],
+        [{**dict(zip(columns, k, strict=True)), "n": n} for k, n in sorted(counts.items())],
     )
 
 
@@ -187,23 +192,20 @@ async def read(
 ) -> list[Count]:
     """The funnel's counts for `widget` at `dealer_ids`, for drafts begun from day `first`
     to day `last` (both included), from one source or all of them."""
+    # Every source: their totals, a row per point a day rather than per source as well.
+    table = funnel_totals if source is None else funnel_counts
     clauses = [
-        funnel_counts.c.dealer_id.in_(list(dealer_ids)),
-        funnel_counts.c.widget == widget,
-        funnel_counts.c.day >= first,
-        funnel_counts.c.day <= last,
+        table.c.dealer_id.in_(list(dealer_ids)),
+        table.c.widget == widget,
+        table.c.day >= first,
+        table.c.day <= last,
     ]
     if source is not None:
         clauses.append(funnel_counts.c.source == source)
     result = await conn.execute(
-        select(
-            funnel_counts.c.kind,
-            funnel_counts.c.step,
-            funnel_counts.c.field,
-            func.sum(funnel_counts.c.n).label("n"),
-        )
+        select(table.c.kind, table.c.step, table.c.field, func.sum(table.c.n).label("n"))
         .where(*clauses)
-        .group_by(funnel_counts.c.kind, funnel_counts.c.step, funnel_counts.c.field)
+        .group_by(table.c.kind, table.c.step, table.c.field)
     )
     return [Count(r.kind, r.step, r.field, int(r.n)) for r in result]
 
@@ -238,17 +240,17 @@ async def started_by_widget(
 ) -> dict[str, int]:
     """Drafts begun in the range, by widget. The widgets are named so the key is used as far
     as the day: without them a dealership's whole year of rows is read."""
-    n = func.sum(funnel_counts.c.n).label("n")
+    n = func.sum(funnel_totals.c.n).label("n")
     result = await conn.execute(
-        select(funnel_counts.c.widget, n)
+        select(funnel_totals.c.widget, n)
         .where(
-            funnel_counts.c.dealer_id.in_(list(dealer_ids)),
-            funnel_counts.c.widget.in_(list(widgets)),
-            funnel_counts.c.day >= first,
-            funnel_counts.c.day <= last,
-            funnel_counts.c.kind == "started",
+            funnel_totals.c.dealer_id.in_(list(dealer_ids)),
+            funnel_totals.c.widget.in_(list(widgets)),
+            funnel_totals.c.day >= first,
+            funnel_totals.c.day <= last,
+            funnel_totals.c.kind == "started",
         )
-        .group_by(funnel_counts.c.widget)
+        .group_by(funnel_totals.c.widget)
     )
     return {r.widget: int(r.n) for r in result}
 
@@ -266,7 +268,8 @@ def rebuild(
     if dealer_ids is not None:
         which = which.where(dealers.c.id.in_(list(dealer_ids)))
     found = conn.execute(which).all()
-    conn.execute(delete(funnel_counts).where(funnel_counts.c.dealer_id.in_([d for d, _ in found])))
+    for table in (funnel_counts, funnel_totals):
+        conn.execute(delete(table).where(table.c.dealer_id.in_([d for d, _ in found])))
     total = 0
     for dealer_id, timezone in found:
         counts: Counter[Key] = Counter()

@@ -114,7 +114,12 @@ class Filter(msgspec.Struct, frozen=True, kw_only=True):
 
 
 def _where(found: Filter, now: dt.datetime) -> list[Any]:
-    clauses: list[Any] = [leads.c.dealer_id.in_(found.dealer_ids)]
+    return [leads.c.dealer_id.in_(found.dealer_ids), *_narrowing(found, now)]
+
+
+def _narrowing(found: Filter, now: dt.datetime) -> list[Any]:
+    """Every clause of the filter but the dealerships."""
+    clauses: list[Any] = []
     if found.only_for is not None:
         clauses.append(or_(leads.c.owner_id == found.only_for, leads.c.owner_id.is_(None)))
     if found.owner == "me":
@@ -185,11 +190,15 @@ async def page(
     if len(found.dealer_ids) <= 1:
         query = _ordered(select_leads().where(*_where(found, now)), found, key, after)
         return [lead_from(row) for row in await conn.execute(query.limit(limit))]
+    # Each branch picks only (id, key): the rows' columns are read once, for the page's own
+    # rows. A branch of every column cost more to build in Python (SQLAlchemy's column
+    # proxies, 20 dealerships x 36 columns) than the database took to answer it (issue #10's
+    # bench: 60 ms of a 100 ms page at 10,000 drafts). The clauses are built once and shared.
+    narrowing = _narrowing(found, now)
     parts = []
     for dealer_id in found.dealer_ids:
-        one = msgspec.structs.replace(found, dealer_ids=(dealer_id,))
-        query = _ordered(select_leads().where(*_where(one, now)), found, key, after)
-        inner = query.limit(limit).subquery()
+        one = select(leads.c.id, key).where(leads.c.dealer_id == dealer_id, *narrowing)
+        inner = _ordered(one, found, key, after).limit(limit).subquery()
         parts.append(select(*inner.c))
     merged = union_all(*parts).subquery()
     column = merged.c[key.name]
@@ -197,7 +206,8 @@ async def page(
         order = (column.desc(), merged.c.id.desc())
     else:
         order = (column, merged.c.id)
-    query = select(merged).order_by(*order).limit(limit)
+    chosen = select(merged.c.id).order_by(*order).limit(limit)
+    query = _ordered(select_leads().where(leads.c.id.in_(chosen)), found, key, None)
     return [lead_from(row) for row in await conn.execute(query)]
 
 

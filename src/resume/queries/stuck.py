@@ -1,0 +1,153 @@
+"""The team page's leads stuck in a status (issue #10, item 3): the open leads captured in a
+range that entered their status longer ago than the store's limit for it, counted by the
+week they went over it and the earliest of them listed, a store at a time.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+from collections.abc import Mapping, Sequence
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import msgspec
+from sqlalchemy import bindparam, case, func, literal, select, union_all
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from resume.queries.team import CLOSED, Window, aware
+from resume.tables import Timestamp, leads
+
+
+class Entered(msgspec.Struct, frozen=True):
+    """An open lead past its status's limit: which, where, in what status, since when."""
+
+    id: int
+    dealer_id: int
+    status: str
+    since: dt.datetime
+
+
+class Over(msgspec.Struct, frozen=True):
+    """How many open leads of one store, in one status, went over its limit in one week."""
+
+    dealer_id: int
+    status: str
+    week: dt.date  # its Monday, on the store's clock
+    n: int
+
+
+def mondays(zone: str, first: dt.datetime, now: dt.datetime) -> list[tuple[dt.date, dt.datetime]]:
+    """The week starts on a store's clock (the day, and its midnight as a UTC instant) from
+    the week of `first` to the week of `now`."""
+    tz = ZoneInfo(zone)
+    day = first.astimezone(tz).date()
+    day -= dt.timedelta(days=day.weekday())
+    last = now.astimezone(tz).date()
+    out = []
+    while day <= last:
+        out.append((day, dt.datetime.combine(day, dt.time(0), tzinfo=tz).astimezone(dt.UTC)))
+        day += dt.timedelta(days=7)
+    return out
+
+
+async def stuck(
+    conn: AsyncConnection,
+    window: Window,
+    zone: str,
+    limits: Mapping[str, dt.timedelta],
+    now: dt.datetime,
+    listed: int,
+) -> tuple[list[Over], list[Entered]]:
+    """One store's open leads captured in the range that entered their status longer ago
+    than the store's limit for it (`limits`, by status): counted by the week (on the store's
+    clock) they went over it, and the `listed` of each status that entered it earliest.
+
+    A lead went over in the week of the last Monday at or before its `since + limit`:
+    counted in SQL by comparing `since` with each Monday's midnight less the limit, so a
+    store's thousands of stuck leads come back as a few dozen rows, not a row a lead (issue
+    #10's bench: ten thousand rows read into Python cost the five-store page more than all
+    its SQL)."""
+    weeks = mondays(zone, window.start, now)
+    statuses = tuple(limits)
+    if not statuses:
+        return [], []
+    tallies, firsts = _stuck_statements(statuses, len(weeks), listed)
+    params: dict[str, Any] = {"dealer": window.dealer_id, "start": window.start, "end": window.end}
+    for j, status in enumerate(statuses):
+        limit = limits[status]
+        params[f"status{j}"] = status
+        params[f"over{j}"] = now - limit
+        for i, (_, midnight) in enumerate(weeks):
+            params[f"week{j}_{i}"] = midnight - limit
+    counts: list[Over] = []
+    for j, week, n in await conn.execute(tallies, params):
+        status = statuses[j]
+        if week >= 0:
+            counts.append(Over(window.dealer_id, status, weeks[week][0], int(n)))
+            continue
+        # Entered its status before the range's first week (only a past written out of order
+        # does): its week worked out here.
+        early = select(_since()).where(
+            *_over(j), _since() < bindparam(f"week{j}_0", type_=Timestamp())
+        )
+        for (value,) in await conn.execute(early, params):
+            local = (aware(value) + limits[status]).astimezone(ZoneInfo(zone)).date()
+            counts.append(Over(window.dealer_id, status, local - dt.timedelta(local.weekday()), 1))
+    result = await conn.execute(firsts, params)
+    return counts, [Entered(r.id, r.dealer_id, r.status, aware(r.since)) for r in result]
+
+
+def _since() -> Any:
+    return func.coalesce(leads.c.status_at, leads.c.captured_at)
+
+
+def _over(j: int) -> tuple[Any, ...]:
+    # One (store, status) range of ix_leads_status_age, which holds `status_at`: counting and
+    # ordering never reach the table.
+    return (
+        leads.c.dealer_id == bindparam("dealer"),
+        leads.c.status == bindparam(f"status{j}"),
+        leads.c.captured_at >= bindparam("start", type_=Timestamp()),
+        leads.c.captured_at < bindparam("end", type_=Timestamp()),
+        leads.c.status.not_in(CLOSED),
+        _since() < bindparam(f"over{j}", type_=Timestamp()),
+    )
+
+
+@functools.lru_cache(maxsize=256)
+def _stuck_statements(statuses: tuple[str, ...], weeks: int, listed: int) -> tuple[Any, Any]:
+    """The two statements of `stuck` for a store with these statuses limited and this many
+    weeks in its range, built once: a page of five stores would otherwise build some 500
+    comparisons in Python on every view, and SQLAlchemy keeps a built statement's cache key."""
+    since = _since()
+    tallies, firsts = [], []
+    for j in range(len(statuses)):
+        # The week's index: how many of the Mondays after the first it went over after; -1
+        # before the first.
+        midnights = [bindparam(f"week{j}_{i}", type_=Timestamp()) for i in range(weeks)]
+        index = case(
+            (since < midnights[0], -1),
+            *((since < m, i) for i, m in enumerate(midnights[1:])),
+            else_=weeks - 1,
+        )
+        # Grouped outside: PostgreSQL would see the CASE's parameters in GROUP BY as another
+        # expression than the same CASE in the select list.
+        inner = select(index.label("week")).where(*_over(j)).subquery()
+        tallies.append(
+            select(literal(j).label("j"), inner.c.week, func.count().label("n"))
+            .group_by(inner.c.week)
+            .subquery()
+        )
+        firsts.append(
+            select(leads.c.id, leads.c.dealer_id, leads.c.status, since.label("since"))
+            .where(*_over(j))
+            .order_by(since, leads.c.id)
+            .limit(listed)
+            .subquery()
+        )
+    return _union(tallies), _union(firsts)
+
+
+def _union(parts: Sequence[Any]) -> Any:
+    return union_all(*(select(*p.c) for p in parts)) if len(parts) > 1 else select(*parts[0].c)
