@@ -217,4 +217,4 @@ def name_lines(values: Mapping[str, Stored]) -> tuple[tuple[str, str], ...]:
 def vehicle_label(values: Mapping[str, Stored]) -> str:
     """Return "2024 Toyota RAV4 XLE" from whatever vehicle answers are there."""
     parts = [valid_text(values, name) for name in ("year", "make", "model", "trim")]
-    return " ".join(part for part in parts if part) or _("your vehicle")
+    return " ".join(part for part in parts if part) or _("vehicle")

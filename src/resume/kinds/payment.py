@@ -339,7 +339,7 @@ class Payment(Kind):
         quote = found.finance or found.lease
         return Facts(
             vehicle=found.vehicle,
-            headline=found.vehicle if found.vehicle != _("your vehicle") else "",
+            headline=found.vehicle if found.vehicle != _("vehicle") else "",
             subject=found.vehicle,
             lines=(("Vehicle", found.vehicle), *name_lines(draft.values)),
             estimate=found,

@@ -237,7 +237,7 @@ class TradeIn(Kind):
             lines.append(("Timeline", TIMELINES.get(timeline, timeline)))
         label = vehicle_label(values)
         return Facts(
-            vehicle=label if label != _("your vehicle") else _("car"),
+            vehicle=label if label != _("vehicle") else _("car"),
             headline=appraisal.vehicle,
             subject="trade-in: " + label,
             lines=tuple(lines),
