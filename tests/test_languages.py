@@ -52,8 +52,13 @@ def in_spanish(client: TestClient[Any]) -> TestClient[Any]:
     return client
 
 
+def stored_config(store: Store) -> dict[str, Any]:
+    value = store.one("SELECT config FROM dealers WHERE id = 1")["config"]
+    return json.loads(value) if isinstance(value, str) else value  # PostgreSQL: JSON already
+
+
 def set_config(store: Store, **changes: Any) -> None:
-    stored = json.loads(store.one("SELECT config FROM dealers WHERE id = 1")["config"])
+    stored = stored_config(store)
     store.execute(
         "UPDATE dealers SET config = :c WHERE id = 1", c=json.dumps({**stored, **changes})
     )
@@ -271,7 +276,7 @@ def test_a_dealers_own_notice_without_spanish_is_shown_in_english_saying_so(
     client: TestClient[Any], store: Store
 ) -> None:
     own = "By pressing I agree, you let {dealer} look at your credit file, softly."
-    stored = json.loads(store.one("SELECT config FROM dealers WHERE id = 1")["config"])
+    stored = stored_config(store)
     credit = {**stored.get("credit", {}), "notice": own, "notice_version": "own-2026-12"}
     set_config(store, credit=credit)
     shopper = Shopper(in_spanish(client), widget="credit")
