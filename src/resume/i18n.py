@@ -56,11 +56,11 @@ def restore(token: contextvars.Token[str]) -> None:
 @contextlib.contextmanager
 def speaking(lang: str) -> Iterator[None]:
     """Make `lang` the language inside the block, and the one before it after."""
-    token = _current.set(lang if lang in LANGUAGES else DEFAULT)
+    token = set_language(lang)
     try:
         yield
     finally:
-        _current.reset(token)
+        restore(token)
 
 
 @cache
