@@ -109,7 +109,7 @@ def clean(field: Field, raw: str) -> Cleaned:
 
 def _in_sentence(label: str) -> str:
     """A field's label as a message names it. English runs it into the sentence in lower
-    case ("Enter year."); Spanish names it after a colon, as written ("Complete: Año."),
+    case ("Enter year."); Spanish names it after a colon, as written ("Falta: Año."),
     because "Escriba año." reads wrongly and an article would need the label's gender."""
     return label.lower() if i18n.current() == "en" else label
 
@@ -140,7 +140,7 @@ def _in_range(field: Field, raw: str, number: Decimal, shown: str) -> Cleaned:
 
 def _money(field: Field, raw: str, text: str) -> Cleaned:
     if text.startswith("-"):
-        return Cleaned(raw, error=f"{field.label} can't be negative.")
+        return Cleaned(raw, error=_("{label} can't be negative.").format(label=field.label))
     if not _AMOUNT.match(text):
         return Cleaned(raw, error=_("Enter an amount in dollars, like 25,000 or 25000.50."))
     number = Decimal(text.lstrip("$").strip().replace(",", ""))
@@ -149,7 +149,7 @@ def _money(field: Field, raw: str, text: str) -> Cleaned:
 
 def _percent(field: Field, raw: str, text: str) -> Cleaned:
     if text.startswith("-"):
-        return Cleaned(raw, error=f"{field.label} can't be negative.")
+        return Cleaned(raw, error=_("{label} can't be negative.").format(label=field.label))
     if not _PERCENT.match(text):
         return Cleaned(raw, error=_("Enter a percentage, like 6.9."))
     number = Decimal(text.rstrip("%").strip())
@@ -158,7 +158,7 @@ def _percent(field: Field, raw: str, text: str) -> Cleaned:
 
 def _integer(field: Field, raw: str, text: str) -> Cleaned:
     if text.startswith("-"):
-        return Cleaned(raw, error=f"{field.label} can't be negative.")
+        return Cleaned(raw, error=_("{label} can't be negative.").format(label=field.label))
     if not _INTEGER.match(text):
         return Cleaned(raw, error=_("Enter a whole number, like 36000."))
     number = Decimal(text.replace(",", ""))

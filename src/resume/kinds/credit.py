@@ -107,7 +107,7 @@ class Credit(Kind):
 
     async def carry(self, scene: Scene, draft: DraftState) -> Carried | None:
         """The credit band and the estimate's term, when there is an estimate."""
-        _, prequal = await _prequal(scene, draft)
+        _status, prequal = await _prequal(scene, draft)
         if prequal is None or prequal.outcome != "estimate":
             return None
         typed = {}
