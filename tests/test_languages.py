@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 from conftest import HALFWAY, VEHICLE, Mailbox, Shopper, Store, deliver
 from litestar.testing import TestClient
+from test_credit import _notice_token, _to_consent
 
 from resume import i18n
 from resume.catalog import Catalog
@@ -227,20 +228,8 @@ def test_a_spanish_shoppers_link_and_follow_ups_are_in_spanish(
     assert unsub.status_code == 200 and page_lang(unsub) == "es"
 
 
-def _credit_to_consent(shopper: Shopper) -> None:
-    from test_credit import ABOUT, ADDRESS, INCOME
-
-    shopper.start()
-    shopper.fill("about", **ABOUT)
-    shopper.fill("address", **ADDRESS)
-    shopper.fill("income", **INCOME)
-    assert "/consent" in str(shopper.page.url), shopper.errors()
-
-
 def _agree(shopper: Shopper) -> None:
-    token = re.search(r'name="notice" value="([^"]+)"', shopper.page.text)
-    assert token
-    shopper.fill("consent", action="agree", notice=token.group(1))
+    shopper.fill("consent", action="agree", notice=_notice_token(shopper))
     assert "/result" in str(shopper.page.url), shopper.page.text[:500]
 
 
@@ -249,7 +238,7 @@ def test_a_spanish_shopper_agrees_to_the_spanish_notice_and_the_consent_says_so(
 ) -> None:
     assert FCRA_NOTICE_ES and "{dealer}" in FCRA_NOTICE_ES
     shopper = Shopper(in_spanish(client), widget="credit")
-    _credit_to_consent(shopper)
+    _to_consent(shopper)
     shown = text_of(shopper.page)
     assert FCRA_NOTICE_ES.replace("{dealer}", "Demo Motors") in shown
     assert 'lang="es">' in shopper.page.text and "fcra-2026-11" not in shown
@@ -280,7 +269,7 @@ def test_a_dealers_own_notice_without_spanish_is_shown_in_english_saying_so(
     credit = {**stored.get("credit", {}), "notice": own, "notice_version": "own-2026-12"}
     set_config(store, credit=credit)
     shopper = Shopper(in_spanish(client), widget="credit")
-    _credit_to_consent(shopper)
+    _to_consent(shopper)
     shown = text_of(shopper.page)
     assert own.replace("{dealer}", "Demo Motors") in shown
     assert spanish("This notice is only available in English.") in shown
@@ -295,7 +284,7 @@ def test_a_dealers_own_notice_without_spanish_is_shown_in_english_saying_so(
     set_config(store, credit={**credit, "notice_es": "Al pulsar Acepto, {dealer} puede mirar."})
     client.app.state.services.forget_dealer("demo-motors")
     second = Shopper(client, widget="credit")
-    _credit_to_consent(second)
+    _to_consent(second)
     assert "Al pulsar Acepto, Demo Motors puede mirar." in text_of(second.page)
     _agree(second)
     assert store.one(

@@ -115,11 +115,10 @@ class Visit:
         if lang not in self.languages:
             return
         self.lang_asked = True
-        if lang == self.lang:
-            return
-        self.lang = lang
-        i18n.set_language(lang)
-        self._use(self.svc.widget(self.widget.slug, self.dealer, lang))
+        if lang != self.lang:
+            self.lang = lang
+            i18n.set_language(lang)
+            self._use(self.svc.widget(self.widget.slug, self.dealer, lang))
 
     def _use(self, widget: Widget) -> None:
         dealer, svc = self.dealer, self.svc
