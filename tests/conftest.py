@@ -396,9 +396,15 @@ class Shopper:
         return self.page
 
     def errors(self) -> list[str]:
+        """Each box's message as it is read out: a missing answer's "Required" on screen is
+        hidden from screen readers, which hear the whole sentence."""
         return [
-            html.unescape(re.sub(r"<[^>]+>", "", m)).replace("Error:", "").strip()
-            for m in re.findall(r'<p class="error"[^>]*>(.*?)</p>', self.page.text, re.S)
+            html.unescape(
+                re.sub(r"<[^>]+>", "", re.sub(r'<span aria-hidden="true">.*?</span>', "", m))
+            )
+            .replace("Error:", "")
+            .strip()
+            for m in re.findall(r'<p class="error[^"]*"[^>]*>(.*?)</p>', self.page.text, re.S)
         ]
 
     def value(self, name: str) -> str | None:

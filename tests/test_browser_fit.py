@@ -34,24 +34,6 @@ from resume.catalog import Catalog
 pytestmark = pytest.mark.browser
 
 CATALOG = Catalog.load()
-# Pages still taller than the frame, each held to the height measured when it was listed so
-# it can only shrink (issue #11, item 2, left open): with every answer refused at once, the
-# Spanish words and messages are longer than the English, and these pages scroll in the frame
-# by a line or three. Remove an entry once its page fits.
-STILL_OVER = {
-    ("payment-finance (es) El vehículo (errors)", 390): 960,
-    ("payment-finance (es) El vehículo (errors)", 320): 930,
-    ("payment-lease (es) El vehículo (errors)", 390): 960,
-    ("payment-lease (es) El vehículo (errors)", 320): 930,
-    ("trade-in When and where (errors)", 320): 915,
-    ("trade-in (es) Cuándo y cómo contactarle (errors)", 390): 930,
-    ("trade-in (es) Cuándo y cómo contactarle (errors)", 320): 935,
-    ("trade-in (es) Préstamo o lease (errors)", 320): 910,
-    ("credit (es) Sobre usted (errors)", 390): 905,
-    ("credit (es) Sobre usted (errors)", 320): 940,
-    ("credit (es) Trabajo e ingresos (errors)", 390): 915,
-    ("credit (es) Trabajo e ingresos (errors)", 320): 920,
-}
 README = Path(__file__).resolve().parent.parent / "README.md"
 SHOTS = Path("/tmp/shots-fit")
 # A phone the size most shoppers hold, and the narrowest one still sold; and a laptop, where
@@ -302,9 +284,8 @@ class Measure:
         frame.screenshot(path=str(SHOTS / f"{slug}-{self.width}.png"))
         frame.evaluate("(element, tall) => { element.style.height = tall + 'px'; }", embed.HEIGHT)
         self.page.set_viewport_size(viewport)
-        allowed = STILL_OVER.get((name, self.width), embed.HEIGHT)
-        if height > allowed:
-            self.too_tall.append(f"{name} at {self.width} px: {height} px > {allowed} px")
+        if height > embed.HEIGHT:
+            self.too_tall.append(f"{name} at {self.width} px: {height} px > {embed.HEIGHT} px")
         assert scroll_width <= client_width, f"{name} at {self.width} px scrolls sideways"
         targets = self.frame.evaluate(TARGETS)
         assert targets, f"{name}: no tap target found"
