@@ -32,6 +32,8 @@ from playwright.sync_api import (
     sync_playwright,
 )
 
+from resume.web import demo
+
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
     "--no-sandbox",
@@ -93,8 +95,12 @@ def new_shopper_context(browser: Browser) -> BrowserContext:
 
 def fill(frame: Frame | Page, **fields: str) -> None:
     """Answer a step as a shopper would: click the radio whose value is given, pick from a
-    list, type the rest."""
+    list, type the rest, opening what is folded away first."""
     for name, value in fields.items():
+        # A box folded under "Change" (the car the dealer's page named) is opened first.
+        folded = frame.locator(f'details:not([open]):has([name="{name}"]) > summary')
+        if folded.count():
+            folded.click()
         radio = frame.locator(f'input[type="radio"][name="{name}"][value="{value}"]')
         if radio.count():
             radio.check()
@@ -116,6 +122,10 @@ def expect_step(frame: Frame | Page, title: str) -> None:
 def expect_answers(frame: Frame | Page, **fields: str) -> None:
     """Every named field shows what was typed (radios: that choice is the checked one)."""
     for name, value in fields.items():
+        # A box folded under "Change" (the car the dealer's page named) is opened first.
+        folded = frame.locator(f'details:not([open]):has([name="{name}"]) > summary')
+        if folded.count():
+            folded.click()
         radio = frame.locator(f'input[type="radio"][name="{name}"][value="{value}"]')
         if radio.count():
             expect(radio).to_be_checked()
@@ -231,7 +241,7 @@ def browser() -> Iterator[Browser]:
 def test_shopper_saves_a_wrong_answer_and_finishes_on_another_device(
     server: Server, mailbox: Mailbox, browser: Browser, tmp_path: Path
 ) -> None:
-    widget_url = f"{server.widget_origin}/embed/demo-motors/payment"
+    widget_url = demo.widget_url(server.widget_origin, "payment")
 
     # On the dealer's own site, the calculator shows in its iframe: frame-ancestors allows
     # exactly this origin, and the frame is another site, as on a real dealer page.
@@ -246,6 +256,8 @@ def test_shopper_saves_a_wrong_answer_and_finishes_on_another_device(
     frame = host.main_frame.child_frames[0]
     assert frame.url == widget_url  # not chrome-error://, which a refused frame would show
     expect(frame.locator(".brand .dealer")).to_have_text("Demo Motors")
+    # The page's own car is the first step's card; this shopper is looking at another.
+    expect(frame.locator(".vehicle-card")).to_have_text("2025 Toyota RAV4 XLE · $34,250")
 
     # Step one, finance or lease, then the numbers with a down payment typed wrong ("3,0o0"),
     # then Back: Back never validates. The term is one of the dealer's loan terms, chosen.

@@ -20,6 +20,8 @@ from test_browser import (
     wait_for_mail,
 )
 
+from resume.web import demo
+
 # The same real `resume serve` and Chromium as the payment story.
 server = test_browser.server
 browser = test_browser.browser
@@ -35,7 +37,7 @@ def _framed(context: BrowserContext, server: Server, widget: str, first_step: st
     heading = host.frame_locator("iframe").get_by_role("heading", level=2, name=first_step)
     expect(heading).to_be_visible()
     frame = host.main_frame.child_frames[0]
-    assert frame.url == f"{server.widget_origin}/embed/demo-motors/{widget}"
+    assert frame.url == demo.widget_url(server.widget_origin, widget)  # the page's car, if any
     return frame
 
 

@@ -49,7 +49,7 @@ def test_the_vehicle_on_the_page_is_a_card_and_continue_stores_it_as_typed(
     shopper = arrive(client, RAV4)
     page = unescape(shopper.page.text)
     assert '<div class="vehicle-card">' in shopper.page.text
-    assert "2025 Toyota RAV4 XLE</strong> · $34,250.00" in page
+    assert "2025 Toyota RAV4 XLE</strong> · $34,250</p>" in page  # as the listing shows it
     assert '<details class="change-vehicle"><summary>Change' in shopper.page.text
     # The boxes are there, filled, for a shopper who opens "Change".
     assert shopper.value("make") == "Toyota" and shopper.value("stock_number") == "T1234"
@@ -126,6 +126,13 @@ def test_a_wrong_value_is_shown_in_its_box_with_the_message_it_would_get(
     assert as_typed.status_code == 200
     # Nothing is stored before the shopper presses a button.
     assert store.rows("SELECT id FROM drafts WHERE id = :d", d=shopper.draft_id) == []
+
+
+def test_the_card_shows_cents_only_when_the_price_has_some(client: Any) -> None:
+    for given, shown in (("34250", "$34,250</p>"), ("34250.5", "$34,250.50</p>"),
+                         ("$34,250.00", "$34,250</p>")):  # fmt: skip
+        page = unescape(arrive(client, {**RAV4, "price": given}).page.text)
+        assert f"2025 Toyota RAV4 XLE</strong> · {shown}" in page, given
 
 
 def test_hostile_parameters_never_break_the_page(client: Any, store: Store) -> None:

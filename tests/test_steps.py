@@ -490,7 +490,12 @@ def test_the_demo_page_embeds_the_widget_from_another_origin(client: Any) -> Non
     assert response.headers["location"] == "http://localhost:8000/demo"
     page = client.get("http://localhost:8000/demo")
     assert page.status_code == 200
-    assert 'src="http://127.0.0.1:8000/embed/demo-motors/payment"' in unescape(page.text)
+    # The calculator gets the car the page shows, as the README's vehicle page template does.
+    framed = "http://127.0.0.1:8000/embed/demo-motors/payment?condition=new&year=2025&make=Toyota"
+    assert f'src="{framed}&model=RAV4&trim=XLE&price=34250&stock=DM2451"' in unescape(page.text)
+    assert 'src="http://127.0.0.1:8000/embed/demo-motors/trade-in"' in unescape(
+        client.get("http://localhost:8000/demo?widget=trade-in").text
+    )
     assert "frame-src http://127.0.0.1:8000" in page.headers["content-security-policy"]
 
 

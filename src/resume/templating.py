@@ -28,6 +28,12 @@ def money(value: Decimal | int | None) -> str:
     return f"{sign}${abs(amount):,.2f}"
 
 
+def listed(value: Decimal | int | None) -> str:
+    """A price as the dealer's listing shows it: $34,250, with cents only if it has some."""
+    shown = money(value)
+    return shown.removesuffix(".00")
+
+
 def when(value: dt.datetime | None, zone: ZoneInfo | str = "UTC") -> str:
     """A moment as staff read it, in the dealership's time: Tue 1 Dec, 2:30 PM."""
     if value is None:
@@ -106,6 +112,7 @@ def environment(extra: tuple[Path, ...] = (), *, for_staff: bool = False) -> Env
     env.globals["language"] = i18n.current
     env.globals["language_names"] = i18n.LANGUAGES
     env.filters["money"] = money
+    env.filters["listed"] = listed
     env.filters["when"] = when
     env.filters["day"] = day
     env.filters["duration"] = duration

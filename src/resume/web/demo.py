@@ -4,6 +4,7 @@ origin, exactly as a real dealer's site would."""
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import urlencode
 
 from litestar import Request, Response, get
 from litestar.response import Redirect
@@ -15,6 +16,12 @@ from resume.errors import NotFound
 from resume.i18n import gettext
 from resume.web.security import page_headers
 from resume.web.services import services
+
+# The car this page shows, passed to the calculator as the README's vehicle page template
+# passes a dealer's (issue #11, item 1): the first step is its card, not boxes to type it in.
+# The trade-in asks about the shopper's own car and the credit widget about none.
+VEHICLE = {"condition": "new", "year": "2025", "make": "Toyota", "model": "RAV4", "trim": "XLE",
+           "price": "34250", "stock": "DM2451"}  # fmt: skip
 
 
 @get("/demo")
@@ -32,8 +39,7 @@ async def demo_page(request: Request[Any, Any, Any]) -> Response[str]:
     lang = request.query_params.get("lang", "")
     lang = lang if lang in i18n.LANGUAGES and lang != i18n.DEFAULT else ""
     html = svc.env.get_template("demo/vehicle.html").render(
-        widget_url=f"{svc.settings.base_url}/embed/{DEMO_SLUG}/{widget}"
-        + (f"?lang={lang}" if lang else ""),
+        widget_url=widget_url(svc.settings.base_url, widget, lang),
         lang=lang,
         widget_title=svc.catalog.widgets[widget].title,
         widget=widget,
@@ -43,3 +49,12 @@ async def demo_page(request: Request[Any, Any, Any]) -> Response[str]:
     return Response(
         html, media_type="text/html", headers=page_headers(frame_src=svc.settings.base_url)
     )
+
+
+def widget_url(base_url: str, widget: str, lang: str = "") -> str:
+    """The address the demo page frames: the widget, the page's car for the calculator, and
+    the page's language when it is not English."""
+    query = dict(VEHICLE) if widget == "payment" else {}
+    if lang:
+        query["lang"] = lang
+    return f"{base_url}/embed/{DEMO_SLUG}/{widget}" + (f"?{urlencode(query)}" if query else "")
