@@ -405,6 +405,9 @@ def test_staff_read_english_and_are_told_the_shopper_chose_spanish(
     result = next(s for s in ES["payment"].steps if s.name == "result")
     opening = result.talk[0].say.split("{name}")[-1].split("{")[0].strip()[:25]
     assert opening in html.unescape(theirs.group(1))
+    # The figures in it are said in Spanish too, not only the words around them.
+    assert "a finance estimate" in html.unescape(english.group(1))
+    assert "(financiamiento)" in html.unescape(theirs.group(1))
 
 
 def test_an_admin_chooses_the_languages_and_a_made_up_one_is_refused(

@@ -10,6 +10,7 @@ from resume import i18n
 from resume.catalog import Catalog
 from resume.dealers import Dealer
 from resume.definitions import Step, Widget
+from resume.kinds.base import valid_text
 from resume.queries.drafts import DraftState
 from resume.queries.leads import Lead
 
@@ -48,7 +49,7 @@ def _said(
         return "", "resume_link"
     values = catalog.kind(draft.widget).talk_values(widget, dealer, draft)
     values["step"] = step.title
-    if values.get("name") == "The shopper" and lead.name:
+    if not valid_text(draft.values, "first_name") and lead.name:
         values["name"] = lead.name.split()[0]
     return found.say.format_map(_Missing(values)), found.offer
 
@@ -63,4 +64,4 @@ class _Missing(dict[str, str]):
     """Fill a talk track; a figure the kind could not give reads as "(not given)"."""
 
     def __missing__(self, key: str) -> str:
-        return "(not given)"
+        return i18n.gettext("(not given)")

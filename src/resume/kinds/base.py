@@ -163,7 +163,7 @@ class Kind:
         to these (TALK_KEYS lists the shared ones)."""
         name = valid_text(draft.values, "first_name")
         return {
-            "name": name or "The shopper",
+            "name": name or _("The shopper"),
             "dealer": dealer.name,
             "vehicle": self.facts(widget, dealer, draft).vehicle,
         }

@@ -363,17 +363,17 @@ class Payment(Kind):
         quote = found.finance or found.lease
         typed_term = valid_text(draft.values, "term")
         values.update(
-            monthly=money(quote.monthly_payment) if quote else "a payment not worked out yet",
-            term=str(quote.term_months) if quote else (typed_term or "an unchosen number of"),
+            monthly=money(quote.monthly_payment) if quote else _("a payment not worked out yet"),
+            term=str(quote.term_months) if quote else (typed_term or _("an unchosen number of")),
             down=money(_typed_amount(draft.values, "down_payment")),
             price=money(_typed_amount(draft.values, "price")),
-            plan="lease" if found.lease else "finance",
+            plan=_("lease") if found.lease else _("finance"),
             rate=(
                 f"{found.finance.apr}% APR"
                 if found.finance
-                else "a lease money factor"
+                else _("a lease money factor")
                 if found.lease
-                else "no rate yet"
+                else _("no rate yet")
             ),
             trade=money(_typed_amount(draft.values, "trade_value")),
         )

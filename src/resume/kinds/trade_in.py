@@ -254,16 +254,16 @@ class TradeIn(Kind):
     def talk_values(self, widget: Widget, dealer: Dealer, draft: DraftState) -> dict[str, str]:
         values = super().talk_values(widget, dealer, draft)
         appraisal = appraise(widget, dealer, draft.values)
-        hours = f"{appraisal.offer_hours} business hours"
+        hours = _("{hours} business hours").format(hours=appraisal.offer_hours)
         values.update(
             car=appraisal.vehicle,
             range=(
-                f"{money(appraisal.low)} to {money(appraisal.high)}"
+                _("{low} to {high}").format(low=money(appraisal.low), high=money(appraisal.high))
                 if appraisal.low is not None and appraisal.high is not None
-                else f"an appraiser's offer within {hours}"
+                else _("an appraiser's offer within {hours}").format(hours=hours)
             ),
-            payoff=money(appraisal.payoff) if appraisal.payoff else "nothing owed",
-            mileage=valid_text(draft.values, "mileage") or "unknown",
+            payoff=money(appraisal.payoff) if appraisal.payoff else _("nothing owed"),
+            mileage=valid_text(draft.values, "mileage") or _("unknown"),
             offer_hours=hours,
         )
         return values
