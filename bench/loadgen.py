@@ -16,11 +16,13 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import html
 import json
 import os
 import resource
 import sys
 import time
+import urllib.parse
 from typing import Any
 
 HOST = "127.0.0.1"  # the only address this tool ever talks to
@@ -30,6 +32,9 @@ BARE_START = "/bare/demo-motors/payment"
 BARE_STEP = "/bare/demo-motors/payment/vehicle"
 MODELS = (b"RAV4", b"Camry", b"Corolla", b"Highlander", b"Tacoma")
 TOKEN_MARK = b'name="d" value="'
+VEHICLE_MARK = b'name="page_vehicle" value="'
+# The car a vehicle page passes on the iframe's address (issue #11, item 1), for --prefill.
+PREFILL = "?condition=new&year=2025&make=Toyota&model=RAV4&trim=XLE&price=34250&stock=T1234"
 MAX_STEPS_PER_SHOPPER = 1_000_000
 GRACE_SECONDS = 20.0  # after the window, shoppers still mid-step get this long to finish
 
@@ -133,6 +138,17 @@ def token_of(page: bytes) -> bytes:
     return page[start : page.index(b'"', start)]
 
 
+def hidden_vehicle(page: bytes) -> bytes:
+    """The page's hidden `page_vehicle` field, already HTML-escaped as the form would post
+    it once unescaped; b"" when the page has none."""
+    start = page.find(VEHICLE_MARK)
+    if start < 0:
+        return b""
+    start += len(VEHICLE_MARK)
+    value = html.unescape(page[start : page.index(b'"', start)].decode())
+    return b"&page_vehicle=" + urllib.parse.quote_plus(value).encode()
+
+
 def form_body(token: bytes, shopper: int, n: int) -> bytes:
     """The vehicle step as a browser posts it: 7 fields, d, the empty honeypot, the button.
 
@@ -158,21 +174,26 @@ async def shopper(index: int, args: argparse.Namespace, clock: Clock, stats: Sta
     """Run one shopper until the window ends, starting a new draft after an error."""
     conn = Connection(args.port)
     bare = args.mode == "bare"
+    first = BARE_START if bare else FIRST_PAGE + (PREFILL if args.prefill else "")
     n = 0
     try:
         while time.perf_counter() < clock.window_end and n < MAX_STEPS_PER_SHOPPER:
             try:
-                status, _, page = await conn.request(
-                    b"GET", (BARE_START if bare else FIRST_PAGE).encode()
-                )
+                status, _, page = await conn.request(b"GET", first.encode())
                 stats.status("first", status)
                 if status != 200:
                     raise RuntimeError(f"first page answered {status}")
                 token = token_of(page)
                 stats.drafts_started += 1
+                # The first press of a draft carries the page's car, as the form does.
+                vehicle = hidden_vehicle(page)
+                steps = 0
                 while time.perf_counter() < clock.window_end and n < MAX_STEPS_PER_SHOPPER:
-                    body = form_body(token, index, n)
+                    if args.arrive_every and steps == args.arrive_every:
+                        break  # another shopper arrives on the first page: a new draft
+                    body = form_body(token, index, n) + (vehicle if steps == 0 else b"")
                     n += 1
+                    steps += 1
                     t0 = time.perf_counter()
                     stats.posts_sent += 1
                     status, location, page = await conn.request(
@@ -303,6 +324,13 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--warmup", type=float, default=3.0)
     parser.add_argument("--duration", type=float, default=15.0)
     parser.add_argument("--server-pid", type=int, help="report this process's CPU use too")
+    parser.add_argument(
+        "--arrive-every", type=int, default=0,
+        help="open the first page again (a new draft) after this many steps; 0: never",
+    )  # fmt: skip
+    parser.add_argument(
+        "--prefill", action="store_true", help="the first page carries a vehicle on its URL"
+    )
     args = parser.parse_args(argv)
     if not (1 <= args.connections <= 1024 and 0 < args.duration <= 600 and args.warmup <= 120):
         parser.error("connections 1-1024, duration up to 600 s, warm-up up to 120 s")

@@ -116,12 +116,14 @@ class Server:
         return self.proc.returncode
 
 
-def load(mode: str, server: Server, connections: int, args: argparse.Namespace) -> dict[str, Any]:
+def load(
+    mode: str, server: Server, connections: int, args: argparse.Namespace, *extra: str
+) -> dict[str, Any]:
     argv = [
         "taskset", "-c", LOADGEN_CORE, python(), str(BENCH / "loadgen.py"),
         "--mode", mode, "--port", str(server.port), "--connections", str(connections),
         "--warmup", str(args.warmup), "--duration", str(args.duration),
-        "--server-pid", str(server.proc.pid),
+        "--server-pid", str(server.proc.pid), *extra,
     ]  # fmt: skip
     out = subprocess.run(argv, capture_output=True, check=False, timeout=args.duration + 300)
     if out.returncode != 0:
@@ -143,8 +145,10 @@ def count_rows(db: Path) -> dict[str, int]:
             f"{events} WHERE e.kind = 'field_changed' AND NOT d.demo"
         ).fetchone()
         (viewed,) = conn.execute(f"{events} WHERE e.kind = 'step_viewed' AND NOT d.demo").fetchone()
-        drafts, revisions = conn.execute(
-            "SELECT count(*), coalesce(sum(revision), 0) FROM drafts WHERE NOT demo"
+        drafts, revisions, with_car = conn.execute(
+            "SELECT count(*), coalesce(sum(revision), 0),"
+            " coalesce(sum(json_extract(page_vehicle, '$.make') IS NOT NULL), 0)"
+            " FROM drafts WHERE NOT demo"
         ).fetchone()
         (synchronous,) = conn.execute("PRAGMA synchronous").fetchone()  # this connection's own
     return {
@@ -153,8 +157,12 @@ def count_rows(db: Path) -> dict[str, int]:
         "step_viewed": viewed,
         "drafts": drafts,
         "revisions": revisions,
+        "page_vehicle": with_car,  # drafts that kept the car their first page passed
         "synchronous_default": synchronous,
     }
+
+
+OURS = ("ours", "arrive", "prefill")  # the rows run on our server, whose writes are counted
 
 
 def run_bare(connections: int, args: argparse.Namespace, folder: Path) -> dict[str, Any]:
@@ -167,7 +175,9 @@ def run_bare(connections: int, args: argparse.Namespace, folder: Path) -> dict[s
         server.stop()
 
 
-def run_ours(connections: int, args: argparse.Namespace, folder: Path) -> dict[str, Any]:
+def run_ours(
+    connections: int, args: argparse.Namespace, folder: Path, *extra: str
+) -> dict[str, Any]:
     port = free_port()
     db_folder = Path(tempfile.mkdtemp(prefix=f"ours-{connections}-", dir=folder))
     seeded = subprocess.run(
@@ -192,7 +202,7 @@ def run_ours(connections: int, args: argparse.Namespace, folder: Path) -> dict[s
     ]
     server = Server("ours", argv, port, db_folder, "/healthz")
     try:
-        result = load("resume", server, connections, args)
+        result = load("resume", server, connections, args, *extra)
     finally:
         result_code = server.stop()
     result["server_exit"] = result_code
@@ -200,6 +210,20 @@ def run_ours(connections: int, args: argparse.Namespace, folder: Path) -> dict[s
     acked = result["posts_acked"]
     result["rows_ok"] = rows["step_saved"] == acked and rows["revisions"] == acked
     return result
+
+
+# --prefill: shoppers who arrive often (a new draft every ARRIVE_EVERY steps), from a page
+# with no car and from a vehicle page that passes one (issue #11, item 1): what the car on the
+# URL costs the step, against the same arrivals without it.
+ARRIVE_EVERY = 5
+
+
+def run_arrive(connections: int, args: argparse.Namespace, folder: Path) -> dict[str, Any]:
+    return run_ours(connections, args, folder, "--arrive-every", str(ARRIVE_EVERY))
+
+
+def run_prefill(connections: int, args: argparse.Namespace, folder: Path) -> dict[str, Any]:
+    return run_ours(connections, args, folder, "--arrive-every", str(ARRIVE_EVERY), "--prefill")
 
 
 def run_ceiling(connections: int, args: argparse.Namespace, folder: Path) -> dict[str, Any]:
@@ -244,6 +268,20 @@ def summarise(rows: list[dict[str, Any]], connections: list[int]) -> dict[str, A
             "ratio": best["ours"]["steps_per_s"] / best["bare"]["steps_per_s"],
             "ratio_per_cpu": best["ours_per_cpu"] / best["bare_per_cpu"],
         }
+        arrivals = {
+            server: max(
+                (r["result"] for r in rows
+                 if r["server"] == server and r["result"]["connections"] == conns),
+                key=lambda r: r["steps_per_s"], default=None,
+            )
+            for server in ("arrive", "prefill")
+        }  # fmt: skip
+        if arrivals["arrive"] and arrivals["prefill"]:
+            summary[str(conns)]["prefill"] = {
+                "arrive": arrivals["arrive"],
+                "prefill": arrivals["prefill"],
+                "ratio": arrivals["prefill"]["steps_per_s"] / arrivals["arrive"]["steps_per_s"],
+            }
     return summary
 
 
@@ -283,14 +321,23 @@ def table(report: dict[str, Any]) -> str:
             f"p99 {bare['p99_ms']:.1f} ms): ratio {s['ratio']:.2f} ({verdict} the "
             f"{TARGET:.0%} target); per server CPU-second {s['ratio_per_cpu']:.2f}"
         )
+        if "prefill" in s:
+            p, a = s["prefill"]["prefill"], s["prefill"]["arrive"]
+            lines.append(
+                f"  arrivals (a new draft every {ARRIVE_EVERY} steps) at {conns}: with the car "
+                f"on the URL {p['steps_per_s']:.0f} steps/s (p99 {p['p99_ms']:.1f} ms), "
+                f"without {a['steps_per_s']:.0f} (p99 {a['p99_ms']:.1f} ms): "
+                f"ratio {s['prefill']['ratio']:.2f}; "
+                f"to bare {p['steps_per_s'] / bare['steps_per_s']:.2f}"
+            )
     for row in report["rows"]:
         r = row["result"]
-        if row["server"] != "ours":
+        if row["server"] not in OURS:
             continue
         rows = r["rows"]
         verdict = "OK, no lost writes" if r["rows_ok"] else "MISMATCH"
         lines.append(
-            f"rows at {r['connections']}: acknowledged POSTs {r['posts_acked']} "
+            f"rows of {row['server']} at {r['connections']}: acknowledged POSTs {r['posts_acked']} "
             f"(sent {r['posts_sent']}); step_saved events {rows['step_saved']}, "
             f"sum of drafts' revisions {rows['revisions']} over {rows['drafts']} drafts "
             f"-> {verdict} ({rows['field_changed']} field_changed events; "
@@ -339,6 +386,11 @@ def main(argv: list[str] | None = None) -> int:
         help="before each row, wait up to this long for other work on the machine to stop",
     )
     parser.add_argument("--no-ceiling", action="store_true", help="skip the generator ceiling")
+    parser.add_argument(
+        "--prefill",
+        action="store_true",
+        help="also run arrivals with and without the vehicle on the first page's URL",
+    )
     parser.add_argument("--keep", action="store_true", help="keep the temporary folder")
     parser.add_argument(
         "--results", type=Path, default=RESULTS, help="folder for the table and the raw figures"
@@ -366,6 +418,9 @@ def main(argv: list[str] | None = None) -> int:
             for _ in range(args.repeat):
                 row("bare", conns, run_bare)
                 row("ours", conns, run_ours)
+                if args.prefill:
+                    row("arrive", conns, run_arrive)
+                    row("prefill", conns, run_prefill)
     finally:
         if args.keep:
             print(f"kept {folder}", file=sys.stderr)
@@ -386,7 +441,7 @@ def main(argv: list[str] | None = None) -> int:
     stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
     (args.results / f"{stamp}.json").write_text(json.dumps(report, indent=2))
     (args.results / f"{stamp}.txt").write_text(text + "\n")
-    ok = all(r["result"]["rows_ok"] for r in rows if r["server"] == "ours")
+    ok = all(r["result"]["rows_ok"] for r in rows if r["server"] in OURS)
     return 0 if ok else 1
 
 
