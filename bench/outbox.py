@@ -93,6 +93,8 @@ def bench_env(database_url: str, folder: Path, smtp_port: int) -> dict[str, str]
         RESUME_MIN_FORM_SECONDS="0",
         RESUME_RATE_LIMIT_IP="100000000",
         RESUME_RATE_LIMIT_DRAFT="100000000",
+        # Every shopper of the queue asks for its link from the same test client address.
+        RESUME_RATE_LIMIT_LINKS="100000000",
         # Idle workers look often, so a row starts within 50 ms of its queue being released.
         RESUME_WORKER_POLL_SECONDS="0.05",
         # RESUME_LOG_LEVEL is left at its default, INFO: a line per message, as deployed.

@@ -184,6 +184,28 @@ def test_nobody_can_use_up_someone_elses_links_and_a_refused_post_keeps_what_was
     victim.close()
 
 
+def test_the_links_from_one_client_address_are_the_operators_to_set(
+    tmp_path: Path, start_server: Any
+) -> None:
+    # A showroom kiosk sends links to many shoppers from one address: RESUME_RATE_LIMIT_LINKS.
+    port = free_port()
+    server = start_server(sqlite_env(tmp_path, port, RESUME_RATE_LIMIT_LINKS="3"), port, "kiosk")
+    server.wait_healthy()
+    statuses = []
+    for n in range(5):
+        kiosk = Browser(server.url, "198.51.100.7")
+        kiosk.to_save_page()
+        statuses.append(kiosk.save_for_later(f"shopper{n}@example.com").status_code)
+        kiosk.close()
+    assert statuses == [200, 200, 200, 429, 429]
+    assert len(rows(tmp_path, "SELECT id FROM outbox WHERE kind = 'resume_link'")) == 3
+    # Another address is not held by the kiosk's limit.
+    other = Browser(server.url, "203.0.113.9")
+    other.to_save_page()
+    assert other.save_for_later("shopper9@example.com").status_code == 200
+    other.close()
+
+
 def test_two_processes_share_the_per_draft_and_per_recipient_limits(
     pg_database: str, tmp_path: Path, start_server: Any
 ) -> None:

@@ -257,6 +257,14 @@ SPECS: tuple[Spec, ...] = (
         "Form posts per minute allowed for one draft.",
     ),
     Spec(
+        "RESUME_RATE_LIMIT_LINKS",
+        "rate_limit_links",
+        _positive_int,
+        "20",
+        "Resume-link emails per hour from one client address, to any addresses (a "
+        "showroom's kiosk or a shared office address may need more).",
+    ),
+    Spec(
         "RESUME_FORM_TOKEN_HOURS",
         "form_token_hours",
         _positive_int,
@@ -335,6 +343,7 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     min_form_seconds: float = 1.5
     rate_limit_ip: int = 120
     rate_limit_draft: int = 60
+    rate_limit_links: int = 20
     form_token_hours: int = 72
     worker_poll_seconds: float = 1.0
     worker_lease_seconds: int = 120

@@ -28,11 +28,11 @@ CONSENT = consent.FOLLOWUP_FIELD
 # A repeat within the hour, for the same draft and address, is the link already on its way:
 # no second email, and nothing counted (issue #12).
 LINK_REPEAT = dt.timedelta(hours=1)
-# Links queued to one address from one client address in an hour, and links from one client
-# address in all: a form can't flood an inbox, and nobody can use up another person's links
-# from somewhere else. Kept in the database, so they hold across processes.
+# Links queued to one address from one client address in an hour, and (the setting
+# rate_limit_links, 20 by default) links from one client address in all: a form can't flood an
+# inbox, and nobody can use up another person's links from somewhere else. Kept in the
+# database, so they hold across processes.
 PER_RECIPIENT = 5
-PER_CLIENT = 20
 LIMITED = lazy(
     "We saved your email address, but we didn't send another link: several went to it from "
     "here in the last hour. Try again in an hour, or keep going now; your answers are saved."
@@ -205,7 +205,10 @@ async def _allowed(
     email, keyed by the draft's revision, and must not use up the address's links."""
     hour = dt.timedelta(hours=1)
     address = address.lower()
-    keys = ((f"link:{address}:{client}", PER_RECIPIENT), (f"link-from:{client}", PER_CLIENT))
+    keys = (
+        (f"link:{address}:{client}", PER_RECIPIENT),
+        (f"link-from:{client}", visit.svc.settings.rate_limit_links),
+    )
     async with visit.svc.db.write() as conn:
         for key, _ in keys:
             if await limits_q.blocked(conn, key, now):
