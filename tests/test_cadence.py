@@ -3,6 +3,7 @@ clock (nothing sleeps), on SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -248,3 +249,75 @@ def test_a_shopper_who_left_on_the_payment_gets_the_results_copy(
     deliver(settings, mailbox.url, now=due + dt.timedelta(seconds=1))
     subjects = [str(m["Subject"]) for m in mailbox.messages]
     assert subjects == ["Your 2024 Toyota RAV4 XLE estimate is saved"], subjects
+
+
+class _StopsLanding(Mailbox):
+    """The real SMTP server; while it takes the first message it is given, staff and a
+    shopper act on two other messages that the worker has already claimed: the shopper of
+    one unsubscribes (`resume suppress`), the lead of the other is taken over (`resume lead
+    status … contacted`), each through its real command."""
+
+    def __init__(self, act: Any) -> None:
+        super().__init__()
+        self.act, self.acted = act, False
+        self.failed: BaseException | None = None
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        if not self.acted:
+            self.acted = True
+            try:
+                await asyncio.to_thread(self.act, envelope.rcpt_tos[0])
+            except BaseException as exc:  # shown by the test, not lost in the server's thread
+                self.failed = exc
+        return await super().handle_DATA(server, session, envelope)
+
+
+def test_a_stop_that_lands_between_claim_and_send_still_stops_the_message(
+    client: Any, settings: Any, store: Store, tmp_path: Any
+) -> None:
+    emails = ("ana@example.com", "ben@example.com", "cy@example.com")
+    drafts = {email: leave(client, email=email) for email in emails}
+    claimed: dict[str, bool] = {}
+
+    def act(first: str) -> None:
+        suppressed, taken_over = (e for e in emails if e != first)
+        for email in (suppressed, taken_over):
+            # Claimed already, in the batch being sent: pending, leased, not yet sent.
+            [touch] = store.rows(
+                "SELECT status, leased_until FROM outbox WHERE draft_id = :d AND kind = "
+                "'followup' AND dedupe_key LIKE '%:1:1'",
+                d=drafts[email],
+            )
+            claimed[email] = touch["status"] == "pending" and touch["leased_until"] is not None
+        done = _resume(settings, tmp_path, "suppress", suppressed, "--dealer", "demo-motors")
+        assert done.returncode == 0, done.stderr
+        done = _resume(settings, tmp_path, "lead", "status", drafts[taken_over], "contacted")
+        assert done.returncode == 0, done.stderr
+        claimed["order"] = (first, suppressed, taken_over)  # type: ignore[assignment]
+
+    box = _StopsLanding(act)
+    box.controller.start()
+    try:
+        box.acted = True  # not yet: first the three resume links, and the exits found
+        deliver(settings, box.url, now=later(31))
+        assert len(box.messages) == 3 and claimed == {}
+        assert all(len(followups(store, d)) == 5 for d in drafts.values())
+        box.acted = False
+        box.messages.clear()
+        # A month on: every touch is due; the worker claims five at a time, first touches first.
+        deliver(settings, box.url, now=later(60 * 24 * 30))
+    finally:
+        box.controller.stop()
+    assert box.failed is None, repr(box.failed)
+    first, suppressed, taken_over = claimed.pop("order")  # type: ignore[misc]
+    assert claimed == {suppressed: True, taken_over: True}, "the stops did not land mid-batch"
+    got = [str(m["To"]) for m in box.messages]
+    assert got == [first] * 5, got  # the other two got nothing after their stop
+    statuses = {e: [t["status"] for t in followups(store, drafts[e])] for e in emails}
+    assert statuses[first] == ["sent"] * 5
+    # The claimed first touch is refused at send; the rest are stopped by the commands.
+    assert statuses[suppressed][0] == "suppressed" and set(statuses[suppressed]) <= {
+        "suppressed",
+        "stopped",
+    }
+    assert statuses[taken_over] == ["stopped"] * 5

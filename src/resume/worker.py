@@ -19,6 +19,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 import aiosmtplib
+import msgspec
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
@@ -36,6 +37,7 @@ from resume.queries import drafts as drafts_q
 from resume.queries import leads as leads_q
 from resume.queries import outbox as outbox_q
 from resume.queries import suppressions as suppressions_q
+from resume.queries.drafts import DraftState
 from resume.queries.outbox import Message
 from resume.retention import purge_database
 from resume.settings import Settings
@@ -176,6 +178,12 @@ class Worker:
         lease = self.lease.total_seconds()
         batch = _Batch(self.db)
         try:
+            if messages:
+                # What the batch's messages are built from, read once: two statements for
+                # the batch, not two a message (issue #14); each is checked again at send.
+                async with batch.reads.begin() as conn:
+                    wanted = {m.draft_id for m in messages if m.draft_id is not None}
+                    batch.drafts = await drafts_q.load_many(conn, wanted, ring=self.ring)
             for index, message in enumerate(messages):
                 stopping = stop is not None and stop.is_set()
                 late = time.monotonic() - claimed > lease - 1.5 * self.send_budget
@@ -208,18 +216,14 @@ class Worker:
         try:
             async with batch.reads.begin() as conn:
                 dealer = await batch.dealer(conn, message.dealer_id)
-                draft = (
-                    await drafts_q.load(conn, message.draft_id, ring=self.ring)
-                    if message.draft_id
-                    else None
-                )
+                # Checked again at send: an unsubscribe, a return or a staff action may have
+                # come after the claim (rule 7).
+                now_is = await outbox_q.recheck(conn, message)
+                draft = await batch.draft(conn, message, now_is, self.ring)
                 # A lead the CRM has had before is sent as an update of it.
                 resend = message.kind == "adf" and await outbox_q.sent_before(conn, message)
-                # Checked again at send: an unsubscribe may have come after the claim.
-                stopped = await suppressions_q.is_suppressed(
-                    conn, message.dealer_id, message.to_addr
-                )
                 about = await stops.about(conn, message, draft)
+            stopped = now_is.suppressed
             outcome = "suppressed" if stopped else stops.stopped(message, draft, about, dealer)
             if outcome:
                 async with self.db.write() as conn:
@@ -305,9 +309,11 @@ class _Batch:
     """What the messages of one claim share (issue #4 bench: a message's reads and writes
     cost more than building and sending it).
 
-    Each message still reads its draft and the suppression list at send and is marked sent
-    before the next one is sent. Shared: the connections, checked out of the pool (and pinged,
-    on PostgreSQL) once per batch instead of twice per message, and the dealer, read once.
+    The drafts of the batch are read with their values once, at the claim (issue #14); each
+    message still reads its draft's row and the suppression list again at send, in one
+    statement, and is marked sent before the next one is sent. Shared: the connections,
+    checked out of the pool (and pinged, on PostgreSQL) once per batch instead of twice per
+    message, and the dealer, read once.
     On PostgreSQL one connection in autocommit does both: the reads see what READ COMMITTED
     would show them (each statement its own snapshot either way) and the mark is a single
     statement, so BEGIN and COMMIT were only round trips, four of a message's eight. SQLite
@@ -322,6 +328,19 @@ class _Batch:
         else:
             self.reads = self.writes = _Held(db.engine, autocommit=True)
         self.dealers: dict[int, Dealer | None] = {}
+        self.drafts: dict[str, DraftState] = {}  # as read at the claim
+
+    async def draft(
+        self, conn: AsyncConnection, message: Message, now_is: outbox_q.Recheck, ring: Keyring
+    ) -> DraftState | None:
+        """The message's draft as it is at send: its columns as just read again, its values
+        as read at the claim unless a save came since (the revision moved), then read anew."""
+        if message.draft_id is None or now_is.draft is None:
+            return None
+        claimed = self.drafts.get(message.draft_id)
+        if claimed is not None and claimed.revision == now_is.draft.revision:
+            return msgspec.structs.replace(now_is.draft, values=claimed.values)
+        return await drafts_q.load(conn, message.draft_id, ring=ring)
 
     async def dealer(self, conn: AsyncConnection, dealer_id: int) -> Dealer | None:
         if dealer_id not in self.dealers:

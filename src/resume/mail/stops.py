@@ -15,7 +15,7 @@ from resume.queries import callbacks as callbacks_q
 from resume.queries import leads as leads_q
 from resume.queries import offers as offers_q
 from resume.queries.drafts import DraftState
-from resume.queries.outbox import Message
+from resume.queries.outbox import SHOPPER_KINDS, Message
 
 
 async def about(
@@ -23,7 +23,8 @@ async def about(
 ) -> dict[str, Any]:
     """What a staff message is about besides its draft: the lead, a callback, an offer."""
     found: dict[str, Any] = {}
-    if draft is not None and draft.lead_id is not None:
+    # Shopper mail never names the lead: no read for it (issue #14).
+    if draft is not None and draft.lead_id is not None and message.kind not in SHOPPER_KINDS:
         found["lead"] = await leads_q.get(conn, draft.lead_id, (message.dealer_id,))
     if "callback" in message.context:
         found["callback"] = await callbacks_q.callback(conn, int(message.context["callback"]))

@@ -57,7 +57,7 @@ class DraftState(msgspec.Struct, frozen=True):
     lang: str = "en"
 
 
-_DRAFT_COLUMNS = (
+DRAFT_COLUMNS = (
     drafts.c.id,
     drafts.c.dealer_id,
     drafts.c.widget,
@@ -87,6 +87,22 @@ async def load(conn: AsyncConnection, draft_id: str, *, ring: Keyring) -> DraftS
     return await conn.run_sync(lambda sync: load_sync(sync, draft_id, ring=ring))
 
 
+async def load_many(
+    conn: AsyncConnection, draft_ids: Iterable[str], *, ring: Keyring
+) -> dict[str, DraftState]:
+    """Read several drafts and all their values in two statements (the outbox's batch)."""
+
+    def read(sync: Connection) -> dict[str, DraftState]:
+        rows = lock(sync, draft_ids, for_update=False)
+        values = load_values(sync, list(rows), ring=ring)
+        return {
+            id_: msgspec.structs.replace(row, values=values.get(id_, {}))
+            for id_, row in rows.items()
+        }
+
+    return await conn.run_sync(read)
+
+
 def load_sync(conn: Connection, draft_id: str, *, ring: Keyring) -> DraftState | None:
     rows = lock(conn, [draft_id], for_update=False)
     if draft_id not in rows:
@@ -100,40 +116,41 @@ def lock(conn: Connection, ids: Iterable[str], *, for_update: bool = True) -> di
     wanted = sorted(set(ids))
     if not wanted:
         return {}
-    query = select(*_DRAFT_COLUMNS).where(drafts.c.id.in_(wanted)).order_by(drafts.c.id)
+    query = select(*DRAFT_COLUMNS).where(drafts.c.id.in_(wanted)).order_by(drafts.c.id)
     if for_update and conn.dialect.name == "postgresql":
         # Id order: two processes saving overlapping batches never deadlock. NO KEY UPDATE,
         # not UPDATE: the batch also inserts events for other drafts, whose foreign-key checks
         # take KEY SHARE locks that a plain FOR UPDATE would block (a cross-process deadlock).
         query = query.with_for_update(key_share=True)
-    result = conn.execute(query)
-    return {
-        row.id: DraftState(
-            id=row.id,
-            dealer_id=row.dealer_id,
-            widget=row.widget,
-            version=row.version,
-            revision=row.revision,
-            step=row.step,
-            reached=row.reached,
-            status=row.status,
-            email=row.email,
-            phone=row.phone,
-            wants_showroom=bool(row.wants_showroom),
-            link_sent_at=row.link_sent_at,
-            exit_at=row.exit_at,
-            exits=row.exits,
-            lead_status=row.lead_status,
-            resumed_at=row.resumed_at,
-            lead_id=row.lead_id,
-            demo=bool(row.demo),
-            cohort_day=row.cohort_day,
-            cohort_source=row.cohort_source,
-            lang=row.lang,
-            values={},
-        )
-        for row in result
-    }
+    return {row.id: state_of(row) for row in conn.execute(query)}
+
+
+def state_of(row: Any) -> DraftState:
+    """A draft's state from a row of its columns (DRAFT_COLUMNS), without its values."""
+    return DraftState(
+        id=row.id,
+        dealer_id=row.dealer_id,
+        widget=row.widget,
+        version=row.version,
+        revision=row.revision,
+        step=row.step,
+        reached=row.reached,
+        status=row.status,
+        email=row.email,
+        phone=row.phone,
+        wants_showroom=bool(row.wants_showroom),
+        link_sent_at=row.link_sent_at,
+        exit_at=row.exit_at,
+        exits=row.exits,
+        lead_status=row.lead_status,
+        resumed_at=row.resumed_at,
+        lead_id=row.lead_id,
+        demo=bool(row.demo),
+        cohort_day=row.cohort_day,
+        cohort_source=row.cohort_source,
+        lang=row.lang,
+        values={},
+    )
 
 
 def load_values(

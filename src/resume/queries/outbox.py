@@ -6,11 +6,12 @@ import datetime as dt
 from typing import Any
 
 import msgspec
-from sqlalchemy import Connection, Integer, and_, bindparam, func, or_, select, update
+from sqlalchemy import Connection, Integer, and_, bindparam, exists, func, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from resume.tables import outbox
+from resume.queries.drafts import DRAFT_COLUMNS, DraftState, state_of
+from resume.tables import drafts, outbox, suppressions
 
 # Every status an outbox row can have: waiting or being sent, sent, given up, stopped by a
 # stop rule (the shopper came back, staff took over, unsubscribed), or suppressed at send.
@@ -259,3 +260,34 @@ async def for_draft(conn: AsyncConnection, draft_id: str) -> list[Message]:
         select(outbox).where(outbox.c.draft_id == draft_id).order_by(outbox.c.id)
     )
     return [_message(row) for row in result]
+
+
+class Recheck(msgspec.Struct, frozen=True):
+    """What may stop a claimed message, read again just before it is sent (rule 7)."""
+
+    found: bool  # its draft is still there (True for a message without one)
+    draft: DraftState | None  # the draft's columns now, without its values
+    suppressed: bool
+
+
+async def recheck(conn: AsyncConnection, message: Message) -> Recheck:
+    """The message's draft row as it is now and whether its address is suppressed, in one
+    statement: an unsubscribe, a return, a status change or a purge that landed after the
+    claim still stops it (issue #14: this was three statements a message)."""
+    suppressed = (
+        exists()
+        .where(
+            suppressions.c.dealer_id == message.dealer_id,
+            suppressions.c.email == message.to_addr.strip().lower(),
+        )
+        .label("suppressed")
+    )
+    if message.draft_id is None:
+        row = (await conn.execute(select(suppressed))).one()
+        return Recheck(True, None, bool(row.suppressed))
+    query = select(*DRAFT_COLUMNS, suppressed).where(drafts.c.id == message.draft_id)
+    found = (await conn.execute(query)).first()
+    if found is None:  # purged or erased since the claim: its suppression alone, rarely
+        row = (await conn.execute(select(suppressed))).one()
+        return Recheck(False, None, bool(row.suppressed))
+    return Recheck(True, state_of(found), bool(found.suppressed))
