@@ -505,7 +505,10 @@ def py_spy() -> str:
 # executes in greenlets, which py-spy shows as stacks of their own, without the caller.
 STAGES = (
     ("claim a batch", (("claim", "queries/outbox.py"),)),
-    ("mark sent", (("mark_sent", "queries/outbox.py"),)),
+    ("mark sent, count the touch", (("mark_sent", "queries/outbox.py"),)),
+    ("mark sent, count the touch", (("count_touch", "queries/leads.py"),)),
+    # Issue #14: a batch's drafts are read once, at the claim; at send, one statement.
+    ("reads at claim: the batch's drafts and values", (("load_many", "queries/drafts.py"),)),
     (
         "reads at send: dealer, draft + values, suppression",
         (
@@ -513,6 +516,9 @@ STAGES = (
             ("load", "queries/drafts.py"),
             ("load_sync", "queries/drafts.py"),
             ("is_suppressed", "queries/suppressions.py"),
+            ("recheck", "queries/outbox.py"),
+            ("_Batch.draft", "resume/worker.py"),
+            ("about", "mail/stops.py"),
             ("read", "resume/db.py"),
         ),
     ),
