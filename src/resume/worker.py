@@ -309,16 +309,13 @@ class _Batch:
     """What the messages of one claim share (issue #4 bench: a message's reads and writes
     cost more than building and sending it).
 
-    The drafts of the batch are read with their values once, at the claim (issue #14); each
-    message still reads its draft's row and the suppression list again at send, in one
-    statement, and is marked sent before the next one is sent. Shared: the connections,
-    checked out of the pool (and pinged, on PostgreSQL) once per batch instead of twice per
-    message, and the dealer, read once.
-    On PostgreSQL one connection in autocommit does both: the reads see what READ COMMITTED
-    would show them (each statement its own snapshot either way) and the mark is a single
-    statement, so BEGIN and COMMIT were only round trips, four of a message's eight. SQLite
-    keeps its two engines and its transactions: a read there is one snapshot, and a write
-    takes the lock with BEGIN IMMEDIATE (rule 8).
+    Shared: the drafts and their values, read at the claim (issue #14; each message reads
+    its draft's row and the suppression list again at send, in one statement, and is marked
+    sent before the next is sent), the dealer, and the connections, checked out (and pinged,
+    on PostgreSQL) once a batch. On PostgreSQL one connection in autocommit does both: each
+    statement has its own snapshot under READ COMMITTED either way, and the mark is one
+    statement. SQLite keeps its two engines and transactions: a read there is one snapshot,
+    and a write takes the lock with BEGIN IMMEDIATE (rule 8).
     """
 
     def __init__(self, db: Database) -> None:
