@@ -3,6 +3,8 @@ carry-over into the payment widget, and what a clumsy or hostile shopper sends."
 
 from __future__ import annotations
 
+import re
+
 from decimal import Decimal
 from typing import Any
 
@@ -87,6 +89,12 @@ def test_without_a_vin_year_make_and_model_are_needed(trader: Shopper) -> None:
     errors = trader.errors()
     assert "Enter the year, or the VIN." in errors
     assert "Enter the model, or the VIN." in errors
+    # Shown whole beside the box, not as a bare "Required": these boxes are not required on
+    # their own. Nor are they marked optional: a VIN, or the year, make and model, will do.
+    page = trader.page.text
+    assert "Required" not in page
+    labels = dict(re.findall(r'<label for="f-(\w+)">(.*?)</label>', page, re.S))
+    assert [name for name, label in labels.items() if "(optional)" in label] == ["trim"]
 
 
 @pytest.mark.parametrize(

@@ -70,6 +70,10 @@ class Field(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     # Half the width of the step, beside the next half-width field: a compact layout for
     # short boxes, so a step fits its frame on a phone (issue #11, item 2).
     half: bool = False
+    # One of a group of boxes of which the kind needs some answered (the trade-in's VIN, or
+    # its year, make and model: resume.kinds.trade_in), named by the group: not marked
+    # "(optional)", since the step's intro and the kind's messages say what will do.
+    either: str = ""
 
 
 class Cleaned(msgspec.Struct, frozen=True):

@@ -265,8 +265,7 @@ async def for_draft(conn: AsyncConnection, draft_id: str) -> list[Message]:
 class Recheck(msgspec.Struct, frozen=True):
     """What may stop a claimed message, read again just before it is sent (rule 7)."""
 
-    found: bool  # its draft is still there (True for a message without one)
-    draft: DraftState | None  # the draft's columns now, without its values
+    draft: DraftState | None  # the draft's columns now, without its values; None if gone
     suppressed: bool
 
 
@@ -284,10 +283,10 @@ async def recheck(conn: AsyncConnection, message: Message) -> Recheck:
     )
     if message.draft_id is None:
         row = (await conn.execute(select(suppressed))).one()
-        return Recheck(True, None, bool(row.suppressed))
+        return Recheck(None, bool(row.suppressed))
     query = select(*DRAFT_COLUMNS, suppressed).where(drafts.c.id == message.draft_id)
     found = (await conn.execute(query)).first()
     if found is None:  # purged or erased since the claim: its suppression alone, rarely
         row = (await conn.execute(select(suppressed))).one()
-        return Recheck(False, None, bool(row.suppressed))
-    return Recheck(True, state_of(found), bool(found.suppressed))
+        return Recheck(None, bool(row.suppressed))
+    return Recheck(state_of(found), bool(found.suppressed))

@@ -19,9 +19,11 @@ from resume.web.services import services
 
 # The car this page shows, passed to the calculator as the README's vehicle page template
 # passes a dealer's (issue #11, item 1): the first step is its card, not boxes to type it in.
-# The trade-in asks about the shopper's own car and the credit widget about none.
-VEHICLE = {"condition": "new", "year": "2025", "make": "Toyota", "model": "RAV4", "trim": "XLE",
+# The page's own snippets, as a dealer writes them: the trade-in asks about the shopper's own
+# car and the credit widget about none, so theirs pass no car.
+CAR = {"condition": "new", "year": "2025", "make": "Toyota", "model": "RAV4", "trim": "XLE",
            "price": "34250", "stock": "DM2451"}  # fmt: skip
+SNIPPET_CAR = {"payment": CAR}
 
 
 @get("/demo")
@@ -54,7 +56,7 @@ async def demo_page(request: Request[Any, Any, Any]) -> Response[str]:
 def widget_url(base_url: str, widget: str, lang: str = "") -> str:
     """The address the demo page frames: the widget, the page's car for the calculator, and
     the page's language when it is not English."""
-    query = dict(VEHICLE) if widget == "payment" else {}
+    query = dict(SNIPPET_CAR.get(widget, {}))
     if lang:
         query["lang"] = lang
     return f"{base_url}/embed/{DEMO_SLUG}/{widget}" + (f"?{urlencode(query)}" if query else "")
