@@ -4,7 +4,6 @@ carry-over into the payment widget, and what a clumsy or hostile shopper sends."
 from __future__ import annotations
 
 import re
-
 from decimal import Decimal
 from typing import Any
 
