@@ -29,6 +29,7 @@ from resume.queries import dealers as dealers_q
 from resume.tables import callbacks, lead_activity, leads, outbox, staff, staff_dealers
 
 MANAGER = "morgan.mgr@demo-motors.example"
+GRACE = dt.timedelta(minutes=15)  # the page says: done within 15 minutes of its time
 CHICAGO = ZoneInfo("America/Chicago")  # Demo Motors' clock; open Mon-Sat 9-20, Sun 11-17
 
 
@@ -238,6 +239,7 @@ class History:
                     "dealer_id": 1,
                     "staff_id": who,
                     "due_at": due,
+                    "late_at": due + GRACE,
                     "done_at": done,
                     "created_at": due - dt.timedelta(hours=1),
                 }
@@ -276,6 +278,7 @@ def hilltop_history(settings: Any) -> int:
                 "lead_id": lead,
                 "dealer_id": dealer,
                 "due_at": at(day, 15),
+                "late_at": at(day, 15) + GRACE,
                 "created_at": at(day, 14),
             }
         ],

@@ -42,7 +42,6 @@ from resume.calc.business import business_minutes
 from resume.dashboard.team_figures import (
     Figures,
     Tally,
-    kept,
     links,
 )
 from resume.db import Database
@@ -56,7 +55,7 @@ from resume.queries.stuck import Entered, Over
 from resume.queries.team import (
     Answered,
     Counted,
-    Promise,
+    Promised,
     Waiting,
     Window,
 )
@@ -221,7 +220,7 @@ class Team:
                 + [p.staff_id for p in promises if p.staff_id is not None],
             )
         stores_, reps = self._lines(
-            chosen, choices, counted, answered, promises, people, first, last, now
+            chosen, choices, counted, answered, promises, people, first, last
         )
         names = {d.id: d.name for d in chosen}
         statuses = tuple(
@@ -259,11 +258,10 @@ class Team:
         choices: list[Dealer],
         counted: Iterable[Counted],
         answered: Iterable[Answered],
-        promises: Iterable[Promise],
+        promises: Iterable[Promised],
         people: dict[int, str],
         first: dt.date,
         last: dt.date,
-        now: dt.datetime,
     ) -> tuple[list[Line], list[Line]]:
         by_id = {d.id: d for d in chosen}
         everyone = Tally()
@@ -285,16 +283,13 @@ class Team:
                 )
             for tally in (everyone, stores[lead.dealer_id], reps[(lead.dealer_id, lead.owner_id)]):
                 tally.minutes.extend([minutes] * lead.n)
-        for promise in promises:
-            done = kept(promise, now)
-            if done is None:
-                continue
+        for promised in promises:
             for tally in (
                 everyone,
-                stores[promise.dealer_id],
-                reps[(promise.dealer_id, promise.staff_id)],
+                stores[promised.dealer_id],
+                reps[(promised.dealer_id, promised.staff_id)],
             ):
-                tally.add_promise(done)
+                tally.add_promised(promised)
         span = {"since": first.isoformat(), "until": (last + dt.timedelta(1)).isoformat()}
         store_lines = [
             Line(d.name, d.name, stores[d.id].figures(), links({"dealer": d.slug, **span}))

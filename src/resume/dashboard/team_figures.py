@@ -5,15 +5,13 @@ to the lead list behind it. resume.dashboard.team reads the range and lays the r
 
 from __future__ import annotations
 
-import datetime as dt
 import math
 from collections.abc import Sequence
 from urllib.parse import urlencode
 
 import msgspec
 
-from resume.leads import CALLBACK_GRACE
-from resume.queries.team import ATTEMPTS_TOP, Counted, Promise
+from resume.queries.team import ATTEMPTS_TOP, Counted, Promised
 
 WITHIN = (5, 15, 60)
 ATTEMPT_BUCKETS = ATTEMPTS_TOP + 1  # 0, 1, 2, 3, 4, and 5 or more
@@ -79,9 +77,9 @@ class Tally:
         self.shown += n * (row.appointment and row.shown)
         self.sold += n * row.sold
 
-    def add_promise(self, kept: bool) -> None:
-        self.promised += 1
-        self.kept += kept
+    def add_promised(self, row: Promised) -> None:
+        self.promised += row.decided
+        self.kept += row.kept
 
     def figures(self) -> Figures:
         ranked = sorted(self.minutes)
@@ -111,16 +109,6 @@ def nearest_rank(ranked: Sequence[int], share: float) -> int | None:
 def share(part: int, whole: int) -> str:
     """A share as the page shows it: whole percent, or a dash when there is nothing to share."""
     return f"{round(100 * part / whole)}%" if whole else "–"
-
-
-def kept(promise: Promise, now: dt.datetime) -> bool | None:
-    """Whether a callback was done on time; None while it still may be."""
-    late = promise.due_at + CALLBACK_GRACE
-    if promise.done_at is not None and promise.done_at <= late:
-        return True
-    if promise.done_at is not None or now > late:
-        return False
-    return None
 
 
 def _listable(params: dict[str, str]) -> bool:

@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from typing import Any
 
 import msgspec
-from sqlalchemy import and_, case, func, select, union_all
+from sqlalchemy import and_, case, func, or_, select, union_all
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from resume.leads import STATUSES
@@ -65,13 +65,14 @@ class Answered(msgspec.Struct, frozen=True):
     first_attempt_at: dt.datetime | None = None
 
 
-class Promise(msgspec.Struct, frozen=True):
-    """A callback a rep promised, due in the range."""
+class Promised(msgspec.Struct, frozen=True):
+    """The callbacks one rep at one store promised, due in the range: how many are decided
+    (done, or past their grace) and how many of those were kept (done by their `late_at`)."""
 
     dealer_id: int
     staff_id: int | None
-    due_at: dt.datetime
-    done_at: dt.datetime | None
+    decided: int
+    kept: int
 
 
 class Waiting(msgspec.Struct, frozen=True):
@@ -171,19 +172,26 @@ async def answered(conn: AsyncConnection, windows: Sequence[Window]) -> list[Ans
 
 async def promises(
     conn: AsyncConnection, windows: Sequence[Window], now: dt.datetime
-) -> list[Promise]:
-    """The callbacks due in the range whose time has come."""
+) -> list[Promised]:
+    """The callbacks due in the range whose time has come, counted by store and rep: kept
+    when done by `late_at` (early counts), missed when done later or not done by then; one
+    not done and still within its grace is neither. Counted here, from
+    `ix_callbacks_dealer_due` alone: five stores' 90 days are some 2,800 callbacks at a
+    million drafts, and judging them a row at a time was a third of the page's Python."""
     if not windows:
         return []
+    c = callbacks.c
+    decided = func.sum(case((or_(c.done_at.is_not(None), c.late_at < now), 1), else_=0))
+    kept = func.sum(case((c.done_at <= c.late_at, 1), else_=0))
     query = _each(
         windows,
-        lambda w: select(
-            callbacks.c.dealer_id, callbacks.c.staff_id, callbacks.c.due_at, callbacks.c.done_at
-        ).where(_within(callbacks.c.due_at, callbacks.c.dealer_id, w), callbacks.c.due_at <= now),
+        lambda w: (
+            select(c.dealer_id, c.staff_id, decided, kept)
+            .where(_within(c.due_at, c.dealer_id, w), c.due_at <= now)
+            .group_by(c.dealer_id, c.staff_id)
+        ),
     )
-    return [
-        Promise(r.dealer_id, r.staff_id, r.due_at, r.done_at) for r in await conn.execute(query)
-    ]
+    return [Promised(r[0], r[1], int(r[2] or 0), int(r[3] or 0)) for r in await conn.execute(query)]
 
 
 async def names(conn: AsyncConnection, staff_ids: Sequence[int]) -> dict[int, str]:
