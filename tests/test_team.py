@@ -424,6 +424,35 @@ def test_the_figures_are_the_history_worked_out_by_hand(
     assert "<strong>4</strong> leads stuck now" in stuck.group(0)
 
 
+def test_response_times_not_kept_yet_are_counted_from_the_clocks_ends(
+    manager: Staff, settings: Any, store: Store
+) -> None:
+    # Leads answered before response times were kept on their rows (until `resume migrate`
+    # keeps them): the page works their business minutes out from capture and first attempt,
+    # and shows the same figures, while the leads that kept theirs are counted in SQL.
+    History(settings)
+    kept = manager.get("/dashboard/team").text
+    store.execute(
+        "UPDATE leads SET response_minutes = NULL WHERE email IN (:a, :b, :c)",
+        a="one@example.com",
+        b="four@example.com",
+        c="six@example.com",
+    )
+    unkept = "SELECT id FROM leads WHERE response_minutes IS NULL AND first_attempt_at IS NOT NULL"
+    assert len(store.rows(unkept)) == 3
+    page = manager.get("/dashboard/team").text
+    for caption, label in (
+        ("Response time by store", "Demo Motors"),
+        ("Response time by rep (lead owner)", "Avery Stone"),
+        ("Response time by rep (lead owner)", "Blake Ortiz"),
+        ("Response time by rep (lead owner)", "Unassigned"),
+        ("Attempts per lead by store", "Demo Motors"),
+        ("Outcomes by store", "Demo Motors"),
+    ):
+        assert row(page, caption, label) == row(kept, caption, label), (caption, label)
+    assert row(page, "Response time by store", "Demo Motors")[3:5] == ["12 min", "2 h 30 min"]
+
+
 def test_the_weekly_view_counts_each_status_in_the_week_it_went_over(
     manager: Staff, settings: Any
 ) -> None:

@@ -51,14 +51,8 @@ from resume.queries import dealers as dealers_q
 from resume.queries import stuck as stuck_q
 from resume.queries import team as team_q
 from resume.queries.staff import Account
-from resume.queries.stuck import Entered, Over
-from resume.queries.team import (
-    Answered,
-    Counted,
-    Promised,
-    Waiting,
-    Window,
-)
+from resume.queries.stuck import Over
+from resume.queries.team import Counted, Promised, Unkept, Waiting, Window
 from resume.staff.roles import role
 
 DEFAULT_DAYS = 30
@@ -202,15 +196,18 @@ class Team:
         }
         async with self.db.read() as conn:
             counted = await team_q.counted(conn, windows)
-            answered = await team_q.answered(conn, windows)
+            unkept = await team_q.unkept(conn, windows) if any(c.unkept for c in counted) else []
             promises = await team_q.promises(conn, windows, now)
             neglected, neglected_count = await team_q.neglected(conn, windows, now - STALE, LISTED)
-            overs: list[Over] = []
-            entered: list[Entered] = []
-            for d, w in zip(chosen, windows, strict=True):
-                counts, oldest = await stuck_q.stuck(conn, w, d.timezone, _limits(d), now, LISTED)
-                overs += counts
-                entered += oldest
+            overs, entered = await stuck_q.stuck(
+                conn,
+                [
+                    stuck_q.Store(w, d.timezone, _limits(d))
+                    for d, w in zip(chosen, windows, strict=True)
+                ],
+                now,
+                LISTED,
+            )
             # Longest over its limit first (the query can only order by the time in status).
             entered.sort(key=lambda e: (e.since + limits[(e.dealer_id, e.status)], e.id))
             shown = await team_q.waiting(conn, [e.id for e in entered[:LISTED]])
@@ -219,9 +216,7 @@ class Team:
                 [c.owner_id for c in counted if c.owner_id is not None]
                 + [p.staff_id for p in promises if p.staff_id is not None],
             )
-        stores_, reps = self._lines(
-            chosen, choices, counted, answered, promises, people, first, last
-        )
+        stores_, reps = self._lines(chosen, choices, counted, unkept, promises, people, first, last)
         names = {d.id: d.name for d in chosen}
         statuses = tuple(
             s for s in OPEN_STATUSES if any(s in d.config.status_limits for d in chosen)
@@ -257,7 +252,7 @@ class Team:
         chosen: list[Dealer],
         choices: list[Dealer],
         counted: Iterable[Counted],
-        answered: Iterable[Answered],
+        unkept: Iterable[Unkept],
         promises: Iterable[Promised],
         people: dict[int, str],
         first: dt.date,
@@ -270,19 +265,16 @@ class Team:
         for row in counted:
             for tally in (everyone, stores[row.dealer_id], reps[(row.dealer_id, row.owner_id)]):
                 tally.add_counted(row)
-        for lead in answered:
+        for lead in unkept:
             dealer = by_id[lead.dealer_id]
-            minutes = lead.minutes
-            if minutes is None:
-                assert lead.captured_at is not None and lead.first_attempt_at is not None
-                minutes = business_minutes(
-                    lead.captured_at,
-                    lead.first_attempt_at,
-                    dealer.config.business_hours,
-                    dealer.timezone,
-                )
+            minutes = business_minutes(
+                lead.captured_at,
+                lead.first_attempt_at,
+                dealer.config.business_hours,
+                dealer.timezone,
+            )
             for tally in (everyone, stores[lead.dealer_id], reps[(lead.dealer_id, lead.owner_id)]):
-                tally.minutes.extend([minutes] * lead.n)
+                tally.minutes.append(minutes)
         for promised in promises:
             for tally in (
                 everyone,

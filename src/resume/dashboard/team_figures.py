@@ -5,6 +5,7 @@ to the lead list behind it. resume.dashboard.team reads the range and lays the r
 
 from __future__ import annotations
 
+import bisect
 import math
 from collections.abc import Sequence
 from urllib.parse import urlencode
@@ -63,19 +64,20 @@ class Tally:
 
     def __init__(self) -> None:
         self.leads = 0
-        self.minutes: list[int] = []
+        self.minutes: list[int] = []  # business minutes to the first response, a lead each
         self.attempts = [0] * ATTEMPT_BUCKETS
         self.contacted = self.appointment = self.shown = self.sold = 0
         self.promised = self.kept = 0
 
     def add_counted(self, row: Counted) -> None:
-        n = row.n
-        self.leads += n
-        self.attempts[min(max(row.attempts, 0), ATTEMPT_BUCKETS - 1)] += n
-        self.contacted += n * row.contacted
-        self.appointment += n * row.appointment
-        self.shown += n * (row.appointment and row.shown)
-        self.sold += n * row.sold
+        self.leads += row.n
+        for bucket, n in enumerate(row.attempts):
+            self.attempts[bucket] += n
+        self.contacted += row.contacted
+        self.appointment += row.appointment
+        self.shown += row.shown
+        self.sold += row.sold
+        self.minutes.extend(row.minutes)
 
     def add_promised(self, row: Promised) -> None:
         self.promised += row.decided
@@ -88,7 +90,7 @@ class Tally:
             answered=len(ranked),
             median=nearest_rank(ranked, 0.5),
             p90=nearest_rank(ranked, 0.9),
-            within=tuple(sum(1 for m in ranked if m <= limit) for limit in WITHIN),
+            within=tuple(bisect.bisect_right(ranked, limit) for limit in WITHIN),
             attempts=tuple(self.attempts),
             contacted=self.contacted,
             appointment=self.appointment,
