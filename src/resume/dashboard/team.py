@@ -208,9 +208,7 @@ class Team:
                 now,
                 LISTED,
             )
-            # Longest over its limit first (the query can only order by the time in status).
-            entered.sort(key=lambda e: (e.since + limits[(e.dealer_id, e.status)], e.id))
-            shown = await team_q.waiting(conn, [e.id for e in entered[:LISTED]])
+            shown = await team_q.waiting(conn, [e.id for e in entered])
             people = await team_q.names(
                 conn,
                 [c.owner_id for c in counted if c.owner_id is not None]
@@ -228,7 +226,7 @@ class Team:
                 hours=int(limits[(e.dealer_id, e.status)].total_seconds() // 3600),
                 over_since=e.since + limits[(e.dealer_id, e.status)],
             )
-            for e in entered[:LISTED]
+            for e in entered
             if e.id in shown  # sold or lost between the two reads: no longer stuck
         ]
         return TeamPage(
