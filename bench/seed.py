@@ -54,6 +54,7 @@ from resume.db import Database
 from resume.dealers import DealerConfig, check_config
 from resume.demo import SLUG as DEMO
 from resume.demo import seed as seed_demo_motors
+from resume.leads import CALLBACK_GRACE
 from resume.queries import dealers as dealers_q
 from resume.queries import staff as staff_q
 from resume.queries.funnel import COUNTED
@@ -178,6 +179,7 @@ class YearSeeder(dash.Seeder):
                 "dealer_id": lead["dealer_id"],
                 "staff_id": owner,
                 "due_at": due,
+                "late_at": due + CALLBACK_GRACE,
                 "note": "Call back about the numbers",
                 "created_at": created,
                 "done_at": done,

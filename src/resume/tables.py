@@ -496,11 +496,16 @@ callbacks = Table(
     Column("dealer_id", ForeignKey("dealers.id"), nullable=False),
     Column("staff_id", ForeignKey("staff.id", ondelete="SET NULL"), nullable=True),
     Column("due_at", Timestamp(), nullable=False),
+    # When it is missed if not done: due_at + resume.leads.CALLBACK_GRACE, kept on the row
+    # so the team page counts promises kept in SQL (done_at <= late_at) rather than reading
+    # every callback of its range into Python (issue #10's bench: ~2,800 rows for five stores).
+    Column("late_at", Timestamp(), nullable=False),
     Column("note", Text, nullable=True),
     Column("created_at", Timestamp(), nullable=False),
     Column("done_at", Timestamp(), nullable=True),
     Index("ix_callbacks_lead", "lead_id"),
-    Index("ix_callbacks_dealer_due", "dealer_id", "due_at"),
+    # Holds what the team page counts, so its read never reaches the table.
+    Index("ix_callbacks_dealer_due", "dealer_id", "due_at", "staff_id", "late_at", "done_at"),
 )
 
 offers = Table(

@@ -42,7 +42,6 @@ from resume.calc.business import business_minutes
 from resume.dashboard.team_figures import (
     Figures,
     Tally,
-    kept,
     links,
 )
 from resume.db import Database
@@ -52,14 +51,8 @@ from resume.queries import dealers as dealers_q
 from resume.queries import stuck as stuck_q
 from resume.queries import team as team_q
 from resume.queries.staff import Account
-from resume.queries.stuck import Entered, Over
-from resume.queries.team import (
-    Answered,
-    Counted,
-    Promise,
-    Waiting,
-    Window,
-)
+from resume.queries.stuck import Over
+from resume.queries.team import Counted, Promised, Unkept, Waiting, Window
 from resume.staff.roles import role
 
 DEFAULT_DAYS = 30
@@ -203,26 +196,25 @@ class Team:
         }
         async with self.db.read() as conn:
             counted = await team_q.counted(conn, windows)
-            answered = await team_q.answered(conn, windows)
+            unkept = await team_q.unkept(conn, windows) if any(c.unkept for c in counted) else []
             promises = await team_q.promises(conn, windows, now)
             neglected, neglected_count = await team_q.neglected(conn, windows, now - STALE, LISTED)
-            overs: list[Over] = []
-            entered: list[Entered] = []
-            for d, w in zip(chosen, windows, strict=True):
-                counts, oldest = await stuck_q.stuck(conn, w, d.timezone, _limits(d), now, LISTED)
-                overs += counts
-                entered += oldest
-            # Longest over its limit first (the query can only order by the time in status).
-            entered.sort(key=lambda e: (e.since + limits[(e.dealer_id, e.status)], e.id))
-            shown = await team_q.waiting(conn, [e.id for e in entered[:LISTED]])
+            overs, entered = await stuck_q.stuck(
+                conn,
+                [
+                    stuck_q.Store(w, d.timezone, _limits(d))
+                    for d, w in zip(chosen, windows, strict=True)
+                ],
+                now,
+                LISTED,
+            )
+            shown = await team_q.waiting(conn, [e.id for e in entered])
             people = await team_q.names(
                 conn,
                 [c.owner_id for c in counted if c.owner_id is not None]
                 + [p.staff_id for p in promises if p.staff_id is not None],
             )
-        stores_, reps = self._lines(
-            chosen, choices, counted, answered, promises, people, first, last, now
-        )
+        stores_, reps = self._lines(chosen, choices, counted, unkept, promises, people, first, last)
         names = {d.id: d.name for d in chosen}
         statuses = tuple(
             s for s in OPEN_STATUSES if any(s in d.config.status_limits for d in chosen)
@@ -234,7 +226,7 @@ class Team:
                 hours=int(limits[(e.dealer_id, e.status)].total_seconds() // 3600),
                 over_since=e.since + limits[(e.dealer_id, e.status)],
             )
-            for e in entered[:LISTED]
+            for e in entered
             if e.id in shown  # sold or lost between the two reads: no longer stuck
         ]
         return TeamPage(
@@ -258,12 +250,11 @@ class Team:
         chosen: list[Dealer],
         choices: list[Dealer],
         counted: Iterable[Counted],
-        answered: Iterable[Answered],
-        promises: Iterable[Promise],
+        unkept: Iterable[Unkept],
+        promises: Iterable[Promised],
         people: dict[int, str],
         first: dt.date,
         last: dt.date,
-        now: dt.datetime,
     ) -> tuple[list[Line], list[Line]]:
         by_id = {d.id: d for d in chosen}
         everyone = Tally()
@@ -272,29 +263,23 @@ class Team:
         for row in counted:
             for tally in (everyone, stores[row.dealer_id], reps[(row.dealer_id, row.owner_id)]):
                 tally.add_counted(row)
-        for lead in answered:
+        for lead in unkept:
             dealer = by_id[lead.dealer_id]
-            minutes = lead.minutes
-            if minutes is None:
-                assert lead.captured_at is not None and lead.first_attempt_at is not None
-                minutes = business_minutes(
-                    lead.captured_at,
-                    lead.first_attempt_at,
-                    dealer.config.business_hours,
-                    dealer.timezone,
-                )
+            minutes = business_minutes(
+                lead.captured_at,
+                lead.first_attempt_at,
+                dealer.config.business_hours,
+                dealer.timezone,
+            )
             for tally in (everyone, stores[lead.dealer_id], reps[(lead.dealer_id, lead.owner_id)]):
-                tally.minutes.extend([minutes] * lead.n)
-        for promise in promises:
-            done = kept(promise, now)
-            if done is None:
-                continue
+                tally.minutes.append(minutes)
+        for promised in promises:
             for tally in (
                 everyone,
-                stores[promise.dealer_id],
-                reps[(promise.dealer_id, promise.staff_id)],
+                stores[promised.dealer_id],
+                reps[(promised.dealer_id, promised.staff_id)],
             ):
-                tally.add_promise(done)
+                tally.add_promised(promised)
         span = {"since": first.isoformat(), "until": (last + dt.timedelta(1)).isoformat()}
         store_lines = [
             Line(d.name, d.name, stores[d.id].figures(), links({"dealer": d.slug, **span}))

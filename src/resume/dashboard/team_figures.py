@@ -5,15 +5,14 @@ to the lead list behind it. resume.dashboard.team reads the range and lays the r
 
 from __future__ import annotations
 
-import datetime as dt
+import bisect
 import math
 from collections.abc import Sequence
 from urllib.parse import urlencode
 
 import msgspec
 
-from resume.leads import CALLBACK_GRACE
-from resume.queries.team import ATTEMPTS_TOP, Counted, Promise
+from resume.queries.team import ATTEMPTS_TOP, Counted, Promised
 
 WITHIN = (5, 15, 60)
 ATTEMPT_BUCKETS = ATTEMPTS_TOP + 1  # 0, 1, 2, 3, 4, and 5 or more
@@ -65,23 +64,24 @@ class Tally:
 
     def __init__(self) -> None:
         self.leads = 0
-        self.minutes: list[int] = []
+        self.minutes: list[int] = []  # business minutes to the first response, a lead each
         self.attempts = [0] * ATTEMPT_BUCKETS
         self.contacted = self.appointment = self.shown = self.sold = 0
         self.promised = self.kept = 0
 
     def add_counted(self, row: Counted) -> None:
-        n = row.n
-        self.leads += n
-        self.attempts[min(max(row.attempts, 0), ATTEMPT_BUCKETS - 1)] += n
-        self.contacted += n * row.contacted
-        self.appointment += n * row.appointment
-        self.shown += n * (row.appointment and row.shown)
-        self.sold += n * row.sold
+        self.leads += row.n
+        for bucket, n in enumerate(row.attempts):
+            self.attempts[bucket] += n
+        self.contacted += row.contacted
+        self.appointment += row.appointment
+        self.shown += row.shown
+        self.sold += row.sold
+        self.minutes.extend(row.minutes)
 
-    def add_promise(self, kept: bool) -> None:
-        self.promised += 1
-        self.kept += kept
+    def add_promised(self, row: Promised) -> None:
+        self.promised += row.decided
+        self.kept += row.kept
 
     def figures(self) -> Figures:
         ranked = sorted(self.minutes)
@@ -90,7 +90,7 @@ class Tally:
             answered=len(ranked),
             median=nearest_rank(ranked, 0.5),
             p90=nearest_rank(ranked, 0.9),
-            within=tuple(sum(1 for m in ranked if m <= limit) for limit in WITHIN),
+            within=tuple(bisect.bisect_right(ranked, limit) for limit in WITHIN),
             attempts=tuple(self.attempts),
             contacted=self.contacted,
             appointment=self.appointment,
@@ -111,16 +111,6 @@ def nearest_rank(ranked: Sequence[int], share: float) -> int | None:
 def share(part: int, whole: int) -> str:
     """A share as the page shows it: whole percent, or a dash when there is nothing to share."""
     return f"{round(100 * part / whole)}%" if whole else "–"
-
-
-def kept(promise: Promise, now: dt.datetime) -> bool | None:
-    """Whether a callback was done on time; None while it still may be."""
-    late = promise.due_at + CALLBACK_GRACE
-    if promise.done_at is not None and promise.done_at <= late:
-        return True
-    if promise.done_at is not None or now > late:
-        return False
-    return None
 
 
 def _listable(params: dict[str, str]) -> bool:

@@ -9,6 +9,7 @@ import msgspec
 from sqlalchemy import func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from resume.leads import CALLBACK_GRACE
 from resume.tables import callbacks, leads
 
 
@@ -37,6 +38,7 @@ async def add_callback(
             dealer_id=dealer_id,
             staff_id=staff_id,
             due_at=due_at,
+            late_at=due_at + CALLBACK_GRACE,
             note=note or None,
             created_at=now,
         )

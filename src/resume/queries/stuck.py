@@ -1,6 +1,8 @@
 """The team page's leads stuck in a status (issue #10, item 3): the open leads captured in a
 range that entered their status longer ago than the store's limit for it, counted by the
-week they went over it and the earliest of them listed, a store at a time.
+week they went over it and the earliest of them listed: every store asked for in one
+statement for the counts and one for the lists (PostgreSQL answers each statement in a round
+trip: two a store made this the most of the five-store page's twenty statements).
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import msgspec
-from sqlalchemy import bindparam, case, func, literal, select, union_all
+from sqlalchemy import String, bindparam, case, func, literal, select, type_coerce, union_all
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from resume.queries.team import CLOSED, Window, aware
@@ -51,102 +53,127 @@ def mondays(zone: str, first: dt.datetime, now: dt.datetime) -> list[tuple[dt.da
     return out
 
 
+class Store(msgspec.Struct, frozen=True):
+    """One store's part of the stuck view: its window, its clock and its limits by status."""
+
+    window: Window
+    zone: str
+    limits: Mapping[str, dt.timedelta]
+
+
 async def stuck(
-    conn: AsyncConnection,
-    window: Window,
-    zone: str,
-    limits: Mapping[str, dt.timedelta],
-    now: dt.datetime,
-    listed: int,
+    conn: AsyncConnection, stores: Sequence[Store], now: dt.datetime, listed: int
 ) -> tuple[list[Over], list[Entered]]:
-    """One store's open leads captured in the range that entered their status longer ago
-    than the store's limit for it (`limits`, by status): counted by the week (on the store's
-    clock) they went over it, and the `listed` of each status that entered it earliest.
+    """The stores' open leads captured in the range that entered their status longer ago
+    than the store's limit for it: counted by the week (on the store's clock) they went over
+    it; and the `listed` of them that went over it earliest, earliest first.
 
     A lead went over in the week of the last Monday at or before its `since + limit`:
     counted in SQL by comparing `since` with each Monday's midnight less the limit, so a
     store's thousands of stuck leads come back as a few dozen rows, not a row a lead (issue
     #10's bench: ten thousand rows read into Python cost the five-store page more than all
     its SQL)."""
-    weeks = mondays(zone, window.start, now)
-    statuses = tuple(limits)
-    if not statuses:
+    shapes, params, weeks = [], {}, []
+    for k, store in enumerate(stores):
+        w, statuses = store.window, tuple(store.limits)
+        weeks.append(mondays(store.zone, w.start, now))
+        shapes.append((len(statuses), len(weeks[k])))
+        params.update({f"dealer{k}": w.dealer_id, f"start{k}": w.start, f"end{k}": w.end})
+        for j, status in enumerate(statuses):
+            limit = store.limits[status]
+            params[f"status{k}_{j}"] = status
+            params[f"over{k}_{j}"] = now - limit
+            for i, (_, midnight) in enumerate(weeks[k]):
+                params[f"week{k}_{j}_{i}"] = midnight - limit
+    if not any(n for n, _ in shapes):
         return [], []
-    tallies, firsts = _stuck_statements(statuses, len(weeks), listed)
-    params: dict[str, Any] = {"dealer": window.dealer_id, "start": window.start, "end": window.end}
-    for j, status in enumerate(statuses):
-        limit = limits[status]
-        params[f"status{j}"] = status
-        params[f"over{j}"] = now - limit
-        for i, (_, midnight) in enumerate(weeks):
-            params[f"week{j}_{i}"] = midnight - limit
+    tallies, firsts = _stuck_statements(tuple(shapes), listed)
     counts: list[Over] = []
-    for j, week, n in await conn.execute(tallies, params):
-        status = statuses[j]
+    for k, j, week, n in await conn.execute(tallies, params):
+        store = stores[k]
+        status, dealer_id = tuple(store.limits)[j], store.window.dealer_id
         if week >= 0:
-            counts.append(Over(window.dealer_id, status, weeks[week][0], int(n)))
+            counts.append(Over(dealer_id, status, weeks[k][week][0], int(n)))
             continue
         # Entered its status before the range's first week (only a past written out of order
         # does): its week worked out here.
         early = select(_since()).where(
-            *_over(j), _since() < bindparam(f"week{j}_0", type_=Timestamp())
+            *_over(k, j), _since() < bindparam(f"week{k}_{j}_0", type_=Timestamp())
         )
         for (value,) in await conn.execute(early, params):
-            local = (aware(value) + limits[status]).astimezone(ZoneInfo(zone)).date()
-            counts.append(Over(window.dealer_id, status, local - dt.timedelta(local.weekday()), 1))
-    result = await conn.execute(firsts, params)
-    return counts, [Entered(r.id, r.dealer_id, r.status, aware(r.since)) for r in result]
+            local = (aware(value) + store.limits[status]).astimezone(ZoneInfo(store.zone))
+            monday = local.date() - dt.timedelta(local.weekday())
+            counts.append(Over(dealer_id, status, monday, 1))
+    # Each store and status's `listed` earliest in it, longest over its limit first: the
+    # `listed` of them all (a row stays a tuple until picked: five stores' are 1,500 rows).
+    limit_of = {
+        (s.window.dealer_id, status): limit for s in stores for status, limit in s.limits.items()
+    }
+    over = sorted(
+        (aware(since) + limit_of[(dealer_id, status)], lead_id, dealer_id, status, since)
+        for lead_id, dealer_id, status, since in await conn.execute(firsts, params)
+    )
+    return counts, [Entered(r[1], r[2], r[3], aware(r[4])) for r in over[:listed]]
 
 
 def _since() -> Any:
     return func.coalesce(leads.c.status_at, leads.c.captured_at)
 
 
-def _over(j: int) -> tuple[Any, ...]:
+def _over(k: int, j: int) -> tuple[Any, ...]:
     # One (store, status) range of ix_leads_status_age, which holds `status_at`: counting and
     # ordering never reach the table.
     return (
-        leads.c.dealer_id == bindparam("dealer"),
-        leads.c.status == bindparam(f"status{j}"),
-        leads.c.captured_at >= bindparam("start", type_=Timestamp()),
-        leads.c.captured_at < bindparam("end", type_=Timestamp()),
+        leads.c.dealer_id == bindparam(f"dealer{k}"),
+        leads.c.status == bindparam(f"status{k}_{j}"),
+        leads.c.captured_at >= bindparam(f"start{k}", type_=Timestamp()),
+        leads.c.captured_at < bindparam(f"end{k}", type_=Timestamp()),
         leads.c.status.not_in(CLOSED),
-        _since() < bindparam(f"over{j}", type_=Timestamp()),
+        _since() < bindparam(f"over{k}_{j}", type_=Timestamp()),
     )
 
 
 @functools.lru_cache(maxsize=256)
-def _stuck_statements(statuses: tuple[str, ...], weeks: int, listed: int) -> tuple[Any, Any]:
-    """The two statements of `stuck` for a store with these statuses limited and this many
-    weeks in its range, built once: a page of five stores would otherwise build some 500
-    comparisons in Python on every view, and SQLAlchemy keeps a built statement's cache key."""
+def _stuck_statements(shapes: tuple[tuple[int, int], ...], listed: int) -> tuple[Any, Any]:
+    """The two statements of `stuck` for stores of these shapes (how many statuses limited,
+    how many weeks in the range), built once: a page of five stores would otherwise build
+    some 500 comparisons in Python on every view, and SQLAlchemy keeps a built statement's
+    cache key."""
     since = _since()
     tallies, firsts = [], []
-    for j in range(len(statuses)):
-        # The week's index: how many of the Mondays after the first it went over after; -1
-        # before the first.
-        midnights = [bindparam(f"week{j}_{i}", type_=Timestamp()) for i in range(weeks)]
-        index = case(
-            (since < midnights[0], -1),
-            *((since < m, i) for i, m in enumerate(midnights[1:])),
-            else_=weeks - 1,
-        )
-        # Grouped outside: PostgreSQL would see the CASE's parameters in GROUP BY as another
-        # expression than the same CASE in the select list.
-        inner = select(index.label("week")).where(*_over(j)).subquery()
-        tallies.append(
-            select(literal(j).label("j"), inner.c.week, func.count().label("n"))
-            .group_by(inner.c.week)
-            .subquery()
-        )
-        firsts.append(
-            select(leads.c.id, leads.c.dealer_id, leads.c.status, since.label("since"))
-            .where(*_over(j))
-            .order_by(since, leads.c.id)
-            .limit(listed)
-            .subquery()
-        )
+    for k, (statuses, weeks) in enumerate(shapes):
+        for j in range(statuses):
+            # The week's index: how many of the Mondays after the first it went over after;
+            # -1 before the first.
+            midnights = [bindparam(f"week{k}_{j}_{i}", type_=Timestamp()) for i in range(weeks)]
+            index = case(
+                (since < midnights[0], -1),
+                *((since < m, i) for i, m in enumerate(midnights[1:])),
+                else_=weeks - 1,
+            )
+            # Grouped outside: PostgreSQL would see the CASE's parameters in GROUP BY as
+            # another expression than the same CASE in the select list.
+            inner = select(index.label("week")).where(*_over(k, j)).subquery()
+            tallies.append(
+                select(literal(k).label("k"), literal(j).label("j"), inner.c.week, func.count())
+                .group_by(inner.c.week)
+                .subquery()
+            )
+            firsts.append(
+                select(leads.c.id, leads.c.dealer_id, leads.c.status, _raw(since).label("since"))
+                .where(*_over(k, j))
+                .order_by(since, leads.c.id)
+                .limit(listed)
+                .subquery()
+            )
     return _union(tallies), _union(firsts)
+
+
+def _raw(value: Any) -> Any:
+    # As the driver hands it over, parsed by `aware`: a page of five stores lists up to 50
+    # leads of each store and status (1,500 rows) to pick its 50, and SQLAlchemy's own
+    # parsing of SQLite's timestamp text took longer than the statement (issue #10's bench).
+    return type_coerce(value, String())
 
 
 def _union(parts: Sequence[Any]) -> Any:

@@ -5,22 +5,30 @@ stuck in a status past the dealership's limit (those in resume.queries.stuck).
 Every read is led by the dealership and bounded by the range: one branch per dealership,
 each a range of `ix_leads_captured_figures` (or `ix_callbacks_dealer_due`) in that
 dealership's own day boundaries, so a page of 90 days reads those 90 days whatever the
-database holds (design rule 12). Figures that need business hours (the response clock) are
-worked out by the caller from the rows; counts that need none are counted here.
+database holds (design rule 12). Everything is counted here, in SQL: the figures and the
+response times in one pass over the range (a row per store and owner, not a lead), the
+callbacks kept and missed per rep. Only response times a lead has not kept yet
+(answered before they were kept) come back as the clock's two ends, for the caller.
+
+Each statement is built once per number of stores and kept (functools.lru_cache), its
+stores' windows passed as parameters (`dealer0`, `start0`, `end0`, ...): building them anew
+on every view was a fifth of the five-store page's Python at a million drafts (issue #10's
+bench), and SQLAlchemy keeps the compiled form of a statement it has seen.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, NamedTuple
 
 import msgspec
-from sqlalchemy import and_, case, func, select, union_all
+from sqlalchemy import String, and_, bindparam, case, cast, func, or_, select, union_all
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from resume.leads import STATUSES
-from resume.tables import callbacks, leads, staff
+from resume.tables import Timestamp, callbacks, leads, staff
 
 # A list on the page is capped, and so is its count (design rule 12: "10,000+").
 COUNT_CAP = 10_000
@@ -40,38 +48,38 @@ class Window(msgspec.Struct, frozen=True):
 
 
 class Counted(msgspec.Struct, frozen=True):
-    """How many leads of one owner at one store, captured in the range, share these facts."""
+    """The leads of one owner at one store captured in the range: how many, their attempts,
+    the stages they reached, and the business minutes each answered one waited."""
 
     dealer_id: int
     owner_id: int | None
-    attempts: int  # 0 to ATTEMPTS_TOP, the top meaning that many or more
-    contacted: bool
-    appointment: bool
-    shown: bool
-    sold: bool
     n: int
+    attempts: tuple[int, ...]  # how many had 0, 1, 2, 3, 4, and ATTEMPTS_TOP or more attempts
+    contacted: int
+    appointment: int
+    shown: int  # of those with an appointment set
+    sold: int
+    minutes: list[int]  # the kept response times, one a lead answered, in no order
+    unkept: int  # answered, their time not kept yet: `unkept` gives their clocks' ends
 
 
-class Answered(msgspec.Struct, frozen=True):
-    """How many leads of one owner at one store, captured in the range, were first answered
-    after this many business minutes; or (`minutes` None, `n` 1) one lead answered before its
-    response time was kept, with its clock's ends for the caller to count."""
+class Unkept(msgspec.Struct, frozen=True):
+    """A lead answered before its response time was kept, with its clock's ends."""
 
     dealer_id: int
     owner_id: int | None
-    minutes: int | None
-    n: int = 1
-    captured_at: dt.datetime | None = None
-    first_attempt_at: dt.datetime | None = None
+    captured_at: dt.datetime
+    first_attempt_at: dt.datetime
 
 
-class Promise(msgspec.Struct, frozen=True):
-    """A callback a rep promised, due in the range."""
+class Promised(msgspec.Struct, frozen=True):
+    """The callbacks one rep at one store promised, due in the range: how many are decided
+    (done, or past their grace) and how many of those were kept (done by their `late_at`)."""
 
     dealer_id: int
     staff_id: int | None
-    due_at: dt.datetime
-    done_at: dt.datetime | None
+    decided: int
+    kept: int
 
 
 class Waiting(msgspec.Struct, frozen=True):
@@ -87,103 +95,154 @@ class Waiting(msgspec.Struct, frozen=True):
     since: dt.datetime  # its last human action (or capture), or when it entered its status
 
 
-def _within(column: Any, dealer_column: Any, w: Window) -> Any:
+class _Slot(NamedTuple):
+    """One store's window as the parameters of a kept statement."""
+
+    dealer_id: Any
+    start: Any
+    end: Any
+
+
+def _slot(k: int) -> _Slot:
+    return _Slot(
+        bindparam(f"dealer{k}"),
+        bindparam(f"start{k}", type_=Timestamp()),
+        bindparam(f"end{k}", type_=Timestamp()),
+    )
+
+
+def slots(windows: Sequence[Window], **more: Any) -> dict[str, Any]:
+    """The parameters of a statement built for these windows' number of stores."""
+    params = dict(more)
+    for k, w in enumerate(windows):
+        params.update({f"dealer{k}": w.dealer_id, f"start{k}": w.start, f"end{k}": w.end})
+    return params
+
+
+def _within(column: Any, dealer_column: Any, w: _Slot) -> Any:
     return and_(dealer_column == w.dealer_id, column >= w.start, column < w.end)
 
 
-def _each(windows: Sequence[Window], make: Any) -> Any:
-    """`make(window)` for each store's window, as one statement (UNION ALL). Not one query
+def _each(stores: int, make: Any) -> Any:
+    """`make(slot)` for each store's window, as one statement (UNION ALL). Not one query
     with an OR of the windows: SQLite answers such an OR by gathering row ids from each
     index range and then reading every row from the table (MULTI-INDEX OR), so a covering
     index is read in vain (issue #10's bench: 344 ms for five stores at a million drafts)."""
-    parts = [make(w) for w in windows]
+    parts = [make(_slot(k)) for k in range(stores)]
     return union_all(*parts) if len(parts) > 1 else parts[0]
 
 
-def _limited(windows: Sequence[Window], make: Any) -> Any:
+def _limited(stores: int, make: Any) -> Any:
     # The same, for branches with ORDER BY or LIMIT (in a subquery each: SQLite allows
     # neither on a member of a compound SELECT).
-    return _each(windows, lambda w: select(*make(w).subquery().c))
+    return _each(stores, lambda w: select(*make(w).subquery().c))
+
+
+def _count_if(condition: Any) -> Any:
+    # count() of a CASE without ELSE: portable (PostgreSQL has no sum() of booleans).
+    return func.count(case((condition, 1)))
+
+
+@functools.lru_cache(maxsize=128)
+def _counted(stores: int) -> Any:
+    c = leads.c
+    answered = and_(c.first_attempt_at.is_not(None), c.response_minutes.is_(None))
+    sums = (
+        func.count(),
+        *(_count_if(c.attempts == n) for n in range(ATTEMPTS_TOP)),
+        _count_if(c.attempts >= ATTEMPTS_TOP),
+        func.count(c.contacted_at),
+        func.count(c.appointment_set_at),
+        _count_if(and_(c.appointment_set_at.is_not(None), c.shown_at.is_not(None))),
+        func.count(c.sold_at),
+        # The response times as one text a row (group_concat, string_agg), not a row a
+        # time: grouping by the minutes too was a sort of every lead of the range, some
+        # 15 ms of SQLite for five stores at a million drafts (issue #10's bench).
+        func.aggregate_strings(cast(c.response_minutes, String), ","),
+        _count_if(answered),
+    )
+    keys = (c.dealer_id, c.owner_id)
+    return _each(
+        stores,
+        lambda w: (
+            select(*keys, *sums).where(_within(c.captured_at, c.dealer_id, w)).group_by(*keys)
+        ),
+    )
 
 
 async def counted(conn: AsyncConnection, windows: Sequence[Window]) -> list[Counted]:
-    """The leads captured in the range, counted by store, owner, attempts (the top bucket
-    holding ATTEMPTS_TOP or more) and the stages they reached: a row a combination, not a
-    lead."""
+    """The leads captured in the range, counted by store and owner, with their attempts
+    (the top bucket holding ATTEMPTS_TOP or more), the stages they reached and their kept
+    response times: one pass over `ix_leads_captured_figures`, a row a rep (five stores'
+    90 days are some 19,000 leads at a million drafts)."""
     if not windows:
         return []
-    facts = (
-        leads.c.dealer_id,
-        leads.c.owner_id,
-        case((leads.c.attempts >= ATTEMPTS_TOP, ATTEMPTS_TOP), else_=leads.c.attempts),
-        leads.c.contacted_at.is_not(None),
-        leads.c.appointment_set_at.is_not(None),
-        leads.c.shown_at.is_not(None),
-        leads.c.sold_at.is_not(None),
-    )
-    query = _each(
-        windows,
-        lambda w: (
-            select(*facts, func.count())
-            .where(_within(leads.c.captured_at, leads.c.dealer_id, w))
-            .group_by(*facts)
-        ),
-    )
+    top = 3 + ATTEMPTS_TOP
     return [
-        Counted(r[0], r[1], int(r[2]), bool(r[3]), bool(r[4]), bool(r[5]), bool(r[6]), int(r[7]))
-        for r in await conn.execute(query)
+        Counted(
+            dealer_id=r[0],
+            owner_id=r[1],
+            n=r[2],
+            attempts=tuple(r[3 : top + 1]),
+            contacted=r[top + 1],
+            appointment=r[top + 2],
+            shown=r[top + 3],
+            sold=r[top + 4],
+            minutes=[int(m) for m in r[top + 5].split(",")] if r[top + 5] else [],
+            unkept=r[top + 6],
+        )
+        for r in await conn.execute(_counted(len(windows)), slots(windows))
     ]
 
 
-async def answered(conn: AsyncConnection, windows: Sequence[Window]) -> list[Answered]:
-    """The response times of the leads captured in the range that have had a human attempt,
-    counted by store, owner and minutes: a row a distinct time, not a lead (five stores'
-    90 days are some 18,000 leads at a million drafts, a few hundred distinct times)."""
-    if not windows:
-        return []
-    facts = (leads.c.dealer_id, leads.c.owner_id, leads.c.response_minutes)
-    kept = _each(
-        windows,
+@functools.lru_cache(maxsize=128)
+def _unkept(stores: int) -> Any:
+    c = leads.c
+    return _each(
+        stores,
+        lambda w: select(c.dealer_id, c.owner_id, c.captured_at, c.first_attempt_at).where(
+            _within(c.captured_at, c.dealer_id, w),
+            c.first_attempt_at.is_not(None),
+            c.response_minutes.is_(None),
+        ),
+    )
+
+
+async def unkept(conn: AsyncConnection, windows: Sequence[Window]) -> list[Unkept]:
+    """The leads of the range answered before response times were kept (resume migrate
+    keeps them), with their clocks' ends: read only when `counted` found some."""
+    rows = await conn.execute(_unkept(len(windows)), slots(windows))
+    return [Unkept(r[0], r[1], r[2], r[3]) for r in rows]
+
+
+@functools.lru_cache(maxsize=128)
+def _promises(stores: int) -> Any:
+    c = callbacks.c
+    now = bindparam("now", type_=Timestamp())
+    decided = _count_if(or_(c.done_at.is_not(None), c.late_at < now))
+    kept = _count_if(c.done_at <= c.late_at)
+    return _each(
+        stores,
         lambda w: (
-            select(*facts, func.count())
-            .where(
-                _within(leads.c.captured_at, leads.c.dealer_id, w),
-                leads.c.response_minutes.is_not(None),
-            )
-            .group_by(*facts)
+            select(c.dealer_id, c.staff_id, decided, kept)
+            .where(_within(c.due_at, c.dealer_id, w), c.due_at <= now)
+            .group_by(c.dealer_id, c.staff_id)
         ),
     )
-    found = [Answered(r[0], r[1], int(r[2]), int(r[3])) for r in await conn.execute(kept)]
-    # Answered before the time was kept (resume migrate keeps it for those): by their ends.
-    unkept = _each(
-        windows,
-        lambda w: select(
-            leads.c.dealer_id, leads.c.owner_id, leads.c.captured_at, leads.c.first_attempt_at
-        ).where(
-            _within(leads.c.captured_at, leads.c.dealer_id, w),
-            leads.c.first_attempt_at.is_not(None),
-            leads.c.response_minutes.is_(None),
-        ),
-    )
-    found.extend(Answered(r[0], r[1], None, 1, r[2], r[3]) for r in await conn.execute(unkept))
-    return found
 
 
 async def promises(
     conn: AsyncConnection, windows: Sequence[Window], now: dt.datetime
-) -> list[Promise]:
-    """The callbacks due in the range whose time has come."""
+) -> list[Promised]:
+    """The callbacks due in the range whose time has come, counted by store and rep: kept
+    when done by `late_at` (early counts), missed when done later or not done by then; one
+    not done and still within its grace is neither. Counted here, from
+    `ix_callbacks_dealer_due` alone: five stores' 90 days are some 2,800 callbacks at a
+    million drafts, and judging them a row at a time was a third of the page's Python."""
     if not windows:
         return []
-    query = _each(
-        windows,
-        lambda w: select(
-            callbacks.c.dealer_id, callbacks.c.staff_id, callbacks.c.due_at, callbacks.c.done_at
-        ).where(_within(callbacks.c.due_at, callbacks.c.dealer_id, w), callbacks.c.due_at <= now),
-    )
-    return [
-        Promise(r.dealer_id, r.staff_id, r.due_at, r.done_at) for r in await conn.execute(query)
-    ]
+    rows = await conn.execute(_promises(len(windows)), slots(windows, now=now))
+    return [Promised(r[0], r[1], int(r[2]), int(r[3])) for r in rows]
 
 
 async def names(conn: AsyncConnection, staff_ids: Sequence[int]) -> dict[int, str]:
@@ -247,19 +306,14 @@ def _waiting(rows: Any) -> list[Waiting]:
     ]
 
 
-async def neglected(
-    conn: AsyncConnection, windows: Sequence[Window], cutoff: dt.datetime, limit: int
-) -> tuple[list[Waiting], int]:
-    """Open leads captured in the range whose last human action (or capture, if nobody has
-    acted) is before `cutoff`, longest waiting first, at most `limit`; and how many there
-    are, counted no further than COUNT_CAP + 1."""
-    if not windows:
-        return [], 0
+@functools.lru_cache(maxsize=128)
+def _neglected(stores: int, limit: int) -> tuple[Any, Any]:
     since = func.coalesce(_last_human(), leads.c.captured_at)
+    cutoff = bindparam("cutoff", type_=Timestamp())
 
     # Picked and counted from ix_leads_status_age alone (its open statuses named, so each is a
     # range of it), then only the listed leads' rows are read.
-    def where(w: Window) -> tuple[Any, ...]:
+    def where(w: _Slot) -> tuple[Any, ...]:
         return (
             _within(leads.c.captured_at, leads.c.dealer_id, w),
             leads.c.status.in_(OPEN),
@@ -267,7 +321,7 @@ async def neglected(
         )
 
     each = _limited(
-        windows,
+        stores,
         lambda w: (
             select(leads.c.id, since.label("since"))
             .where(*where(w))
@@ -276,15 +330,27 @@ async def neglected(
         ),
     ).subquery()
     first = select(each.c.id).order_by(each.c.since, each.c.id).limit(limit)
-    ids = [r[0] for r in await conn.execute(first)]
     capped = _limited(
-        windows, lambda w: select(leads.c.id).where(*where(w)).limit(COUNT_CAP + 1)
+        stores, lambda w: select(leads.c.id).where(*where(w)).limit(COUNT_CAP + 1)
     ).subquery()
-    count = (await conn.execute(select(func.count()).select_from(capped))).scalar_one()
-    count = min(int(count), COUNT_CAP + 1)
+    return first, select(func.count()).select_from(capped)
+
+
+async def neglected(
+    conn: AsyncConnection, windows: Sequence[Window], cutoff: dt.datetime, limit: int
+) -> tuple[list[Waiting], int]:
+    """Open leads captured in the range whose last human action (or capture, if nobody has
+    acted) is before `cutoff`, longest waiting first, at most `limit`; and how many there
+    are, counted no further than COUNT_CAP + 1."""
+    if not windows:
+        return [], 0
+    first, capped = _neglected(len(windows), limit)
+    params = slots(windows, cutoff=cutoff)
+    ids = [r[0] for r in await conn.execute(first, params)]
+    count = min(int((await conn.execute(capped, params)).scalar_one()), COUNT_CAP + 1)
     inner = _open_in(_last_human(), leads.c.id.in_(ids))
-    rows = await conn.execute(select(inner).order_by(inner.c.since, inner.c.id)) if ids else []
-    return _waiting(rows), int(count)
+    rows: Any = await conn.execute(select(inner).order_by(inner.c.since, inner.c.id)) if ids else []
+    return _waiting(rows), count
 
 
 async def waiting(conn: AsyncConnection, lead_ids: Sequence[int]) -> dict[int, Waiting]:
