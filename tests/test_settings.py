@@ -46,6 +46,8 @@ def test_keys_are_a_list_newest_last() -> None:
         ("RESUME_SQLITE_SYNCHRONOUS", "sometimes"),
         ("RESUME_BASE_URL", "example.com"),
         ("RESUME_MIN_FORM_SECONDS", "nan"),
+        ("RESUME_RATE_LIMIT_LINKS", "0"),
+        ("RESUME_RATE_LIMIT_LINKS", "twenty"),
     ],
 )
 def test_a_bad_value_names_the_key_and_the_value(name: str, value: str) -> None:

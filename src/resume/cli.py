@@ -12,7 +12,7 @@ from decimal import Decimal
 
 from sqlalchemy.exc import DBAPIError
 
-from resume import cli_dealers, cli_mail, logs
+from resume import cli_dealers, cli_mail, cli_staff, logs
 from resume.errors import ConfigError, Unavailable
 from resume.queries.followups import LEAD_STATUSES
 from resume.settings import SPECS, Settings
@@ -128,19 +128,19 @@ def _parser() -> argparse.ArgumentParser:
         "--dealer", required=True, action="append", help="a dealership covered (repeatable)"
     )
     staff_add.add_argument("--role", required=True, choices=ROLES)
-    staff_add.set_defaults(run=cli_dealers.staff_add)
+    staff_add.set_defaults(run=cli_staff.staff_add)
     invite = staff.add_parser("invite", help="issue a fresh invitation link (the older one stops)")
     invite.add_argument("email")
-    invite.set_defaults(run=cli_dealers.staff_invite)
+    invite.set_defaults(run=cli_staff.staff_invite)
     staff_list = staff.add_parser("list", help="list staff accounts, their roles and dealerships")
     staff_list.add_argument("--dealer", help="only this dealership")
-    staff_list.set_defaults(run=cli_dealers.staff_list)
+    staff_list.set_defaults(run=cli_staff.staff_list)
     disable = staff.add_parser("disable", help="disable an account and end its sessions")
     disable.add_argument("email")
-    disable.set_defaults(run=cli_dealers.staff_disable)
+    disable.set_defaults(run=cli_staff.staff_disable)
 
     demo = sub.add_parser("demo", help="seed the demo dealership and print where to look")
-    demo.set_defaults(run=_demo)
+    demo.set_defaults(run=cli_dealers.demo)
 
     lead = sub.add_parser("lead", help="the sales team's side of a lead").add_subparsers(
         required=True, metavar="ACTION"
@@ -315,36 +315,6 @@ def _migrate(settings: Settings, args: argparse.Namespace) -> int:
     if counted is not None:
         print(f"resume: counted {counted:,} stored drafts into the funnel")
     print("resume: database is up to date")
-    return 0
-
-
-def _demo(settings: Settings, args: argparse.Namespace) -> int:
-    from resume.demo import ADMIN, MANAGER, REP, demo_origin, seed_all
-    from resume.migrations import migrate
-
-    migrate(settings)
-    seeded = asyncio.run(seed_all(settings))
-    origin = demo_origin(settings.base_url)
-    print("resume: demo dealership 'Demo Motors' " + ("created" if seeded.created else "is ready"))
-    if seeded.replaced:
-        print(f"  its dealer page moved to {origin} (was {', '.join(seeded.replaced)})")
-    print(f"  dealer page (another origin): {origin}/demo")
-    print(f"    with the other widgets:     {origin}/demo?widget=trade-in, ?widget=credit")
-    print(f"  the widgets themselves:       {settings.base_url}/embed/demo-motors/payment")
-    print(f"                                {settings.base_url}/embed/demo-motors/trade-in")
-    print(f"                                {settings.base_url}/embed/demo-motors/credit")
-    print(
-        f"  mail kept on disk:            {settings.base_url}/mail"
-        if not settings.smtp_url
-        else "  mail goes to RESUME_SMTP_URL"
-    )
-    print(f"  the sales dashboard:          {settings.base_url}/dashboard/login")
-    for email, label in ((ADMIN, "demo admin"), (MANAGER, "demo manager"), (REP, "demo rep")):
-        link = seeded.invitations.get(email)
-        if link:
-            print(f"    {label} ({email}), invitation: {link}")
-        else:
-            print(f"    {label} ({email}) is set up: sign in with its password and code")
     return 0
 
 
