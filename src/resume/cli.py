@@ -311,9 +311,11 @@ def _migrate(settings: Settings, args: argparse.Namespace) -> int:
     from resume.migrations import migrate
 
     migrate(settings)
-    counted = asyncio.run(count_stored_drafts(settings))
-    if counted is not None:
-        print(f"resume: counted {counted:,} stored drafts into the funnel")
+    drafts, leads = asyncio.run(count_stored_drafts(settings))
+    if drafts is not None:
+        print(f"resume: counted {drafts:,} stored drafts into the funnel")
+    if leads is not None:
+        print(f"resume: counted {leads:,} stored leads into the team page")
     print("resume: database is up to date")
     return 0
 

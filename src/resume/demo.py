@@ -27,10 +27,12 @@ from resume.db import Database
 from resume.dealers import Dealer, DealerConfig, check_config
 from resume.engine import find_step, validate
 from resume.keyring import Keyring
+from resume.leads import clock
 from resume.queries import dealers as dealers_q
 from resume.queries import followups as followups_q
 from resume.queries import leads as leads_q
 from resume.queries import staff as staff_q
+from resume.queries import team_counts
 from resume.settings import Settings
 from resume.tokens import Signer, new_draft_id
 
@@ -494,8 +496,10 @@ async def _follow_through(
 ) -> None:
     """The team's side of a demo lead: its clock, attempts and status, as of the past."""
     first, last = shopper.get("name", ("", ""))
+    captured = left - dt.timedelta(minutes=5)
     values: dict[str, Any] = {
-        "captured_at": left - dt.timedelta(minutes=5),
+        "captured_at": captured,
+        "captured_day": team_counts.day_of(captured, dealer.timezone),
         "last_activity_at": left,
         "name": " ".join(p for p in (first, last) if p),
     }
@@ -515,6 +519,15 @@ async def _follow_through(
         values.setdefault("first_attempt_at", at)
         values["last_attempt_at"] = at
     values["attempts"] = len(attempts)
+    if attempts:
+        # As the product keeps it when the first attempt is logged.
+        values["response_minutes"] = clock(
+            captured,
+            values["first_attempt_at"],
+            values["first_attempt_at"],
+            dealer.config,
+            dealer.timezone,
+        )[0]
     status = shopper.get("status", "attempting" if attempts else "new")
     values["status"] = status
     if status == "lost":

@@ -381,10 +381,14 @@ leads = Table(
     # status (None: nothing yet, in its first status since capture): the team page's lists.
     Column("human_at", Timestamp(), nullable=True),
     Column("status_at", Timestamp(), nullable=True),
+    # The day it was captured on the store's clock: its row in team_counts (None until
+    # `resume migrate` counts the leads stored before team_counts existed).
+    Column("captured_day", String(10), nullable=True),
     # Keyset pages of a dealership's leads, by last activity or by age.
     Index("ix_leads_dealer_activity", "dealer_id", "last_activity_at", "id"),
-    # By age (the lead list's keyset pages), with what the team page counts of each lead
-    # captured in its range, so its figures are read from the index alone (issue #10).
+    # By age (the lead list's keyset pages), with what the team page's figures pick their
+    # leads by, so the list behind a figure (attempts=5, response=15...) is filtered from the
+    # index alone (issue #10).
     Index(
         "ix_leads_captured_figures",
         "dealer_id",
@@ -430,6 +434,29 @@ leads = Table(
         sqlite_where=text("status NOT IN ('sold', 'lost')"),
         postgresql_where=text("status NOT IN ('sold', 'lost')"),
     ),
+)
+
+# The team page's figures (issue #10, item 5), kept as the leads they count change, in the
+# same transaction (resume.queries.team_counts): a row per store, capture day on its clock and
+# owner, so a range is read as a few rows a day, not a row a lead.
+team_counts = Table(
+    "team_counts",
+    metadata,
+    Column("dealer_id", ForeignKey("dealers.id"), primary_key=True),
+    Column("day", String(10), primary_key=True),
+    # The lead's owner, 0 for nobody (a key can't be NULL); no foreign key for that reason.
+    Column("owner", Integer, primary_key=True),
+    Column("n", Integer, nullable=False, server_default="0"),
+    # How many have had 0, 1, 2, 3, 4, and 5 or more attempts.
+    *(Column(f"attempts_{k}", Integer, nullable=False, server_default="0") for k in range(6)),
+    # How many ever reached each stage; shown counts those with an appointment set.
+    Column("contacted", Integer, nullable=False, server_default="0"),
+    Column("appointment", Integer, nullable=False, server_default="0"),
+    Column("shown", Integer, nullable=False, server_default="0"),
+    Column("sold", Integer, nullable=False, server_default="0"),
+    # The business minutes each answered lead waited, comma-separated, in no order: a range's
+    # median and 90th percentile are exact, read from these.
+    Column("minutes", Text, nullable=False, server_default=""),
 )
 
 funnel_counts = Table(

@@ -16,14 +16,14 @@ from urllib.parse import urlencode
 import msgspec
 
 from resume.catalog import Catalog
+from resume.dashboard.team import Team
 from resume.db import Database
 from resume.dealers import Dealer
 from resume.definitions import Widget
 from resume.errors import BadRequest
-from resume.leads import clock
 from resume.queries import dealers as dealers_q
 from resume.queries import funnel as funnel_q
-from resume.queries import leads as leads_q
+from resume.queries import team_counts
 from resume.settings import Settings
 from resume.staff.roles import role
 
@@ -131,8 +131,7 @@ class Funnel:
         return sorted(order, key=lambda slug: (-started.get(slug, 0), order.index(slug)))
 
     async def count_stored(self) -> int | None:
-        """Count the drafts stored before the funnel existed, and keep the response times
-        of the leads answered before, once: None if already done."""
+        """Count the drafts stored before the funnel existed, once: None if already done."""
         async with self.db.read() as conn:
             if await conn.run_sync(funnel_q.counted):
                 return None
@@ -144,18 +143,14 @@ class Funnel:
         }
         async with self.db.write() as conn:
             counted = await conn.run_sync(funnel_q.rebuild, steps)
-            # The response times of leads answered before they were kept (the team page).
-            for dealer in everyone:
-                measured = {
-                    lead_id: clock(captured, first, first, dealer.config, dealer.timezone)[0]
-                    for lead_id, captured, first in await leads_q.unmeasured(conn, dealer.id)
-                }
-                await leads_q.keep_response_minutes(conn, measured)
-            await leads_q.keep_timeline_times(conn)
+            # Counting dates the stages of the leads stored before: the team page's rows
+            # are counted again after it (resume.dashboard.team.Team.count_stored).
+            await conn.run_sync(team_counts.uncount)
             return counted
 
     async def recount(self, dealer_ids: Sequence[int]) -> int:
-        """Count these dealerships' funnels again from their drafts (the demo's history)."""
+        """Count these dealerships' funnels again from their drafts, and their team figures
+        from their leads (the demo's history)."""
         async with self.db.read() as conn:
             found = [d for d in await dealers_q.all_dealers(conn) if d.id in set(dealer_ids)]
         steps = {
@@ -164,7 +159,10 @@ class Funnel:
             for slug in self.catalog.widgets
         }
         async with self.db.write() as conn:
-            return await conn.run_sync(funnel_q.rebuild, steps, list(dealer_ids))
+            counted = await conn.run_sync(funnel_q.rebuild, steps, list(dealer_ids))
+            # The team page's rows too: the history's leads changed as of the past.
+            await conn.run_sync(team_counts.rebuild, list(dealer_ids))
+            return counted
 
     def _steps(self, slug: str, dealer: Dealer) -> Sequence[object]:
         widget = self.catalog.for_dealer(slug, dealer)
@@ -272,11 +270,13 @@ class _Links:
         return "/dashboard/leads?" + urlencode(query)
 
 
-async def count_stored_drafts(settings: Settings) -> int | None:
-    """`resume migrate`'s last step: count the drafts stored before the funnel existed
-    (once, after migration 0012)."""
+async def count_stored_drafts(settings: Settings) -> tuple[int | None, int | None]:
+    """`resume migrate`'s last step: count the drafts stored before the funnel existed (once,
+    after migration 0012), then the leads stored before the team page's rows (once, after
+    0016; it needs the response times the first keeps). Each is None when already done."""
     db = Database(settings)
     try:
-        return await Funnel(db, Catalog.load()).count_stored()
+        drafts = await Funnel(db, Catalog.load()).count_stored()
+        return drafts, await Team(db).count_stored()
     finally:
         await db.dispose()

@@ -5,8 +5,9 @@ sale), whether promised callbacks were made on time, which open leads nobody has
 for a day, and which are stuck in a status past the store's limit.
 
 Definitions, as the page states them:
-- A lead is in the range when it was captured (became contactable) between the first day's
-  midnight and the last day's end, on its store's clock.
+- A lead is in the range when it was captured (became contactable) on one of its days, on
+  its store's clock (the day kept with the lead when it was captured). Callbacks and the open
+  lists use the same days' midnights.
 - Response time: business minutes (resume.calc.business) from capture to the lead's first
   human attempt (`leads.first_attempt_at`, which only a logged attempt sets: automatic
   emails never do). Median and 90th percentile are nearest-rank, over the leads that have had
@@ -38,7 +39,6 @@ from zoneinfo import ZoneInfo
 
 import msgspec
 
-from resume.calc.business import business_minutes
 from resume.dashboard.team_figures import (
     Figures,
     Tally,
@@ -47,12 +47,15 @@ from resume.dashboard.team_figures import (
 from resume.db import Database
 from resume.dealers import OPEN_STATUSES, Dealer
 from resume.errors import BadRequest, NotFound
+from resume.leads import clock
 from resume.queries import dealers as dealers_q
+from resume.queries import leads as leads_q
 from resume.queries import stuck as stuck_q
 from resume.queries import team as team_q
+from resume.queries import team_counts
 from resume.queries.staff import Account
 from resume.queries.stuck import Over
-from resume.queries.team import Counted, Promised, Unkept, Waiting, Window
+from resume.queries.team import Counted, Promised, Waiting, Window
 from resume.staff.roles import role
 
 DEFAULT_DAYS = 30
@@ -141,6 +144,25 @@ class Team:
     def __init__(self, db: Database) -> None:
         self.db = db
 
+    async def count_stored(self) -> int | None:
+        """Count the leads stored before the team page kept its rows (`resume migrate`'s
+        last step), once: their response times and timeline times kept first, as the
+        product keeps them when the first attempt and each entry are written. Returns how
+        many leads were counted; None if already done."""
+        async with self.db.read() as conn:
+            if await conn.run_sync(team_counts.counted):
+                return None
+            everyone = await dealers_q.all_dealers(conn)
+        async with self.db.write() as conn:
+            for dealer in everyone:
+                measured = {
+                    lead_id: clock(captured, first, first, dealer.config, dealer.timezone)[0]
+                    for lead_id, captured, first in await leads_q.unmeasured(conn, dealer.id)
+                }
+                await leads_q.keep_response_minutes(conn, measured)
+            await leads_q.keep_timeline_times(conn)
+            return int(await conn.run_sync(team_counts.rebuild))
+
     def may(self, account: Account) -> None:
         # The numbers are for those whose role sees them (admins, managers); for anyone
         # else there is no such page.
@@ -195,8 +217,7 @@ class Team:
             for status, hours in d.config.status_limits.items()
         }
         async with self.db.read() as conn:
-            counted = await team_q.counted(conn, windows)
-            unkept = await team_q.unkept(conn, windows) if any(c.unkept for c in counted) else []
+            counted = await team_q.counted(conn, [d.id for d in chosen], first, last)
             promises = await team_q.promises(conn, windows, now)
             neglected, neglected_count = await team_q.neglected(conn, windows, now - STALE, LISTED)
             overs, entered = await stuck_q.stuck(
@@ -214,7 +235,7 @@ class Team:
                 [c.owner_id for c in counted if c.owner_id is not None]
                 + [p.staff_id for p in promises if p.staff_id is not None],
             )
-        stores_, reps = self._lines(chosen, choices, counted, unkept, promises, people, first, last)
+        stores_, reps = self._lines(chosen, choices, counted, promises, people, first, last)
         names = {d.id: d.name for d in chosen}
         statuses = tuple(
             s for s in OPEN_STATUSES if any(s in d.config.status_limits for d in chosen)
@@ -250,7 +271,6 @@ class Team:
         chosen: list[Dealer],
         choices: list[Dealer],
         counted: Iterable[Counted],
-        unkept: Iterable[Unkept],
         promises: Iterable[Promised],
         people: dict[int, str],
         first: dt.date,
@@ -263,16 +283,6 @@ class Team:
         for row in counted:
             for tally in (everyone, stores[row.dealer_id], reps[(row.dealer_id, row.owner_id)]):
                 tally.add_counted(row)
-        for lead in unkept:
-            dealer = by_id[lead.dealer_id]
-            minutes = business_minutes(
-                lead.captured_at,
-                lead.first_attempt_at,
-                dealer.config.business_hours,
-                dealer.timezone,
-            )
-            for tally in (everyone, stores[lead.dealer_id], reps[(lead.dealer_id, lead.owner_id)]):
-                tally.minutes.append(minutes)
         for promised in promises:
             for tally in (
                 everyone,

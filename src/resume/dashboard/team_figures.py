@@ -11,8 +11,10 @@ from collections.abc import Sequence
 from urllib.parse import urlencode
 
 import msgspec
+from markupsafe import Markup, escape
 
 from resume.queries.team import ATTEMPTS_TOP, Counted, Promised
+from resume.templating import duration
 
 WITHIN = (5, 15, 60)
 ATTEMPT_BUCKETS = ATTEMPTS_TOP + 1  # 0, 1, 2, 3, 4, and 5 or more
@@ -111,6 +113,21 @@ def nearest_rank(ranked: Sequence[int], share: float) -> int | None:
 def share(part: int, whole: int) -> str:
     """A share as the page shows it: whole percent, or a dash when there is nothing to share."""
     return f"{round(100 * part / whole)}%" if whole else "–"
+
+
+def count(n: int, url: str) -> Markup:
+    """A count as a cell shows it, linked to its leads when there are some to see."""
+    return Markup(f'<a href="{escape(url)}">{n:,}</a>' if url and n else f"{n:,}")
+
+
+def part(n: int, whole: int, url: str) -> Markup:
+    """A count and its share of `whole`."""
+    return Markup(f"{count(n, url)} <small>{share(n, whole)}</small>")
+
+
+def minutes(value: int | None) -> str:
+    """A response time, or a dash when there is none to give."""
+    return "–" if value is None else duration(value)
 
 
 def _listable(params: dict[str, str]) -> bool:

@@ -26,6 +26,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from resume.leads import REACHED
+from resume.queries import team_counts
 from resume.tables import (
     dealers,
     drafts,
@@ -162,9 +163,13 @@ async def reach_stages(
     new = [s for s in wanted if row._mapping[STAGE_COLUMNS[s].name] is None]
     if not new:
         return
-    await conn.execute(
-        update(leads).where(leads.c.id == lead_id).values({STAGE_COLUMNS[s].name: at for s in new})
-    )
+    # The stages are the team page's figures too (resume.queries.team_counts).
+    async with team_counts.keeping(conn, lead_id):
+        await conn.execute(
+            update(leads)
+            .where(leads.c.id == lead_id)
+            .values({STAGE_COLUMNS[s].name: at for s in new})
+        )
     if row.cohort_day is not None:
         counts = {
             (row.dealer_id, row.cohort_widget, row.cohort_day, row.cohort_source, s, "", ""): 1

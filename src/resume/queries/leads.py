@@ -27,7 +27,9 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from resume.queries import outbox as outbox_q
 from resume.queries import staff as staff_q
+from resume.queries import team_counts
 from resume.tables import (
+    dealers,
     drafts,
     lead_activity,
     leads,
@@ -137,13 +139,15 @@ def capture(conn: Connection, found: list[Captured]) -> dict[str, int]:
     second is marked as its possible duplicate.
     """
     made: dict[str, int] = {}
+    fresh: list[team_counts.Part] = []
     for draft in found:
         email = draft.email.lower() if draft.email else None
         by_email = _find(conn, draft.dealer_id, leads.c.email, email)
         by_phone = _find(conn, draft.dealer_id, leads.c.phone, draft.phone)
         lead_id = by_email or by_phone
         if lead_id is None:
-            lead_id = _create(conn, draft, email)
+            lead_id, part = _create(conn, draft, email)
+            fresh.append(part)
         else:
             conn.execute(
                 update(leads)
@@ -166,6 +170,7 @@ def capture(conn: Connection, found: list[Captured]) -> dict[str, int]:
                 )
         conn.execute(update(drafts).where(drafts.c.id == draft.draft_id).values(lead_id=lead_id))
         made[draft.draft_id] = lead_id
+    team_counts.add(conn, fresh)
     return made
 
 
@@ -180,8 +185,13 @@ def _find(conn: Connection, dealer_id: int, column: Any, value: str | None) -> i
     ).scalar_one_or_none()
 
 
-def _create(conn: Connection, draft: Captured, email: str | None) -> int:
+def _create(conn: Connection, draft: Captured, email: str | None) -> tuple[int, team_counts.Part]:
+    """A new lead for the draft, and what it counts for on the team page."""
     owner = None if draft.demo else staff_q.next_owner(conn, draft.dealer_id, draft.at)
+    zone = conn.execute(
+        select(dealers.c.timezone).where(dealers.c.id == draft.dealer_id)
+    ).scalar_one()
+    day = team_counts.day_of(draft.at, zone)
     result = conn.execute(
         insert(leads).values(
             dealer_id=draft.dealer_id,
@@ -198,11 +208,12 @@ def _create(conn: Connection, draft: Captured, email: str | None) -> int:
             cohort_day=draft.cohort_day,
             cohort_widget=draft.widget,
             cohort_source=draft.cohort_source,
+            captured_day=day,
         )
     )
     key = result.inserted_primary_key
     assert key is not None
-    return int(key[0])
+    return int(key[0]), team_counts.fresh(draft.dealer_id, day, owner)
 
 
 def _add_widget(widget: str) -> Any:
@@ -291,8 +302,30 @@ async def count_touch(conn: AsyncConnection, draft_id: str) -> None:
     )
 
 
+# What a lead counts for on the team page (resume.queries.team_counts).
+FIGURES = frozenset(
+    (
+        "captured_day",
+        "owner_id",
+        "attempts",
+        "response_minutes",
+        "contacted_at",
+        "appointment_set_at",
+        "shown_at",
+        "sold_at",
+    )
+)
+
+
 async def change(conn: AsyncConnection, lead_id: int, **values: Any) -> None:
-    await conn.execute(update(leads).where(leads.c.id == lead_id).values(**values))
+    """Change the lead's columns; a change of what it counts for on the team page moves its
+    part there in the same transaction."""
+    query = update(leads).where(leads.c.id == lead_id).values(**values)
+    if FIGURES.isdisjoint(values):
+        await conn.execute(query)
+        return
+    async with team_counts.keeping(conn, lead_id):
+        await conn.execute(query)
 
 
 async def sync_drafts(conn: AsyncConnection, lead_id: int, status: str) -> None:

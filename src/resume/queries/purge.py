@@ -9,6 +9,7 @@ from collections import Counter
 from sqlalchemy import Connection, delete, func, select, update
 
 from resume.outbox import KEPT
+from resume.queries import team_counts
 from resume.queries.outbox import SHOPPER_KINDS
 from resume.tables import consents, drafts, events, field_values, leads, outbox, prequals
 
@@ -88,7 +89,15 @@ def purge_page(
     # timeline, callbacks and offers (the audit keeps only the lead's number).
     if lead_ids:
         still = select(drafts.c.id).where(drafts.c.lead_id == leads.c.id).exists()
-        counts["leads"] = conn.execute(
-            delete(leads).where(leads.c.id.in_(lead_ids), ~still)
-        ).rowcount
+        counted = team_counts.parts(conn, lead_ids, lock=True)
+        gone = (
+            conn.execute(
+                delete(leads).where(leads.c.id.in_(lead_ids), ~still).returning(leads.c.id)
+            )
+            .scalars()
+            .all()
+        )
+        counts["leads"] = len(gone)
+        # Out of the team page's figures with them (resume.queries.team_counts).
+        team_counts.remove(conn, [counted[i] for i in gone if i in counted])
     return counts

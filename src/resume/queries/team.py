@@ -2,13 +2,12 @@
 due in it, the open leads nobody on the team has touched for a day, and the open leads
 stuck in a status past the dealership's limit (those in resume.queries.stuck).
 
-Every read is led by the dealership and bounded by the range: one branch per dealership,
-each a range of `ix_leads_captured_figures` (or `ix_callbacks_dealer_due`) in that
-dealership's own day boundaries, so a page of 90 days reads those 90 days whatever the
-database holds (design rule 12). Everything is counted here, in SQL: the figures and the
-response times in one pass over the range (a row per store and owner, not a lead), the
-callbacks kept and missed per rep. Only response times a lead has not kept yet
-(answered before they were kept) come back as the clock's two ends, for the caller.
+Every read is led by the dealership and bounded by the range, so a page of 90 days reads
+those 90 days whatever the database holds (design rule 12). The figures of the leads
+captured are read from the rows kept as they happen (resume.queries.team_counts), a few a
+store a day; the callbacks kept and missed per rep are counted in SQL from a range of
+`ix_callbacks_dealer_due`; the open lists from ranges of `ix_leads_status_age`, a branch a
+store in that store's own day boundaries.
 
 Each statement is built once per number of stores and kept (functools.lru_cache), its
 stores' windows passed as parameters (`dealer0`, `start0`, `end0`, ...): building them anew
@@ -24,19 +23,18 @@ from collections.abc import Sequence
 from typing import Any, NamedTuple
 
 import msgspec
-from sqlalchemy import String, and_, bindparam, case, cast, func, or_, select, union_all
+from sqlalchemy import and_, bindparam, case, func, or_, select, union_all
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from resume.leads import STATUSES
-from resume.tables import Timestamp, callbacks, leads, staff
+from resume.queries.team_counts import ATTEMPTS_TOP, COUNTS
+from resume.tables import Timestamp, callbacks, leads, staff, team_counts
 
 # A list on the page is capped, and so is its count (design rule 12: "10,000+").
 COUNT_CAP = 10_000
 # The statuses a lead stays in: sold and lost are the end (the ix_leads_open predicate).
 CLOSED = ("sold", "lost")
 OPEN = tuple(s for s in STATUSES if s not in CLOSED)
-# Attempts are counted 0, 1, 2, 3, 4, and this many or more.
-ATTEMPTS_TOP = 5
 
 
 class Window(msgspec.Struct, frozen=True):
@@ -59,17 +57,7 @@ class Counted(msgspec.Struct, frozen=True):
     appointment: int
     shown: int  # of those with an appointment set
     sold: int
-    minutes: list[int]  # the kept response times, one a lead answered, in no order
-    unkept: int  # answered, their time not kept yet: `unkept` gives their clocks' ends
-
-
-class Unkept(msgspec.Struct, frozen=True):
-    """A lead answered before its response time was kept, with its clock's ends."""
-
-    dealer_id: int
-    owner_id: int | None
-    captured_at: dt.datetime
-    first_attempt_at: dt.datetime
+    minutes: list[int]  # the response times, one a lead answered, in no order
 
 
 class Promised(msgspec.Struct, frozen=True):
@@ -143,76 +131,53 @@ def _count_if(condition: Any) -> Any:
     return func.count(case((condition, 1)))
 
 
-@functools.lru_cache(maxsize=128)
-def _counted(stores: int) -> Any:
-    c = leads.c
-    answered = and_(c.first_attempt_at.is_not(None), c.response_minutes.is_(None))
-    sums = (
-        func.count(),
-        *(_count_if(c.attempts == n) for n in range(ATTEMPTS_TOP)),
-        _count_if(c.attempts >= ATTEMPTS_TOP),
-        func.count(c.contacted_at),
-        func.count(c.appointment_set_at),
-        _count_if(and_(c.appointment_set_at.is_not(None), c.shown_at.is_not(None))),
-        func.count(c.sold_at),
-        # The response times as one text a row (group_concat, string_agg), not a row a
-        # time: grouping by the minutes too was a sort of every lead of the range, some
-        # 15 ms of SQLite for five stores at a million drafts (issue #10's bench).
-        func.aggregate_strings(cast(c.response_minutes, String), ","),
-        _count_if(answered),
-    )
-    keys = (c.dealer_id, c.owner_id)
-    return _each(
-        stores,
-        lambda w: (
-            select(*keys, *sums).where(_within(c.captured_at, c.dealer_id, w)).group_by(*keys)
-        ),
+def _counted() -> Any:
+    c = team_counts.c
+    return (
+        select(
+            c.dealer_id,
+            c.owner,
+            *(func.sum(c[name]) for name in COUNTS),
+            # The rows' response times as one text (group_concat, string_agg): a row a rep.
+            func.aggregate_strings(func.nullif(c.minutes, ""), ","),
+        )
+        .where(
+            c.dealer_id.in_(bindparam("dealers", expanding=True)),
+            c.day >= bindparam("first"),
+            c.day <= bindparam("last"),
+        )
+        .group_by(c.dealer_id, c.owner)
     )
 
 
-async def counted(conn: AsyncConnection, windows: Sequence[Window]) -> list[Counted]:
-    """The leads captured in the range, counted by store and owner, with their attempts
-    (the top bucket holding ATTEMPTS_TOP or more), the stages they reached and their kept
-    response times: one pass over `ix_leads_captured_figures`, a row a rep (five stores'
-    90 days are some 19,000 leads at a million drafts)."""
-    if not windows:
+_COUNTED = _counted()
+
+
+async def counted(
+    conn: AsyncConnection, dealer_ids: Sequence[int], first: dt.date, last: dt.date
+) -> list[Counted]:
+    """The leads these stores captured from `first` to `last` (their own days), counted by
+    store and owner, with their attempts (the top bucket holding ATTEMPTS_TOP or more), the
+    stages they reached and their response times, from the rows kept as they happened
+    (resume.queries.team_counts): a few rows a store a day, whatever the database holds."""
+    if not dealer_ids:
         return []
+    params = {"dealers": list(dealer_ids), "first": first.isoformat(), "last": last.isoformat()}
     top = 3 + ATTEMPTS_TOP
     return [
         Counted(
             dealer_id=r[0],
-            owner_id=r[1],
-            n=r[2],
-            attempts=tuple(r[3 : top + 1]),
-            contacted=r[top + 1],
-            appointment=r[top + 2],
-            shown=r[top + 3],
-            sold=r[top + 4],
+            owner_id=r[1] or None,
+            n=int(r[2]),
+            attempts=tuple(int(n) for n in r[3 : top + 1]),
+            contacted=int(r[top + 1]),
+            appointment=int(r[top + 2]),
+            shown=int(r[top + 3]),
+            sold=int(r[top + 4]),
             minutes=[int(m) for m in r[top + 5].split(",")] if r[top + 5] else [],
-            unkept=r[top + 6],
         )
-        for r in await conn.execute(_counted(len(windows)), slots(windows))
+        for r in await conn.execute(_COUNTED, params)
     ]
-
-
-@functools.lru_cache(maxsize=128)
-def _unkept(stores: int) -> Any:
-    c = leads.c
-    return _each(
-        stores,
-        lambda w: select(c.dealer_id, c.owner_id, c.captured_at, c.first_attempt_at).where(
-            _within(c.captured_at, c.dealer_id, w),
-            c.first_attempt_at.is_not(None),
-            c.response_minutes.is_(None),
-        ),
-    )
-
-
-async def unkept(conn: AsyncConnection, windows: Sequence[Window]) -> list[Unkept]:
-    """The leads of the range answered before response times were kept (resume migrate
-    keeps them), with their clocks' ends: read only when `counted` found some."""
-    rows = await conn.execute(_unkept(len(windows)), slots(windows))
-    return [Unkept(r[0], r[1], r[2], r[3]) for r in rows]
 
 
 @functools.lru_cache(maxsize=128)

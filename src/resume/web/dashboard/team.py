@@ -8,7 +8,7 @@ from typing import Any
 from litestar import Request, Response, get
 
 from resume.dashboard.team import LISTED, Team
-from resume.dashboard.team_figures import ATTEMPT_BUCKETS, WITHIN, share
+from resume.dashboard.team_figures import ATTEMPT_BUCKETS, WITHIN, count, minutes, part, share
 from resume.leads import CALLBACK_GRACE, STATUSES
 from resume.web.dashboard import staff_session as ss
 from resume.web.services import services
@@ -32,6 +32,9 @@ async def team_page(request: Request[Any, Any, Any]) -> Response[str]:
         found=found,
         p=page,
         share=share,
+        count=count,
+        part=part,
+        minutes=minutes,
         within=WITHIN,
         buckets=ATTEMPT_BUCKETS,
         listed=LISTED,
