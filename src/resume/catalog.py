@@ -36,6 +36,8 @@ class Catalog:
         self.templates = templates
         # {lang: {slug: widget}}: each widget's copy in the languages it has besides English.
         self.translations = {lang: dict(found) for lang, found in (translations or {}).items()}
+        # languages() per widget and dealer setting: asked twice a request (issue #14).
+        self._languages: dict[tuple[str, tuple[str, ...]], tuple[str, ...]] = {}
 
     @classmethod
     def load(
@@ -66,11 +68,19 @@ class Catalog:
 
     def languages(self, slug: str, offered: Iterable[str]) -> tuple[str, ...]:
         """The languages of `offered` that widget `slug` can be shown in, in their order."""
-        return tuple(
-            lang
-            for lang in offered
-            if lang == i18n.DEFAULT or slug in self.translations.get(lang, {})
-        ) or (i18n.DEFAULT,)
+        key = (slug, tuple(offered))
+        found = self._languages.get(key)
+        if found is None:
+            found = tuple(
+                lang
+                for lang in key[1]
+                if lang == i18n.DEFAULT or slug in self.translations.get(lang, {})
+            ) or (i18n.DEFAULT,)
+            # Bounded by the widgets (fixed at load) times the dealers' settings; a slug
+            # from an address that names no widget is not kept.
+            if slug in self.widgets:
+                self._languages[key] = found
+        return found
 
     def kind(self, slug: str) -> Kind:
         found = self.kinds.get(slug)

@@ -18,7 +18,17 @@ from resume.catalog import Catalog
 from resume.datakeys import verify
 from resume.mail import transport_for
 from resume.settings import Settings
-from resume.web import demo, health, logo, mailbox, resume_links, steps, stylesheet, unsubscribe
+from resume.web import (
+    demo,
+    health,
+    logo,
+    mailbox,
+    resume_links,
+    step_post,
+    steps,
+    stylesheet,
+    unsubscribe,
+)
 from resume.web.dashboard import (
     audit,
     auth,
@@ -51,6 +61,8 @@ class App(Litestar):
 
     # Count requests in resume.metrics: only when something serves them (create_app says).
     count = False
+    # What the routes share; the step POST's own route is handed it (resume.web.step_post).
+    services: Services
 
     async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
         if scope["type"] != "http":
@@ -68,7 +80,12 @@ class App(Litestar):
         started = time.perf_counter()
         status = [0]
         try:
-            await super().__call__(scope, receive, _with_request_id(send, context.id, status))
+            send = _with_request_id(send, context.id, status)
+            step = step_post.taken(scope)
+            if step is None:
+                await super().__call__(scope, receive, send)
+            else:
+                await step_post.save_step(self, self.services, step, scope, receive, send)
         finally:
             took_s = time.perf_counter() - started
             route = scope.get("path_template") or "(no route)"
@@ -224,4 +241,5 @@ def create_app(
         debug=False,
     )
     app.count = settings.metrics_on
+    app.services = svc
     return app

@@ -8,6 +8,7 @@ instead refuse what it cannot store faithfully, with a message, before anything 
 from __future__ import annotations
 
 import logging
+from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl
 
@@ -74,12 +75,19 @@ class Posted(msgspec.Struct):
 
 
 async def read_post(visit: Visit, request: Request[Any, Any, Any]) -> Posted:
-    """Parse and check a widget POST before anything is saved: the rate limits, the body,
-    the credential, the honeypot."""
-    svc = visit.svc
+    """Parse and check a widget POST before anything is saved (see `check_post`)."""
     client = Client(client_ip(request), request.headers.get("user-agent", ""))
+    return await check_post(visit, client, request.body, request.headers.get("content-type", ""))
+
+
+async def check_post(
+    visit: Visit, client: Client, body: Callable[[], Awaitable[bytes]], content_type: str
+) -> Posted:
+    """Check a widget POST before anything is saved: the rate limits, the body (read by
+    `body`, only once the client's limit allows), the credential, the honeypot."""
+    svc = visit.svc
     svc.limit_ip.hit(client.ip)
-    form = parse_form(await request.body(), request.headers.get("content-type", ""))
+    form = parse_form(await body(), content_type)
     credential, age = visit.verify(form.pop("d", ""))
     # The first page's note of where the shopper came from: checked again, never a field.
     carried = form.pop("source", "")

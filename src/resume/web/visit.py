@@ -375,26 +375,42 @@ def step_context(
 
 async def visit_for(request: Request[Any, Any, Any], dealer: str, widget: str) -> Visit:
     """Return the visit a widget route's path names; an unknown dealer or widget is a 404."""
-    svc = services(request)
+    return await open_visit(
+        services(request),
+        request.scope,
+        dealer,
+        widget,
+        browser=request.headers.get("accept-language", ""),
+        asked=request.query_params.get("lang"),
+    )
+
+
+async def open_visit(
+    svc: Services,
+    scope: Any,
+    dealer: str,
+    widget: str,
+    *,
+    browser: str,
+    asked: str | None,
+) -> Visit:
+    """The visit of request `scope`, from what it says: `browser` its Accept-Language,
+    `asked` its `lang` parameter (resume.web.step_post calls this without a Request)."""
     found = await svc.dealer(dealer)
-    request.state.dealer_origins = found.origins
+    # An error page of this request stays frameable by this dealer (resume.web.errors).
+    scope.setdefault("state", {})["dealer_origins"] = found.origins
     logs.bind_dealer(found.slug)
     # The page's language: asked for by name (`lang` on the iframe's or the form's address),
     # else the browser's, among those the dealer offers (issue #11, item 6).
-    browser = request.headers.get("accept-language", "")
-    lang = i18n.choose(
-        request.query_params.get("lang"),
-        browser,
-        svc.catalog.languages(widget, found.config.languages),
-    )
+    lang = i18n.choose(asked, browser, svc.catalog.languages(widget, found.config.languages))
     i18n.set_language(lang)
     visit = Visit(
         svc,
         found,
         svc.widget(widget, found, lang),
-        head=bool(request.scope.get(HEAD)),
+        head=bool(scope.get(HEAD)),
         lang=lang,
         browser=browser,
     )
-    visit.lang_asked = request.query_params.get("lang") == lang
+    visit.lang_asked = asked == lang
     return visit
