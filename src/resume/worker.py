@@ -30,7 +30,6 @@ from resume.errors import NotFound, Unavailable
 from resume.keyring import Keyring
 from resume.mail import Composer, Transport, stops, transport_for
 from resume.queries import drafts as drafts_q
-from resume.queries import leads as leads_q
 from resume.queries import outbox as outbox_q
 from resume.queries import suppressions as suppressions_q
 from resume.queries.outbox import Message
@@ -235,10 +234,8 @@ class Worker:
             return
         async with batch.writes.begin() as conn:
             await outbox_q.mark_sent(
-                conn, message.id, now=dt.datetime.now(dt.UTC), reply=str(reply)[:500]
+                conn, message, now=dt.datetime.now(dt.UTC), reply=str(reply)[:500]
             )
-            if message.kind == "followup" and message.draft_id is not None:
-                await leads_q.count_touch(conn, message.draft_id)
         _log(message, "sent", started)
 
     async def _failed(

@@ -291,17 +291,6 @@ async def draft_ids(conn: AsyncConnection, lead_id: int) -> list[str]:
     return list(result.scalars())
 
 
-async def count_touch(conn: AsyncConnection, draft_id: str) -> None:
-    """One more automatic follow-up sent to the lead of `draft_id` (none if it has no lead)."""
-    await conn.execute(
-        update(leads)
-        .where(
-            leads.c.id == select(drafts.c.lead_id).where(drafts.c.id == draft_id).scalar_subquery()
-        )
-        .values(touches_sent=leads.c.touches_sent + 1)
-    )
-
-
 # What a lead counts for on the team page (resume.queries.team_counts).
 FIGURES = frozenset(
     (
