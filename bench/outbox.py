@@ -506,6 +506,7 @@ def py_spy() -> str:
 STAGES = (
     ("claim a batch", (("claim", "queries/outbox.py"),)),
     ("mark sent, count the touch", (("mark_sent", "queries/outbox.py"),)),
+    # The touch was a statement of its own until the mark counted it (kept for --code runs).
     ("mark sent, count the touch", (("count_touch", "queries/leads.py"),)),
     # Issue #14: a batch's drafts are read once, at the claim; at send, one statement.
     ("reads at claim: the batch's drafts and values", (("load_many", "queries/drafts.py"),)),
