@@ -63,8 +63,10 @@ def _kept_on_the_lead(row: dict[str, Any]) -> tuple[Any, ...]:
             case((leads.c.human_at > row["at"], leads.c.human_at), else_=row["at"]), row["at"]
         )
     if row["kind"] == "status":
-        wanted["status_at"] = func.coalesce(
-            case((leads.c.status_at > row["at"], leads.c.status_at), else_=row["at"]), row["at"]
+        wanted["status_at"] = case(
+            (leads.c.status_at > row["at"], leads.c.status_at),
+            (leads.c.captured_at > row["at"], leads.c.captured_at),
+            else_=row["at"],
         )
     query = update(leads).where(leads.c.id == row["lead_id"])
     return (query.values(**wanted) if wanted else query.values(id=leads.c.id),)

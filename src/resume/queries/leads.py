@@ -359,7 +359,13 @@ async def add_activity(
     if staff_id is not None:
         kept["human_at"] = case((leads.c.human_at > at, leads.c.human_at), else_=at)
     if kind == "status":
-        kept["status_at"] = case((leads.c.status_at > at, leads.c.status_at), else_=at)
+        # Never before the capture: a lead enters its status no earlier than it became one,
+        # which the stuck view's reads rely on (resume.queries.stuck).
+        kept["status_at"] = case(
+            (leads.c.status_at > at, leads.c.status_at),
+            (leads.c.captured_at > at, leads.c.captured_at),
+            else_=at,
+        )
     if kept:
         await conn.execute(update(leads).where(leads.c.id == lead_id).values(**kept))
 
@@ -424,7 +430,11 @@ async def keep_timeline_times(conn: AsyncConnection) -> None:
     await conn.execute(
         update(leads)
         .where(leads.c.human_at.is_(None), leads.c.status_at.is_(None))
-        .values(human_at=human, status_at=status)
+        # Never before the capture (as add_activity keeps it); None stays None.
+        .values(
+            human_at=human,
+            status_at=case((status < leads.c.captured_at, leads.c.captured_at), else_=status),
+        )
     )
 
 

@@ -14,7 +14,17 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import msgspec
-from sqlalchemy import String, bindparam, case, func, literal, select, type_coerce, union_all
+from sqlalchemy import (
+    Integer,
+    String,
+    bindparam,
+    case,
+    func,
+    literal_column,
+    select,
+    type_coerce,
+    union_all,
+)
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from resume.queries.team import CLOSED, Window, aware
@@ -72,7 +82,15 @@ async def stuck(
     counted in SQL by comparing `since` with each Monday's midnight less the limit, so a
     store's thousands of stuck leads come back as a few dozen rows, not a row a lead (issue
     #10's bench: ten thousand rows read into Python cost the five-store page more than all
-    its SQL)."""
+    its SQL). No lead entered its status before it was captured (the writers keep it so), so
+    none went over before its range's first Monday.
+
+    The earliest are read after the counts, which say by when the `listed` earliest all went
+    over: the first instant by which that many had. A lead that went over before that instant
+    entered its status before the instant less its limit, so was captured before that too:
+    each store and status's range of captures is read only up to there (a week or two of the
+    range's thirteen, where the whole range cost the five-store page 10 ms at a million
+    drafts)."""
     shapes, params, weeks = [], {}, []
     for k, store in enumerate(stores):
         w, statuses = store.window, tuple(store.limits)
@@ -83,27 +101,29 @@ async def stuck(
             limit = store.limits[status]
             params[f"status{k}_{j}"] = status
             params[f"over{k}_{j}"] = now - limit
-            for i, (_, midnight) in enumerate(weeks[k]):
+            for i, (_, midnight) in enumerate(weeks[k][1:], 1):
                 params[f"week{k}_{j}_{i}"] = midnight - limit
     if not any(n for n, _ in shapes):
         return [], []
     tallies, firsts = _stuck_statements(tuple(shapes), listed)
     counts: list[Over] = []
+    # By when each week's leads had gone over: the next Monday's midnight, or now.
+    by: list[tuple[dt.datetime, int]] = []
     for k, j, week, n in await conn.execute(tallies, params):
         store = stores[k]
-        status, dealer_id = tuple(store.limits)[j], store.window.dealer_id
-        if week >= 0:
-            counts.append(Over(dealer_id, status, weeks[k][week][0], int(n)))
-            continue
-        # Entered its status before the range's first week (only a past written out of order
-        # does): its week worked out here.
-        early = select(_since()).where(
-            *_over(k, j), _since() < bindparam(f"week{k}_{j}_0", type_=Timestamp())
+        counts.append(
+            Over(store.window.dealer_id, tuple(store.limits)[j], weeks[k][week][0], int(n))
         )
-        for (value,) in await conn.execute(early, params):
-            local = (aware(value) + store.limits[status]).astimezone(ZoneInfo(store.zone))
-            monday = local.date() - dt.timedelta(local.weekday())
-            counts.append(Over(dealer_id, status, monday, 1))
+        by.append((weeks[k][week + 1][1] if week + 1 < len(weeks[k]) else now, int(n)))
+    cut, seen = now, 0
+    for instant, n in sorted(by):
+        seen += n
+        if seen >= listed:
+            cut = instant
+            break
+    for k, store in enumerate(stores):
+        for j, status in enumerate(store.limits):
+            params[f"cut{k}_{j}"] = cut - store.limits[status]
     # Each store and status's `listed` earliest in it, longest over its limit first: the
     # `listed` of them all (a row stays a tuple until picked: five stores' are 1,500 rows).
     limit_of = {
@@ -120,16 +140,16 @@ def _since() -> Any:
     return func.coalesce(leads.c.status_at, leads.c.captured_at)
 
 
-def _over(k: int, j: int) -> tuple[Any, ...]:
+def _over(k: int, j: int, bound: str) -> tuple[Any, ...]:
     # One (store, status) range of ix_leads_status_age, which holds `status_at`: counting and
-    # ordering never reach the table.
+    # ordering never reach the table. `bound`: the parameter `since` is below.
     return (
         leads.c.dealer_id == bindparam(f"dealer{k}"),
         leads.c.status == bindparam(f"status{k}_{j}"),
         leads.c.captured_at >= bindparam(f"start{k}", type_=Timestamp()),
         leads.c.captured_at < bindparam(f"end{k}", type_=Timestamp()),
         leads.c.status.not_in(CLOSED),
-        _since() < bindparam(f"over{k}_{j}", type_=Timestamp()),
+        _since() < bindparam(f"{bound}{k}_{j}", type_=Timestamp()),
     )
 
 
@@ -138,35 +158,48 @@ def _stuck_statements(shapes: tuple[tuple[int, int], ...], listed: int) -> tuple
     """The two statements of `stuck` for stores of these shapes (how many statuses limited,
     how many weeks in the range), built once: a page of five stores would otherwise build
     some 500 comparisons in Python on every view, and SQLAlchemy keeps a built statement's
-    cache key."""
+    cache key. The constants (which store, status and week a row is) are written into the
+    SQL, not bound: the counts' statement for five stores carried 1,330 parameters, and
+    SQLAlchemy's handling of each on every view was the largest part of the page's Python."""
     since = _since()
     tallies, firsts = [], []
     for k, (statuses, weeks) in enumerate(shapes):
         for j in range(statuses):
-            # The week's index: how many of the Mondays after the first it went over after;
-            # -1 before the first.
-            midnights = [bindparam(f"week{k}_{j}_{i}", type_=Timestamp()) for i in range(weeks)]
-            index = case(
-                (since < midnights[0], -1),
-                *((since < m, i) for i, m in enumerate(midnights[1:])),
-                else_=weeks - 1,
+            # The week's index: how many of the Mondays after the first it went over after.
+            index = (
+                case(
+                    *(
+                        (since < bindparam(f"week{k}_{j}_{i}", type_=Timestamp()), _int(i - 1))
+                        for i in range(1, weeks)
+                    ),
+                    else_=_int(weeks - 1),
+                )
+                if weeks > 1
+                else _int(0)
             )
             # Grouped outside: PostgreSQL would see the CASE's parameters in GROUP BY as
             # another expression than the same CASE in the select list.
-            inner = select(index.label("week")).where(*_over(k, j)).subquery()
+            inner = select(index.label("week")).where(*_over(k, j, "over")).subquery()
             tallies.append(
-                select(literal(k).label("k"), literal(j).label("j"), inner.c.week, func.count())
+                select(_int(k).label("k"), _int(j).label("j"), inner.c.week, func.count())
                 .group_by(inner.c.week)
                 .subquery()
             )
             firsts.append(
                 select(leads.c.id, leads.c.dealer_id, leads.c.status, _raw(since).label("since"))
-                .where(*_over(k, j))
+                .where(
+                    *_over(k, j, "cut"),
+                    leads.c.captured_at < bindparam(f"cut{k}_{j}", type_=Timestamp()),
+                )
                 .order_by(since, leads.c.id)
                 .limit(listed)
                 .subquery()
             )
     return _union(tallies), _union(firsts)
+
+
+def _int(n: int) -> Any:
+    return literal_column(str(n), Integer())
 
 
 def _raw(value: Any) -> Any:
