@@ -8,7 +8,7 @@ For each database: a fresh one, migrated with `python -m resume migrate`; Demo M
 second dealership, their reps invited; `--drafts` drafts for Demo Motors and a quarter as many
 for the other, written straight into the tables with bulk Core inserts (executemany). That is
 a fixture, not the product's write path, but every row is shaped by the product's own code:
-19 prototype shoppers (SHAPES) are planned once by the autosave batch's planner
+23 prototype shoppers (SHAPES) are planned once by the autosave batch's planner
 (`resume.autosave.plan._plan`, the rows a save writes), their exits found by the cadence's
 `exit_point` and their touches timed by `touch_times`; each seeded draft is a copy of one,
 with its own id, times, email, phone and name. About 30 % are partial leads, each with its
@@ -205,11 +205,30 @@ class Shape:
     widget: str
     weight: int
     saves: tuple[tuple[str, str, dict[str, str]], ...]
+    # The save made after opening the resume link that was emailed (BACK_AFTER later, within
+    # the idle time, so no exit comes between); -1: none.
+    back: int = -1
 
 
 SHAPES = (
     # Payment, anonymous (37 %).
-    Shape("payment, left before the numbers", "payment", 14, (("vehicle", "continue", VEHICLE),)),
+    Shape("payment, left before the numbers", "payment", 10, (("vehicle", "continue", VEHICLE),)),
+    Shape(
+        "payment, no credit chosen",
+        "payment",
+        2,
+        (("vehicle", "continue", VEHICLE), ("plan", "continue", {**PLAN, "credit": ""})),
+    ),
+    Shape(
+        "payment, a typo in the down payment",
+        "payment",
+        2,
+        (
+            ("vehicle", "continue", CAMRY),
+            ("plan", "continue", PLAN),
+            ("numbers", "continue", {**NUMBERS, "down_payment": "3,0OO"}),
+        ),
+    ),
     Shape(
         "payment, a typo in the term",
         "payment",
@@ -223,7 +242,7 @@ SHAPES = (
     Shape(
         "payment, saw the payment",
         "payment",
-        10,
+        8,
         (
             ("vehicle", "continue", VEHICLE),
             ("plan", "continue", PLAN),
@@ -261,6 +280,19 @@ SHAPES = (
         (("vehicle", "save", VEHICLE), ("save", "send", {"email": PROTO["email"]})),
     ),
     Shape(
+        "payment, saved the numbers, came back by the link and saw the payment",
+        "payment",
+        2,
+        (
+            ("vehicle", "continue", VEHICLE),
+            ("plan", "continue", PLAN),
+            ("numbers", "save", NUMBERS),
+            ("save", "send", CONTACT),
+            ("numbers", "continue", NUMBERS),
+        ),
+        back=4,
+    ),
+    Shape(
         "payment, saved from the result",
         "payment",
         3,
@@ -272,7 +304,7 @@ SHAPES = (
         ),
     ),
     # Trade-in, anonymous (18 %).
-    Shape("trade-in, left at the condition", "trade-in", 8, (("vehicle", "continue", CAR),)),
+    Shape("trade-in, left at the condition", "trade-in", 7, (("vehicle", "continue", CAR),)),
     Shape(
         "trade-in, no mileage",
         "trade-in",
@@ -317,6 +349,22 @@ SHAPES = (
             ("ownership", "continue", OWNED),
             ("contact", "continue", {**TRADE_CONTACT, "email": "", "consent_followup": ""}),
         ),
+    ),
+    Shape(
+        "trade-in, saved, came back by the link and asked for the offer",
+        "trade-in",
+        1,
+        (
+            ("vehicle", "continue", CAR),
+            ("condition", "save", CONDITION),
+            ("save", "send", CONTACT),
+            ("condition", "continue", CONDITION),
+            ("history", "continue", HISTORY),
+            ("details", "continue", CAR_DETAILS),
+            ("ownership", "continue", OWNED),
+            ("contact", "continue", TRADE_CONTACT),
+        ),
+        back=3,
     ),
     Shape(
         "trade-in, condition saved for later",
@@ -370,6 +418,7 @@ assert sum(s.weight for s in SHAPES) == 100
 
 EPOCH = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)  # prototypes are planned at this time
 SECONDS_BETWEEN_SAVES = 75
+BACK_AFTER = dt.timedelta(minutes=12)  # from the email to the link opened (idle time: 30)
 # Who a seeded shopper's consent record says they were.
 SHOPPER = consent.Client("203.0.113.7", "Mozilla/5.0 (iPhone; seeded by bench/dashboard.py)")
 
@@ -386,6 +435,7 @@ class Prototype:
     consents: list[dict[str, Any]]
     mail: list[dict[str, Any]]
     captured_at: dt.datetime | None  # when the draft became a partial lead
+    came_back_at: dt.datetime | None  # when its lead's shopper came back by the link
     lead_name: str
     exit_step: str
     exit_field: str | None
@@ -417,8 +467,12 @@ def plan(
     first_at = EPOCH + dt.timedelta(seconds=SECONDS_BETWEEN_SAVES)
     # The first page, seen before the draft exists (web.step_flow.first).
     events_.append(_view(dealer, widget.slug, None, steps[0].name, EPOCH))
+    came_back_at = None
     for number, (step_name, action, typed) in enumerate(shape.saves):
-        at = first_at + dt.timedelta(seconds=SECONDS_BETWEEN_SAVES * number)
+        at = _save_time(shape, number)
+        resumed = number == shape.back
+        if resumed and captured_at is not None:
+            came_back_at = at
         assert state is not None or step_name != "save"
         viewed = None
         if step_name == "save":  # web.save_later.save
@@ -488,6 +542,7 @@ def plan(
                 move_step=target,
                 move_index=find_step(steps, target)[0] if target else index,
                 completes=move.completes,
+                resumed=resumed,
                 consent=new_consent(step.field(consent.FOLLOWUP_FIELD), results, state, SHOPPER),
                 outgoing=tuple(alerts),
             )
@@ -514,7 +569,7 @@ def plan(
         if viewed:  # the page the 303 points at, seen a moment later
             events_.append(_view(dealer, widget.slug, draft_id, viewed, at))
     assert state is not None
-    last_at = first_at + dt.timedelta(seconds=SECONDS_BETWEEN_SAVES * (len(shape.saves) - 1))
+    last_at = _save_time(shape, len(shape.saves) - 1)
     # The exit the cadence would record (followups.last_activity, then cadence.exit_point).
     saved = [e for e in events_ if e["kind"] == "step_saved" and e["step"] != "save"]
     last_step = saved[-1]["step"] if saved else ""
@@ -535,11 +590,13 @@ def plan(
         "wants_showroom": state.wants_showroom,
         "created_at": first_at,
         "updated_at": last_at,
-        "resumed_at": None,
+        "resumed_at": state.resumed_at,
         "completed_at": completed_at,
         "link_sent_at": state.link_sent_at,
         "exit_at": None,
         "exits": 0,
+        "first_exit_step": None,
+        "first_exit_field": None,
         "lead_status": "new",
         "origin_id": None,
         "lead_id": None,
@@ -554,12 +611,20 @@ def plan(
         consents=consents_,
         mail=mail,
         captured_at=captured_at,
+        came_back_at=came_back_at,
         lead_name=lead_name,
         exit_step=exit_step,
         exit_field=exit_field,
         follows_up=consent.follows_up(state.values) and bool(consents_),
         completed=state.status == "completed",
     )
+
+
+def _save_time(shape: Shape, number: int) -> dt.datetime:
+    """When a shape's save `number` is made, from EPOCH: a save every SECONDS_BETWEEN_SAVES,
+    and BACK_AFTER more from the one made by the resume link on."""
+    at = EPOCH + dt.timedelta(seconds=SECONDS_BETWEEN_SAVES * (number + 1))
+    return at + BACK_AFTER if 0 <= shape.back <= number else at
 
 
 def _view(
@@ -703,7 +768,7 @@ class Seeder:
             "created_at": p.draft["created_at"] + shift,
             "updated_at": p.draft["updated_at"] + shift,
         }
-        for name in ("completed_at", "link_sent_at"):
+        for name in ("completed_at", "link_sent_at", "resumed_at"):
             if row[name] is not None:
                 row[name] += shift
         if row["email"]:
@@ -715,14 +780,36 @@ class Seeder:
             if n < 3:
                 assert row["phone"] == clean(self.phone_field, typed_phone).value, typed_phone
         out["drafts"].append(row)
+        exit_at = None
+        if not p.completed and row["updated_at"] + self.idle < self.now:
+            # The cadence's exit detection, for every draft idle that long (a partial lead or
+            # not: the funnel counts where each left): idle time, then its next pass.
+            exit_at = min(
+                self.now, row["updated_at"] + self.idle + dt.timedelta(seconds=rng.randrange(90))
+            )
+            row.update(
+                exit_at=exit_at, exits=1, first_exit_step=p.exit_step, first_exit_field=p.exit_field
+            )
+            out["events"].append(
+                {
+                    "dealer_id": self.dealer.id,
+                    "draft_id": draft_id,
+                    "widget": row["widget"],
+                    "kind": "exited",
+                    "step": p.exit_step,
+                    "field": p.exit_field,
+                    "at": exit_at,
+                }
+            )
         if p.captured_at is not None:
-            self.lead(p, row, p.captured_at + shift, first, last, out)
+            self.lead(p, row, p.captured_at + shift, exit_at, first, last, out)
 
     def lead(
         self,
         p: Prototype,
         draft: dict[str, Any],
         captured: dt.datetime,
+        exit_at: dt.datetime | None,
         first: str,
         last: str,
         out: dict[str, list[dict[str, Any]]],
@@ -760,32 +847,19 @@ class Seeder:
             "exit_at": None,
             "exit_step": None,
             "exit_field": None,
-            "came_back_at": None,
+            "came_back_at": (
+                p.came_back_at + (captured - p.captured_at)
+                if p.came_back_at is not None and p.captured_at is not None
+                else None
+            ),
             "callback_due_at": None,
             "duplicate_of": None,
             "followup_stopped": False,
             "demo": False,
         }
         out["leads"].append(lead)
-        exit_at = None
-        if not p.completed and draft["updated_at"] + self.idle < now:
-            # The cadence's exit detection: idle time, then its next pass.
-            exit_at = min(
-                now, draft["updated_at"] + self.idle + dt.timedelta(seconds=rng.randrange(90))
-            )
-            draft["exit_at"], draft["exits"] = exit_at, 1
+        if exit_at is not None:
             lead.update(exit_at=exit_at, exit_step=p.exit_step, exit_field=p.exit_field)
-            out["events"].append(
-                {
-                    "dealer_id": self.dealer.id,
-                    "draft_id": draft["id"],
-                    "widget": draft["widget"],
-                    "kind": "exited",
-                    "step": p.exit_step,
-                    "field": p.exit_field,
-                    "at": exit_at,
-                }
-            )
         stopped_at = self.follow_through(lead, owner, out) if owner is not None else None
         draft["lead_status"] = lead["status"]
         if exit_at is None or not p.follows_up or not draft["email"]:

@@ -7,7 +7,7 @@ A fresh database (a SQLite file in a temporary folder, or `resume_bench_<pid>` o
 PostgreSQL server at 127.0.0.1:5432), migrated with `python -m resume migrate`; Demo Motors
 (as `resume demo` makes it) and 19 more dealerships, 20 in all, on four US clocks, each with
 three reps invited; `--drafts` drafts shared among them unevenly, their creation times spread
-over the last 365 days. Every draft is a copy of one of bench/dashboard.py's 19 prototype
+over the last 365 days. Every draft is a copy of one of bench/dashboard.py's 23 prototype
 shoppers, planned by the product's own autosave planner (so widgets, exit steps and fields,
 field values, events, consents and outbox rows are what the routes write), with a source
 (UTM, a `src` label, a referring site, or none) drawn for it. About 30 % are partial leads,
