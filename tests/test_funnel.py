@@ -225,7 +225,7 @@ def listed_leads(staff: Staff, href: str) -> set[int]:
 
 
 def test_the_page_shows_the_figures_and_each_links_to_its_leads(
-    history: History, store: Store
+    history: History, store: Store, settings: Any
 ) -> None:
     # Without a widget named, the one with the most drafts begun lately: payment's 3, not the
     # trade-in's 1.
@@ -259,6 +259,11 @@ def test_the_page_shows_the_figures_and_each_links_to_its_leads(
     )
     assert listed_leads(history.manager, vehicle_exit) == set()
     assert "Completed" in shown and shown["Completed"][0] == 0
+    # Demo Motors asks for no contact before the result: the step it never shows, which no
+    # draft reached, is not listed as one everybody skipped.
+    assert "contact" not in payment_steps(settings)
+    assert not any("Where should we send your estimate?" in k for k in shown)
+    assert "Reached Your estimated payment" in shown
     # The list says which figure it shows, and the chip takes it away.
     listing = history.manager.get(shown["Sold"][1]).text
     assert "From the funnel: Estimate your monthly payment begun" in unescape(listing)

@@ -194,6 +194,11 @@ def _build(
     for step in widget.steps:
         reached = by.get(("reached", step.name), 0)
         exited = by.get(("exited", step.name), 0)
+        if step.when and not reached and not exited:
+            # A step only some dealerships show (payment's contact step before the result)
+            # that no draft of these reached: listing it would read as a step everybody
+            # skipped, between two that most reach.
+            continue
         top = sorted(fields.get(step.name, {}).items(), key=lambda kv: (-kv[1], kv[0]))
         rows.append(
             StepRow(
