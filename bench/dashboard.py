@@ -82,7 +82,8 @@ from resume.dashboard.accounts import Accounts  # noqa: E402
 from resume.dashboard.casework import Casework  # noqa: E402
 from resume.datakeys import prepare  # noqa: E402
 from resume.db import Database  # noqa: E402
-from resume.dealers import Dealer, DealerConfig, check_config  # noqa: E402
+from resume.dealers import Dealer, DealerConfig  # noqa: E402
+from resume.dealers.checks import check_config  # noqa: E402
 from resume.demo import (  # noqa: E402
     ABOUT,
     CAR,

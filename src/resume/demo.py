@@ -24,7 +24,8 @@ from resume.dashboard.accounts import Accounts
 from resume.dashboard.dealership import change_origins
 from resume.dashboard.funnel import Funnel
 from resume.db import Database
-from resume.dealers import Dealer, DealerConfig, check_config
+from resume.dealers import Dealer, DealerConfig
+from resume.dealers.checks import check_config
 from resume.engine import find_step, validate
 from resume.keyring import Keyring
 from resume.leads import clock
