@@ -82,8 +82,11 @@ from resume.dashboard.accounts import Accounts  # noqa: E402
 from resume.dashboard.casework import Casework  # noqa: E402
 from resume.datakeys import prepare  # noqa: E402
 from resume.db import Database  # noqa: E402
-from resume.dealers import Dealer, DealerConfig, check_config  # noqa: E402
-from resume.demo import (  # noqa: E402
+from resume.dealers import Dealer, DealerConfig  # noqa: E402
+from resume.dealers.checks import check_config  # noqa: E402
+from resume.demo import SLUG as DEMO  # noqa: E402
+from resume.demo import seed as seed_demo_motors  # noqa: E402
+from resume.demo.shoppers import (  # noqa: E402
     ABOUT,
     CAR,
     CAR_DETAILS,
@@ -94,8 +97,6 @@ from resume.demo import (  # noqa: E402
     PLAN,
     VEHICLE,
 )
-from resume.demo import SLUG as DEMO  # noqa: E402
-from resume.demo import seed as seed_demo_motors  # noqa: E402
 from resume.engine import decide, find_step, validate  # noqa: E402
 from resume.fields import clean  # noqa: E402
 from resume.keyring import Keyring  # noqa: E402

@@ -51,7 +51,8 @@ from resume.catalog import Catalog
 from resume.dashboard.accounts import Accounts
 from resume.datakeys import prepare
 from resume.db import Database
-from resume.dealers import DealerConfig, check_config
+from resume.dealers import DealerConfig
+from resume.dealers.checks import check_config
 from resume.demo import SLUG as DEMO
 from resume.demo import seed as seed_demo_motors
 from resume.leads import CALLBACK_GRACE

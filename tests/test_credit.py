@@ -422,7 +422,8 @@ def test_dealer_settings_that_would_break_a_page_are_refused(
 
     import msgspec
 
-    from resume.dealers import DealerConfig, check_config
+    from resume.dealers import DealerConfig
+    from resume.dealers.checks import check_config
     from resume.errors import ConfigError
 
     with pytest.raises((ConfigError, msgspec.ValidationError)):

@@ -20,7 +20,8 @@ import pytest
 
 from resume import demo
 from resume.catalog import Catalog
-from resume.dealers import Dealer, DealerConfig, TradeIn, TradeInRules, check_config
+from resume.dealers import Dealer, DealerConfig, TradeIn, TradeInRules
+from resume.dealers.checks import check_config
 from resume.definitions import Step, Talk, Widget
 from resume.fields import clean
 from resume.kinds.base import TALK_KEYS

@@ -23,7 +23,8 @@ from test_dashboard_security import elsewhere, other_dealer
 
 from resume.dashboard.team import Team
 from resume.db import Database
-from resume.dealers import OPEN_STATUSES, DealerConfig, check_config
+from resume.dealers import OPEN_STATUSES, DealerConfig
+from resume.dealers.checks import check_config
 from resume.errors import ConfigError
 from resume.leads import STATUSES
 from resume.queries import dealers as dealers_q

@@ -11,15 +11,8 @@ from typing import Any
 
 import msgspec
 
-from resume.dealers import (
-    Dealer,
-    DealerConfig,
-    Finance,
-    check_config,
-    check_origin,
-    check_slug,
-    check_text,
-)
+from resume.dealers import Dealer, DealerConfig, Finance
+from resume.dealers.checks import check_config, check_origin, check_slug, check_text
 from resume.errors import ConfigError
 from resume.settings import Settings
 

@@ -17,7 +17,8 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from resume.calc import payment
 from resume.dashboard.settings_form import CONTRASTS, Problem, Section, contrast, parsed
 from resume.db import Database
-from resume.dealers import Dealer, DealerConfig, check_config, check_origin
+from resume.dealers import Dealer, DealerConfig
+from resume.dealers.checks import check_config, check_origin
 from resume.errors import BadRequest, ConfigError, NotFound
 from resume.queries import audit as audit_q
 from resume.queries import dealers as dealers_q

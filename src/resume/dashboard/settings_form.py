@@ -5,8 +5,8 @@ saying what is wrong with it.
 
 Entries are named by where their value lives: `dealer.name` is a column of the dealer's row,
 `finance.apr_new.good` a key inside its stored settings. The checks that make a value usable
-stay in `resume.dealers.check_config`, which `dealer add` and `dealer config` run as well; what
-is here only turns text into values.
+stay in `resume.dealers.checks.check_config`, which `dealer add` and `dealer config` run as
+well; what is here only turns text into values.
 """
 
 from __future__ import annotations
@@ -202,7 +202,7 @@ def _colour(entry: Entry, typed: str) -> Any:
 
 
 def _url(entry: Entry, typed: str) -> Any:
-    # Where it may point is resume.dealers.check_logo's to say: it knows the origins.
+    # Where it may point is resume.dealers.checks.check_logo's to say: it knows the origins.
     if any(c.isspace() for c in typed):
         raise Problem(f"{entry.label}: a web address has no spaces.")
     return typed

@@ -10,7 +10,8 @@ import msgspec
 from sqlalchemy import distinct, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from resume.dealers import Dealer, DealerConfig, check_config
+from resume.dealers import Dealer, DealerConfig
+from resume.dealers.checks import check_config
 from resume.errors import ConfigError, Unavailable
 from resume.tables import consents, dealer_logos, dealers, drafts, leads, staff
 
