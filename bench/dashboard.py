@@ -419,7 +419,7 @@ assert sum(s.weight for s in SHAPES) == 100
 
 EPOCH = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)  # prototypes are planned at this time
 SECONDS_BETWEEN_SAVES = 75
-BACK_AFTER = dt.timedelta(minutes=12)  # from the email to the link opened (idle time: 30)
+BACK_AFTER = dt.timedelta(minutes=12)  # from the email to the link opened, within the idle time
 # Who a seeded shopper's consent record says they were.
 SHOPPER = consent.Client("203.0.113.7", "Mozilla/5.0 (iPhone; seeded by bench/dashboard.py)")
 
@@ -456,6 +456,8 @@ def plan(
     widget = catalog.for_dealer(shape.widget, dealer)
     kind = catalog.kind(widget.slug)
     steps = widget.steps_for(dealer.config.flags())
+    # A return by the link comes before the exit detector would have seen the draft idle.
+    assert shape.back < 0 or dt.timedelta(minutes=dealer.config.idle_minutes) > BACK_AFTER
     draft_id = new_draft_id()
     state: DraftState | None = None
     values: dict[str, dict[str, Any]] = {}
