@@ -2,11 +2,11 @@
 
 One POST parses the same form body, verifies the same kind of signed credential, and renders
 the page the real app's redirect leads to (the "numbers" step), in one request. It renders
-through the real page's own context and template choice (`resume.web.visit.widget_context`,
-`step_context`, `step_templates`), so the two cannot drift apart (issue #8: a field added to
-the template once broke this baseline). It echoes the credential it verified
-instead of signing a fresh one, so it does slightly less than a real page: the comparison errs
-in the baseline's favour.
+through the real page's own context and template choice
+(`resume.web.page_context.widget_context`, `step_context`, `step_templates`), so the two cannot
+drift apart (issue #8: a field added to the template once broke this baseline). It echoes the
+credential it verified instead of signing a fresh one, so it does slightly less than a real
+page: the comparison errs in the baseline's favour.
 
 Run it the way `resume serve` runs the real app (same uvicorn call, same settings from the
 environment): `python bench/bare_app.py --port 8001`.
@@ -28,8 +28,8 @@ from resume.settings import Settings
 from resume.templating import environment
 from resume.tokens import FormCredential, Signer
 from resume.web.forms import parse_form
+from resume.web.page_context import step_context, step_templates, widget_context
 from resume.web.security import widget_headers
-from resume.web.visit import step_context, step_templates, widget_context
 
 DEALER_ID = 1
 

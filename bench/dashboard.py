@@ -75,7 +75,8 @@ from sqlalchemy import event, func, insert, select, update  # noqa: E402
 
 from resume import consent  # noqa: E402
 from resume import outbox as outbox_mail  # noqa: E402
-from resume.autosave.plan import Batch, Save, _plan  # noqa: E402
+from resume.autosave.batch import Batch, Save  # noqa: E402
+from resume.autosave.plan import _plan  # noqa: E402
 from resume.cadence import exit_point, touch_times  # noqa: E402
 from resume.catalog import Catalog  # noqa: E402
 from resume.dashboard.accounts import Accounts  # noqa: E402

@@ -21,7 +21,8 @@ import time
 from collections import OrderedDict
 
 from resume import metrics
-from resume.autosave.plan import Save, View, write_batch
+from resume.autosave.batch import Save, View
+from resume.autosave.plan import write_batch
 from resume.db import Database
 from resume.errors import ResumeError, Unavailable
 from resume.keyring import Keyring

@@ -20,7 +20,8 @@ import msgspec
 from sqlalchemy import text
 
 from resume import consent
-from resume.autosave.plan import Save, write_batch
+from resume.autosave.batch import Save
+from resume.autosave.plan import write_batch
 from resume.cadence import exit_point
 from resume.catalog import Catalog
 from resume.dashboard.accounts import Accounts

@@ -17,7 +17,8 @@ from resume.queries import drafts as drafts_q
 from resume.queries import funnel as funnel_q
 from resume.queries.drafts import DraftState
 from resume.tokens import new_draft_id
-from resume.web.visit import Go, Visit
+from resume.web.outcome import Go
+from resume.web.visit import Visit
 
 # Contact answers every widget asks the same way.
 CONTACT = ("first_name", "email", "phone")

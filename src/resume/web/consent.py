@@ -10,7 +10,8 @@ from resume.errors import BadRequest, StepNotReached
 from resume.i18n import gettext
 from resume.kinds.base import Agreement
 from resume.web.forms import Posted
-from resume.web.visit import Download, Go, Page, Visit
+from resume.web.outcome import Download, Go, Page
+from resume.web.visit import Visit
 
 
 async def agree(visit: Visit, index: int, posted: Posted) -> Go:

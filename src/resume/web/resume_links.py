@@ -22,9 +22,10 @@ from resume.i18n import gettext
 from resume.queries import dealers as dealers_q
 from resume.queries.drafts import DraftState
 from resume.tokens import ResumeLink
+from resume.web.outcome import Show
 from resume.web.security import HEAD, page_headers
 from resume.web.services import Services, client_ip, services
-from resume.web.visit import Show, Visit
+from resume.web.visit import Visit
 
 log = logging.getLogger("resume.web")
 

@@ -22,7 +22,8 @@ from resume.queries import limits as limits_q
 from resume.queries import suppressions as suppressions_q
 from resume.queries.drafts import DraftState
 from resume.web.forms import Posted
-from resume.web.visit import Go, Page, Visit
+from resume.web.outcome import Go, Page
+from resume.web.visit import Visit
 
 CONSENT = consent.FOLLOWUP_FIELD
 # A repeat within the hour, for the same draft and address, is the link already on its way:

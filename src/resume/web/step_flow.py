@@ -26,7 +26,8 @@ from resume.tokens import new_draft_id
 from resume.web import consent, save_later
 from resume.web.carry import carry
 from resume.web.forms import Posted
-from resume.web.visit import Outcome, Show, Visit
+from resume.web.outcome import Outcome, Show
+from resume.web.visit import Visit
 
 PAGES = frozenset({"save", "saved", "showroom"})
 FORM_ACTIONS = frozenset({"continue", "back", "save", "showroom", "agree", "carry"})

@@ -42,7 +42,8 @@ from resume.i18n import gettext
 from resume.web import step_flow
 from resume.web.errors import render_error
 from resume.web.forms import check_post
-from resume.web.visit import Go, open_visit
+from resume.web.outcome import Go
+from resume.web.visit import open_visit
 
 if TYPE_CHECKING:
     from litestar import Litestar

@@ -8,11 +8,9 @@ headers, and every redirect a fresh credential, from here.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from typing import Any
 from urllib.parse import urlencode
 
-import msgspec
 from litestar import Request, Response
 from litestar.response import Redirect
 
@@ -26,45 +24,10 @@ from resume.i18n import gettext
 from resume.kinds.base import Scene
 from resume.queries.drafts import FIRST_VERSION, DraftState
 from resume.tokens import FormCredential, new_draft_id
+from resume.web.outcome import Go, Outcome, Page, Show
+from resume.web.page_context import step_context, step_templates, widget_context
 from resume.web.security import HEAD, widget_headers
 from resume.web.services import Services, services
-
-
-class Show(msgspec.Struct, frozen=True, kw_only=True):
-    """Render step `index` of the widget."""
-
-    index: int
-    state: DraftState | None
-    token: str
-    check: bool = False
-    # What was just typed, shown in place of what is stored (a post shown back unsaved).
-    posted: dict[str, Cleaned] | None = None
-    notice: str = ""
-    status: int = 200
-
-
-class Go(msgspec.Struct, frozen=True):
-    """Send the shopper to `url` (303, Post/Redirect/Get)."""
-
-    url: str
-
-
-class Page(msgspec.Struct, frozen=True):
-    """Render a page of the widget that is not a step (save for later, the notice...)."""
-
-    template: str | tuple[str, ...]
-    context: dict[str, Any]
-    status: int = 200
-
-
-class Download(msgspec.Struct, frozen=True):
-    """A text file to save (a notice)."""
-
-    body: str
-    filename: str
-
-
-Outcome = Show | Go | Page | Download
 
 
 class Visit:
@@ -300,77 +263,6 @@ class Visit:
                 "Content-Disposition": f'attachment; filename="{outcome.filename}"',
             },
         )
-
-
-def widget_context(
-    dealer: Dealer, widget: Widget, steps: tuple[Step, ...], languages: tuple[str, ...] = ()
-) -> dict[str, Any]:
-    """What every page of a widget is given: the dealer, the widget, its steps, the style,
-    and the languages its switch offers."""
-    return {
-        "dealer": dealer,
-        "widget": widget,
-        "steps": steps,
-        "style_url": f"/style/{dealer.slug}",
-        "languages": languages,
-    }
-
-
-def step_templates(dealer: Dealer, widget: Widget, step: Step) -> tuple[str, ...]:
-    """A step's template names, most specific first: the dealer's own, then ours."""
-    return (
-        f"widget/{dealer.slug}/{widget.slug}-{step.name}.html",
-        f"widget/{widget.slug}-{step.name}.html",
-        f"widget/{dealer.slug}/{step.kind}.html",
-        f"widget/{step.kind}.html",
-    )
-
-
-def step_context(
-    dealer: Dealer,
-    widget: Widget,
-    step: Step,
-    index: int,
-    state: DraftState | None,
-    token: str,
-    *,
-    check: bool = False,
-    posted: Mapping[str, Cleaned] | None = None,
-    notice: str = "",
-) -> dict[str, Any]:
-    """What a step's template is given besides the dealer and the widget: the answers as
-    stored (or as just typed), their messages and notes, and the form's credential.
-
-    The step benchmark's baseline renders through this too, so the two cannot drift apart.
-    """
-    stored = state.values if state else {}
-    values = {name: s.value for name, s in stored.items()}
-    errors, notes = {}, {}
-    for field in step.fields:
-        saved = stored.get(field.name)
-        # A wrong answer is always shown with its message; an empty required one only
-        # after the shopper pressed Continue.
-        if saved and not saved.valid and (check or saved.value.strip()):
-            errors[field.name] = saved.error
-        elif saved and saved.valid and saved.error:
-            notes[field.name] = saved.error
-    if posted:
-        values.update({name: c.raw for name, c in posted.items()})
-    return {
-        "step": step,
-        "index": index,
-        "reached": state.reached if state else 0,
-        "values": values,
-        "errors": errors,
-        "notes": notes,
-        "token": token,
-        "notice": notice,
-        "action": f"/embed/{dealer.slug}/{widget.slug}/{step.name}",
-        "draft": state,
-        "source": "",
-        "page_vehicle": "",
-        "vehicle_card": None,
-    }
 
 
 async def visit_for(request: Request[Any, Any, Any], dealer: str, widget: str) -> Visit:

@@ -21,9 +21,10 @@ from resume.errors import BadRequest, ConfigError, NotFound
 from resume.queries.staff import Account
 from resume.web.dashboard import staff_session as ss
 from resume.web.forms import parse_form
+from resume.web.outcome import Go, Show
 from resume.web.security import page_headers
 from resume.web.services import Services, services
-from resume.web.visit import Go, Show, Visit
+from resume.web.visit import Visit
 
 PREVIEW_NOTICE = "This is a preview for staff: nothing typed here is saved, and no email is sent."
 
