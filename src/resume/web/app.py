@@ -21,10 +21,10 @@ from resume.settings import Settings
 from resume.web import (
     demo,
     health,
+    lean_steps,
     logo,
     mailbox,
     resume_links,
-    step_post,
     steps,
     stylesheet,
     unsubscribe,
@@ -61,7 +61,7 @@ class App(Litestar):
 
     # Count requests in resume.metrics: only when something serves them (create_app says).
     count = False
-    # What the routes share; the step POST's own route is handed it (resume.web.step_post).
+    # What the routes share; the step's own routes are handed it (resume.web.lean_steps).
     services: Services
 
     async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
@@ -81,11 +81,11 @@ class App(Litestar):
         status = [0]
         try:
             send = _with_request_id(send, context.id, status)
-            step = step_post.taken(scope)
+            step = lean_steps.taken(scope)
             if step is None:
                 await super().__call__(scope, receive, send)
             else:
-                await step_post.save_step(self, self.services, step, scope, receive, send)
+                await lean_steps.answer(self, self.services, step, scope, receive, send)
         finally:
             took_s = time.perf_counter() - started
             route = scope.get("path_template") or "(no route)"

@@ -287,7 +287,7 @@ async def open_visit(
     asked: str | None,
 ) -> Visit:
     """The visit of request `scope`, from what it says: `browser` its Accept-Language,
-    `asked` its `lang` parameter (resume.web.step_post calls this without a Request)."""
+    `asked` its `lang` parameter (resume.web.lean_steps calls this without a Request)."""
     found = await svc.dealer(dealer)
     # An error page of this request stays frameable by this dealer (resume.web.errors).
     scope.setdefault("state", {})["dealer_origins"] = found.origins
