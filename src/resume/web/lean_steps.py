@@ -119,9 +119,9 @@ async def answer(
     send = request.send
     try:
         if scope["method"] == "POST":
-            visit, outcome = await _save(svc, request, receive)
+            visit, outcome = await save_step(svc, request, receive)
         else:
-            visit, outcome = await _show(svc, request)
+            visit, outcome = await show_step(svc, request)
         # A page (shown, or shown back: a post too quick, the database away) is made as on
         # any route.
         response = None if isinstance(outcome, Go) else await visit.respond(outcome)
@@ -141,7 +141,7 @@ async def answer(
         await response.to_asgi_response(None, asked)(scope, receive, send)
 
 
-async def _save(svc: Services, request: _Request, receive: Any) -> tuple[Visit, Any]:
+async def save_step(svc: Services, request: _Request, receive: Any) -> tuple[Visit, Any]:
     """Store every field of the step as typed; the outcome sends the shopper where they asked."""
     visit = await request.visit(svc)
     headers, limit = request.headers, svc.settings.max_body_bytes
@@ -155,7 +155,7 @@ async def _save(svc: Services, request: _Request, receive: Any) -> tuple[Visit, 
     return visit, await step_flow.save(visit, request.step, posted)
 
 
-async def _show(svc: Services, request: _Request) -> tuple[Visit, Any]:
+async def show_step(svc: Services, request: _Request) -> tuple[Visit, Any]:
     """A step the draft has reached, with everything saved in place."""
     visit = await request.visit(svc)
     query = dict(request.query)
