@@ -12,7 +12,7 @@ from decimal import Decimal
 
 from sqlalchemy.exc import DBAPIError
 
-from resume import cli_dealers, cli_mail, cli_staff, logs
+from resume import cli_dealers, cli_mail, cli_staff, heap, logs
 from resume.errors import ConfigError, Unavailable
 from resume.queries.followups import LEAD_STATUSES
 from resume.settings import SPECS, Settings
@@ -212,6 +212,7 @@ def _serve(settings: Settings, args: argparse.Namespace) -> int:
     asyncio.run(_check_keys(settings))
     app = create_app(settings, run_worker=not args.no_worker)
     _metrics_port(settings)
+    heap.settle()  # the app is built: its objects stay out of the collector's passes
     print(
         f"resume: serving on http://{args.host}:{args.port} (public URL {settings.base_url})",
         flush=True,
@@ -239,6 +240,7 @@ def _worker(settings: Settings, args: argparse.Namespace) -> int:
 
     asyncio.run(_check_keys(settings))
     _metrics_port(settings)
+    heap.settle()
     asyncio.run(run_worker(settings, install_signals=True))
     return 0
 
