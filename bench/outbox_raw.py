@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import gc
 import json
 import resource
 import sys
@@ -80,6 +81,10 @@ async def main(args: argparse.Namespace) -> dict[str, Any]:
     try:
         # The baseline itself: what the worker must do for each message, nothing else.
         composer.build(*rows[0])  # templates compiled outside the clock, as a worker's are
+        # The heap settled as `resume worker` settles its own (resume.heap; done here with the
+        # stdlib, so that a `--code` checkout from before resume.heap runs the same baseline).
+        gc.collect()
+        gc.freeze()
         cpu0, wall0 = cpu(), time.perf_counter()
         result["started"] = time.monotonic()
         for message, dealer, draft in rows:
