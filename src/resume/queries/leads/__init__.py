@@ -17,7 +17,7 @@ import datetime as dt
 from typing import Any
 
 import msgspec
-from sqlalchemy import func, select, update
+from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from resume.queries import outbox as outbox_q
@@ -31,6 +31,7 @@ from resume.queries.leads.activity import (
     unmeasured,
 )
 from resume.queries.leads.capture import Captured, capture, record_exit, touch
+from resume.queries.staff import SHOWN_NAME
 from resume.tables import drafts, leads, staff
 
 __all__ = [
@@ -94,7 +95,8 @@ class Lead(msgspec.Struct, frozen=True):
         return self.last_attempt_at is None or self.came_back_at > self.last_attempt_at
 
 
-_OWNER = func.coalesce(func.nullif(staff.c.name, ""), staff.c.email, "").label("owner")
+# A lead's owner, by name.
+_OWNER = SHOWN_NAME.label("owner")
 
 
 def lead_from(row: Any) -> Lead:

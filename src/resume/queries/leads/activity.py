@@ -11,11 +11,11 @@ import msgspec
 from sqlalchemy import bindparam, case, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from resume.queries.staff import SHOWN_NAME
 from resume.tables import lead_activity, leads, staff
 
-# Who wrote an entry, named as a lead's owner is (resume.queries.leads); repeated here so the
-# timeline does not import the package that re-exports it.
-_OWNER = func.coalesce(func.nullif(staff.c.name, ""), staff.c.email, "").label("owner")
+# Who wrote an entry, named as a lead's owner is.
+_OWNER = SHOWN_NAME.label("owner")
 
 
 async def add_activity(
