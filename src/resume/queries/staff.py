@@ -12,6 +12,9 @@ from resume.tables import dealers, recovery_codes, staff, staff_dealers
 
 # Roles that take leads by round-robin (resume.staff.roles says what each role may do).
 ROTATION_ROLES = ("sales", "bdc")
+# How a member of staff is named on a page (a lead's owner, who wrote a timeline entry):
+# their name, else their email.
+SHOWN_NAME = func.coalesce(func.nullif(staff.c.name, ""), staff.c.email, "")
 
 
 class Account(msgspec.Struct, frozen=True):

@@ -27,6 +27,7 @@ from sqlalchemy import and_, bindparam, case, func, or_, select, union_all
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from resume.leads import STATUSES
+from resume.queries.staff import SHOWN_NAME
 from resume.queries.team_counts import ATTEMPTS_TOP, COUNTS
 from resume.tables import Timestamp, callbacks, leads, staff, team_counts
 
@@ -242,7 +243,7 @@ def _open_in(since: Any, *where: Any) -> Any:
             label.label("label"),
             leads.c.status,
             leads.c.owner_id,
-            func.coalesce(func.nullif(staff.c.name, ""), staff.c.email, "").label("owner"),
+            SHOWN_NAME.label("owner"),
             leads.c.captured_at,
             func.coalesce(since, leads.c.captured_at).label("since"),
         )
