@@ -49,13 +49,14 @@ COMPONENTS = (
 # Which part of the work a whole stack belongs to, outermost rule first that matches.
 STAGES = (
     ("POST save_step (handler, till it awaits the writer)", ("save_step",)),
-    ("GET show_step (handler: verify, cache, sign, render)", ("show_step",)),
+    # The lean GET (resume.web.lean_steps) renders its page after show_step returns.
+    ("GET show_step (handler: verify, cache, sign, render)", ("show_step", "Visit.respond")),
     ("GET first page", ("first_step",)),
     ("bare route (parse, verify, render)", ("create_bare_app.<locals>.step",)),
     ("writer task (Autosave._run: plan, batch, commit)", ("Autosave._run",)),
     ("SQL inside greenlets (SQLAlchemy's sync side)", ("greenlet_spawn", "Connection.execute")),
     ("aiosqlite worker thread (sqlite3 calls)", ("_connection_worker_thread",)),
-    ("Litestar + uvicorn around the handler (routing, send)", ("run_asgi",)),
+    ("uvicorn, App and Litestar around the handlers (routing, send)", ("run_asgi",)),
     ("uvicorn/h11 protocol (parse, transport)", ("H11Protocol.",)),
     ("event loop: select() (waiting or polling)", ("EpollSelector.select",)),
     ("event loop: other callbacks", ("_run_once",)),
