@@ -139,6 +139,7 @@ def test_a_step_page_is_the_framework_routes_page(
     lean, framework = ((*a[:2], TOKEN.sub("(credential)", a[2])) for a in (lean, framework))
     assert lean == framework
     status, headers, _ = lean
+    assert status < 500  # a bad address is a clear 4xx page, never a server error
     assert "frame-ancestors http://localhost:8000" in headers["content-security-policy"]
     assert headers["cache-control"] == "no-store"
 
