@@ -103,6 +103,10 @@ class Worker:
                 # /readyz reads it: a pass that never ends (a hung socket past every
                 # timeout, a stuck database call) stops the beat.
                 self.heartbeat = time.monotonic()
+                # Cleared before the pass, not after it: a wake that comes while the pass runs
+                # (a save queuing an alert after the claim looked) must end the wait below,
+                # or the mail waits a whole poll.
+                self.wake.clear()
                 try:
                     sent = await self.run_once(stop=stop)
                 except Exception as exc:
@@ -129,7 +133,6 @@ class Worker:
                         down = False
                 if sent:
                     continue
-                self.wake.clear()
                 waits = [
                     asyncio.ensure_future(stop.wait()),
                     asyncio.ensure_future(self.wake.wait()),
